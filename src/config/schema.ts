@@ -1,0 +1,182 @@
+/**
+ * The one configuration schema of diffwatch: every key, its default, its unit and why.
+ * Files in `config/` and environment variables only override these defaults;
+ * `loadConfig` validates the result once and freezes it.
+ */
+
+export type IngestFormat = 'avro' | 'confluent' | 'json';
+
+export interface KafkaConfig {
+  /** Bootstrap brokers, host:port. Env: KAFKA_BROKERS (comma-separated). */
+  brokers: string[];
+  clientId: string;
+  /** Consumer group. Env: DIFFWATCH_GROUP_ID. */
+  groupId: string;
+  /** Telemetry topics to consume. Env: DIFFWATCH_TOPICS (comma-separated). Exclusive with topicPattern. */
+  topics: string[];
+  /** A regular expression over topic names, instead of `topics`. */
+  topicPattern: string | null;
+  /** Where a group with no committed offset starts. */
+  fromBeginning: boolean;
+  /** ms; the broker evicts a member that sends no heartbeat for this long. */
+  sessionTimeoutMs: number;
+  /** ms; must be well under sessionTimeoutMs. */
+  heartbeatIntervalMs: number;
+}
+
+export interface IngestConfig {
+  /** Wire format of topics not listed in `formats`. */
+  format: IngestFormat;
+  /** Per-topic wire format, topic → format. */
+  formats: Record<string, IngestFormat>;
+  /** Confluent schema id → path of the writer's .avsc (relative to the working directory). */
+  schemaIds: Record<string, string>;
+  /** Path of the reader schema for readings. */
+  readingSchema: string;
+  /** bytes; larger messages go to the dead-letter topic as MESSAGE_TOO_LARGE. */
+  maxMessageBytes: number;
+  /** Dead-letter topic = source topic + this suffix. */
+  dlqSuffix: string;
+  /** Readings in flight (received, not yet durable) above which a partition is paused. */
+  highWaterMark: number;
+  /** In-flight readings below which a paused partition resumes. */
+  lowWaterMark: number;
+}
+
+export interface StreamConfig {
+  /** Channel names in order. Empty: take them from each entity's first reading, sorted. */
+  channels: string[];
+  /** ms; readings up to this much older than the newest seen are reordered, older ones are late. */
+  allowedLatenessMs: number;
+  /** ms of wall-clock time without a reading after which an entity's state is dropped (bounds memory). */
+  entityIdleMs: number;
+  /** ms; align readings to this step. 0: no alignment (each reading is one row). */
+  stepMs: number;
+  /** Steps a gap may be forward-filled; a longer gap is marked and its windows are not scored as normal. */
+  maxFillSteps: number;
+  /** Window length L, in points. */
+  windowLength: number;
+  /** Hop h between windows, in points (1 = a window per new point). */
+  hop: number;
+}
+
+export interface ScorerConfig {
+  kind: 'baseline' | 'diffusion';
+  /** Windows per scorer call, across entities. */
+  microBatchSize: number;
+  /** ms to wait for a micro-batch to fill before scoring what is there. */
+  microBatchMs: number;
+  baseline: {
+    /** Points of history per entity and channel for the running median and MAD. */
+    historyLength: number;
+    /** Points at the end of each window that are scored against the history. */
+    recentPoints: number;
+  };
+  /** Fixed alert threshold on the window score (the simple rule of the data plane). */
+  threshold: number;
+}
+
+export interface InfluxConfig {
+  /** Env: INFLUX_URL. */
+  url: string;
+  database: string;
+  /** Points per write request. */
+  batchSize: number;
+  /** ms; a partial batch is written after this long. */
+  flushIntervalMs: number;
+  /** Points buffered at most; above it the writer pushes back on ingest. */
+  maxBufferPoints: number;
+  /** ms; first retry delay, doubled up to maxRetryDelayMs, with jitter. */
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** ms per request. */
+  timeoutMs: number;
+}
+
+export interface SinksConfig {
+  /** Topic for alert events. */
+  anomaliesTopic: string;
+  influx: InfluxConfig;
+}
+
+export interface StackConfig {
+  /** Where the local stack keeps jars, data and logs (git-ignored). */
+  dir: string;
+  kafkaVersion: string;
+  kafkaPort: number;
+  controllerPort: number;
+  influxPort: number;
+  /** ms to wait for both services to become healthy. */
+  readyTimeoutMs: number;
+}
+
+export interface DiffwatchConfig {
+  kafka: KafkaConfig;
+  ingest: IngestConfig;
+  stream: StreamConfig;
+  scorer: ScorerConfig;
+  sinks: SinksConfig;
+  stack: StackConfig;
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+}
+
+export const DEFAULTS: DiffwatchConfig = {
+  kafka: {
+    brokers: ['127.0.0.1:9092'],
+    clientId: 'diffwatch',
+    groupId: 'diffwatch',
+    topics: ['telemetry'],
+    topicPattern: null,
+    fromBeginning: true,
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3_000,
+  },
+  ingest: {
+    format: 'avro',
+    formats: {},
+    schemaIds: {},
+    readingSchema: 'schemas/sensor-reading.avsc',
+    maxMessageBytes: 64 * 1024,
+    dlqSuffix: '.dlq',
+    highWaterMark: 20_000,
+    lowWaterMark: 5_000,
+  },
+  stream: {
+    channels: [],
+    allowedLatenessMs: 0,
+    entityIdleMs: 10 * 60_000,
+    stepMs: 0,
+    maxFillSteps: 3,
+    windowLength: 64,
+    hop: 1,
+  },
+  scorer: {
+    kind: 'baseline',
+    microBatchSize: 256,
+    microBatchMs: 20,
+    baseline: { historyLength: 1024, recentPoints: 1 },
+    threshold: 6,
+  },
+  sinks: {
+    anomaliesTopic: 'anomalies',
+    influx: {
+      url: 'http://127.0.0.1:8086',
+      database: 'diffwatch',
+      batchSize: 5_000,
+      flushIntervalMs: 500,
+      maxBufferPoints: 50_000,
+      retryDelayMs: 200,
+      maxRetryDelayMs: 10_000,
+      timeoutMs: 10_000,
+    },
+  },
+  stack: {
+    dir: '.stack',
+    kafkaVersion: '4.1.1',
+    kafkaPort: 9092,
+    controllerPort: 9093,
+    influxPort: 8086,
+    readyTimeoutMs: 120_000,
+  },
+  log: { level: 'info' },
+};

@@ -1,0 +1,131 @@
+/**
+ * Validation of a merged config. Each check names the key and says how to fix it.
+ */
+import { ConfigError } from '../errors.ts';
+import type { DiffwatchConfig, IngestFormat } from './schema.ts';
+
+const FORMATS: readonly IngestFormat[] = ['avro', 'confluent', 'json'];
+
+function int(key: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(key, `must be an integer, got ${JSON.stringify(v)}`);
+  if (v < min || v > max) throw new ConfigError(key, `must be between ${min} and ${max}, got ${v}`);
+}
+
+function num(key: string, v: unknown, min: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(key, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (v < min) throw new ConfigError(key, `must be at least ${min}, got ${v}`);
+}
+
+function str(key: string, v: unknown): void {
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(key, `must be a non-empty string, got ${JSON.stringify(v)}`);
+}
+
+function strArray(key: string, v: unknown, allowEmpty: boolean): void {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0)) {
+    throw new ConfigError(key, `must be an array of non-empty strings, got ${JSON.stringify(v)}`);
+  }
+  if (!allowEmpty && v.length === 0) throw new ConfigError(key, 'must not be empty');
+}
+
+function bool(key: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v)}`);
+}
+
+function oneOf<T>(key: string, v: unknown, allowed: readonly T[]): void {
+  if (!allowed.includes(v as T)) throw new ConfigError(key, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+}
+
+function url(key: string, v: unknown): void {
+  str(key, v);
+  try {
+    const u = new URL(v as string);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(key, `must be an http(s) URL such as http://127.0.0.1:8086, got ${JSON.stringify(v)}`);
+  }
+}
+
+export function validateConfig(c: DiffwatchConfig): void {
+  const k = c.kafka;
+  strArray('kafka.brokers', k.brokers, false);
+  for (const b of k.brokers) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError('kafka.brokers', `"${b}" is not host:port (e.g. 127.0.0.1:9092); set KAFKA_BROKERS=host:port[,host:port]`);
+  }
+  str('kafka.clientId', k.clientId);
+  str('kafka.groupId', k.groupId);
+  strArray('kafka.topics', k.topics, true);
+  if (k.topicPattern !== null) {
+    str('kafka.topicPattern', k.topicPattern);
+    try {
+      new RegExp(k.topicPattern);
+    } catch (e) {
+      throw new ConfigError('kafka.topicPattern', `is not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  if (k.topics.length === 0 && k.topicPattern === null) throw new ConfigError('kafka.topics', 'set at least one topic, or kafka.topicPattern');
+  if (k.topics.length > 0 && k.topicPattern !== null) throw new ConfigError('kafka.topicPattern', 'set either kafka.topics or kafka.topicPattern, not both');
+  bool('kafka.fromBeginning', k.fromBeginning);
+  int('kafka.sessionTimeoutMs', k.sessionTimeoutMs, 6_000, 300_000);
+  int('kafka.heartbeatIntervalMs', k.heartbeatIntervalMs, 100);
+  if (k.heartbeatIntervalMs * 3 > k.sessionTimeoutMs) throw new ConfigError('kafka.heartbeatIntervalMs', `must be at most a third of kafka.sessionTimeoutMs (${k.sessionTimeoutMs})`);
+
+  const i = c.ingest;
+  oneOf('ingest.format', i.format, FORMATS);
+  for (const [topic, f] of Object.entries(i.formats)) oneOf(`ingest.formats.${topic}`, f, FORMATS);
+  for (const [id, path] of Object.entries(i.schemaIds)) {
+    if (!/^\d+$/.test(id)) throw new ConfigError(`ingest.schemaIds.${id}`, 'schema ids are non-negative integers');
+    str(`ingest.schemaIds.${id}`, path);
+  }
+  const usesConfluent = i.format === 'confluent' || Object.values(i.formats).includes('confluent');
+  if (usesConfluent && Object.keys(i.schemaIds).length === 0) throw new ConfigError('ingest.schemaIds', 'the confluent format needs at least one schema id mapped to an .avsc file');
+  str('ingest.readingSchema', i.readingSchema);
+  int('ingest.maxMessageBytes', i.maxMessageBytes, 64);
+  str('ingest.dlqSuffix', i.dlqSuffix);
+  int('ingest.highWaterMark', i.highWaterMark, 1);
+  int('ingest.lowWaterMark', i.lowWaterMark, 0);
+  if (i.lowWaterMark >= i.highWaterMark) throw new ConfigError('ingest.lowWaterMark', `must be below ingest.highWaterMark (${i.highWaterMark})`);
+
+  const s = c.stream;
+  strArray('stream.channels', s.channels, true);
+  if (new Set(s.channels).size !== s.channels.length) throw new ConfigError('stream.channels', 'channel names must be unique');
+  int('stream.allowedLatenessMs', s.allowedLatenessMs, 0);
+  int('stream.entityIdleMs', s.entityIdleMs, 1);
+  int('stream.stepMs', s.stepMs, 0);
+  int('stream.maxFillSteps', s.maxFillSteps, 0);
+  int('stream.windowLength', s.windowLength, 2, 65_536);
+  int('stream.hop', s.hop, 1);
+  if (s.hop > s.windowLength) throw new ConfigError('stream.hop', `must be at most stream.windowLength (${s.windowLength})`);
+  if (s.windowLength > i.highWaterMark) throw new ConfigError('ingest.highWaterMark', `must be above stream.windowLength (${s.windowLength}), or a partition pauses before a window can fill`);
+
+  const sc = c.scorer;
+  oneOf('scorer.kind', sc.kind, ['baseline', 'diffusion'] as const);
+  int('scorer.microBatchSize', sc.microBatchSize, 1);
+  int('scorer.microBatchMs', sc.microBatchMs, 0);
+  int('scorer.baseline.historyLength', sc.baseline.historyLength, 8);
+  int('scorer.baseline.recentPoints', sc.baseline.recentPoints, 1);
+  if (sc.baseline.recentPoints > s.windowLength) throw new ConfigError('scorer.baseline.recentPoints', `must be at most stream.windowLength (${s.windowLength})`);
+  num('scorer.threshold', sc.threshold, 0);
+
+  str('sinks.anomaliesTopic', c.sinks.anomaliesTopic);
+  const f = c.sinks.influx;
+  url('sinks.influx.url', f.url);
+  if (!/^[A-Za-z0-9_-]+$/.test(f.database)) throw new ConfigError('sinks.influx.database', `must be a plain name of letters, digits, _ or -, got ${JSON.stringify(f.database)}`);
+  int('sinks.influx.batchSize', f.batchSize, 1);
+  int('sinks.influx.flushIntervalMs', f.flushIntervalMs, 1);
+  int('sinks.influx.maxBufferPoints', f.maxBufferPoints, 1);
+  if (f.maxBufferPoints < f.batchSize) throw new ConfigError('sinks.influx.maxBufferPoints', `must be at least sinks.influx.batchSize (${f.batchSize})`);
+  int('sinks.influx.retryDelayMs', f.retryDelayMs, 1);
+  int('sinks.influx.maxRetryDelayMs', f.maxRetryDelayMs, f.retryDelayMs);
+  int('sinks.influx.timeoutMs', f.timeoutMs, 100);
+
+  const st = c.stack;
+  str('stack.dir', st.dir);
+  if (!/^\d+\.\d+\.\d+$/.test(st.kafkaVersion)) throw new ConfigError('stack.kafkaVersion', `must be a release such as 4.1.1, got ${JSON.stringify(st.kafkaVersion)}`);
+  int('stack.kafkaPort', st.kafkaPort, 1, 65_535);
+  int('stack.controllerPort', st.controllerPort, 1, 65_535);
+  int('stack.influxPort', st.influxPort, 1, 65_535);
+  if (new Set([st.kafkaPort, st.controllerPort, st.influxPort]).size !== 3) throw new ConfigError('stack.kafkaPort', 'stack.kafkaPort, stack.controllerPort and stack.influxPort must differ');
+  int('stack.readyTimeoutMs', st.readyTimeoutMs, 1_000);
+
+  oneOf('log.level', c.log.level, ['debug', 'info', 'warn', 'error', 'silent'] as const);
+}

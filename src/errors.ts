@@ -1,0 +1,84 @@
+/**
+ * The one error tree of diffwatch. Every error has a stable `code` (listed in the README),
+ * a `retriable` flag, and the coordinates of what failed.
+ */
+import type { SourceCoord } from './types.ts';
+
+export interface ErrorCoordinates {
+  topic?: string;
+  partition?: number;
+  offset?: string;
+  /** Avro/JSON field path of a bad value, e.g. `values.temp`. */
+  field?: string;
+  /** Config key, e.g. `kafka.brokers`. */
+  key?: string;
+  sink?: string;
+  batchSize?: number;
+  entityId?: string;
+  [extra: string]: unknown;
+}
+
+export class DiffwatchError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly coords: ErrorCoordinates;
+
+  constructor(code: string, message: string, opts: { retriable?: boolean; coords?: ErrorCoordinates; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.coords = opts.coords ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, retriable: this.retriable, ...this.coords };
+  }
+}
+
+/** A bad configuration value. Start-up stops with this. */
+export class ConfigError extends DiffwatchError {
+  constructor(key: string, message: string) {
+    super('CONFIG_INVALID', `config ${key}: ${message}`, { coords: { key } });
+  }
+}
+
+/** Codes of records routed to the dead-letter topic. */
+export type DeadLetterCode =
+  | 'DECODE_FAILED'
+  | 'SCHEMA_UNKNOWN'
+  | 'RECORD_INVALID'
+  | 'NON_FINITE_VALUE'
+  | 'MESSAGE_TOO_LARGE'
+  | 'LATE_RECORD';
+
+/** A message that cannot be turned into a reading. It goes to `<topic>.dlq`. */
+export class IngestError extends DiffwatchError {
+  declare readonly code: DeadLetterCode;
+  constructor(code: DeadLetterCode, message: string, source: SourceCoord, field?: string) {
+    super(code, message, { coords: { ...source, ...(field ? { field } : {}) } });
+  }
+}
+
+/** A sink write failure. `retriable` decides between back-off and giving the batch up. */
+export class SinkError extends DiffwatchError {
+  readonly status?: number;
+  constructor(code: 'SINK_UNAVAILABLE' | 'SINK_REJECTED' | 'SINK_TOO_LARGE' | 'SINK_CLOSED', message: string, opts: { sink: string; batchSize?: number; status?: number; retriable: boolean; cause?: unknown }) {
+    super(code, message, { retriable: opts.retriable, coords: { sink: opts.sink, batchSize: opts.batchSize }, cause: opts.cause });
+    this.status = opts.status;
+  }
+}
+
+/** A local service (Kafka, InfluxDB) could not be provisioned or did not become healthy. */
+export class StackError extends DiffwatchError {
+  constructor(service: string, message: string, cause?: unknown) {
+    super('STACK_FAILED', `${service}: ${message}`, { coords: { service }, cause });
+  }
+}
+
+/** A model or checkpoint problem (shape mismatch, missing files, wrong channels). */
+export class ModelError extends DiffwatchError {
+  constructor(code: 'MODEL_MISMATCH' | 'MODEL_NOT_FOUND' | 'MODEL_INVALID' | 'BACKEND_UNAVAILABLE', message: string, coords: ErrorCoordinates = {}) {
+    super(code, message, { coords });
+  }
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/globalSetup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          // Integration tests share one broker and one database; run files one at a time
+          // so that two rebalancing groups never fight for the 2 cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
