@@ -77,6 +77,8 @@ export interface WindowScore {
   channelContributions: Float32Array;
   /** The window's score: the score of its newest point. */
   score: number;
+  /** True while the scorer has too little history for this entity to judge; such scores never alert. */
+  warmup: boolean;
 }
 
 /**

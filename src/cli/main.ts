@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Loader> = {
   stack: async () => (await import('./stackCommand.ts')).stackCommand,
   run: async () => (await import('./runCommand.ts')).runCommand,
   replay: async () => (await import('./replayCommand.ts')).replayCommand,
+  eval: async () => (await import('./evalCommand.ts')).evalCommand,
 };
 
 async function help(): Promise<string> {

@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors.ts';
+
 /**
  * A small argv parser: `--key value`, `--key=value`, `--flag`, and positionals.
  * Repeated keys collect into arrays.
@@ -45,6 +47,6 @@ export function flagNumber(args: ParsedArgs, name: string): number | undefined {
   const s = flagString(args, name);
   if (s === undefined) return undefined;
   const n = Number(s);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${s}`);
+  if (!Number.isFinite(n)) throw new ConfigError(`--${name}`, `must be a number, got ${s}`);
   return n;
 }

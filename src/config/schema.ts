@@ -22,6 +22,8 @@ export interface KafkaConfig {
   sessionTimeoutMs: number;
   /** ms; must be well under sessionTimeoutMs. */
   heartbeatIntervalMs: number;
+  /** ms between commits of the per-partition watermarks. */
+  commitIntervalMs: number;
 }
 
 export interface IngestConfig {
@@ -37,9 +39,9 @@ export interface IngestConfig {
   maxMessageBytes: number;
   /** Dead-letter topic = source topic + this suffix. */
   dlqSuffix: string;
-  /** Readings in flight (received, not yet durable) above which a partition is paused. */
+  /** Windows in flight (sent to the scorer and sinks, not yet durable) above which a partition is paused. */
   highWaterMark: number;
-  /** In-flight readings below which a paused partition resumes. */
+  /** Windows in flight below which a paused partition resumes. */
   lowWaterMark: number;
 }
 
@@ -130,6 +132,7 @@ export const DEFAULTS: DiffwatchConfig = {
     fromBeginning: true,
     sessionTimeoutMs: 30_000,
     heartbeatIntervalMs: 3_000,
+    commitIntervalMs: 1_000,
   },
   ingest: {
     format: 'avro',
@@ -138,8 +141,8 @@ export const DEFAULTS: DiffwatchConfig = {
     readingSchema: 'schemas/sensor-reading.avsc',
     maxMessageBytes: 64 * 1024,
     dlqSuffix: '.dlq',
-    highWaterMark: 20_000,
-    lowWaterMark: 5_000,
+    highWaterMark: 10_000,
+    lowWaterMark: 2_000,
   },
   stream: {
     channels: [],

@@ -67,6 +67,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   bool('kafka.fromBeginning', k.fromBeginning);
   int('kafka.sessionTimeoutMs', k.sessionTimeoutMs, 6_000, 300_000);
   int('kafka.heartbeatIntervalMs', k.heartbeatIntervalMs, 100);
+  int('kafka.commitIntervalMs', k.commitIntervalMs, 10);
   if (k.heartbeatIntervalMs * 3 > k.sessionTimeoutMs) throw new ConfigError('kafka.heartbeatIntervalMs', `must be at most a third of kafka.sessionTimeoutMs (${k.sessionTimeoutMs})`);
 
   const i = c.ingest;
@@ -95,7 +96,6 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('stream.windowLength', s.windowLength, 2, 65_536);
   int('stream.hop', s.hop, 1);
   if (s.hop > s.windowLength) throw new ConfigError('stream.hop', `must be at most stream.windowLength (${s.windowLength})`);
-  if (s.windowLength > i.highWaterMark) throw new ConfigError('ingest.highWaterMark', `must be above stream.windowLength (${s.windowLength}), or a partition pauses before a window can fill`);
 
   const sc = c.scorer;
   oneOf('scorer.kind', sc.kind, ['baseline', 'diffusion'] as const);

@@ -1,0 +1,153 @@
+/**
+ * Kafka message value → `SensorReading`, for the three wire formats a topic may carry:
+ *
+ * - `avro`: plain Avro binary. Written with the reader schema, or with the writer schema
+ *   declared for the topic in `writerSchemas` (old producers), resolved into the reader.
+ * - `confluent`: magic byte 0, the writer's schema id (int32 BE), Avro binary. The id is
+ *   looked up in `schemaIds` and resolved into the reader schema.
+ * - `json`: a UTF-8 JSON object with the reader's fields; `timestamp` is epoch ms or an
+ *   ISO-8601 date-time with a zone. Unknown fields are ignored (newer producers).
+ *
+ * Every failure is an `IngestError` with the message coordinates and, where it applies, the
+ * field path; the consumer sends such messages to the dead-letter topic.
+ *
+ * @example
+ *   const { decode } = createReadingDecoder({ readerSchemaPath: 'schemas/sensor-reading.avsc',
+ *     formats: { legacy: 'json' }, defaultFormat: 'confluent', schemaIds: { '1': 'schemas/sensor-reading.avsc' },
+ *     maxMessageBytes: 1_048_576 });
+ *   const reading = decode(message.value, { topic, partition, offset: message.offset });
+ */
+import type avro from 'avsc';
+import type { IngestFormat } from '../../config/schema.ts';
+import { ConfigError, IngestError } from '../../errors.ts';
+import type { SensorReading, SourceCoord } from '../../types.ts';
+import { isSchemaId, unframeConfluent } from './confluentWire.ts';
+import { loadSchema } from './loadSchema.ts';
+import { createResolverCache, type ResolverCache } from './resolverCache.ts';
+import { parseIsoMillis, TimestampRangeError } from './timestampMillis.ts';
+import { findInvalidField, toSensorReading, validateReading } from './validateReading.ts';
+
+export interface ReadingDecoderOptions {
+  /** Path of the reader schema (`ingest.readingSchema`). */
+  readerSchemaPath: string;
+  /** Topic → wire format (`ingest.formats`). */
+  formats: Record<string, IngestFormat>;
+  /** Format of topics not in `formats` (`ingest.format`). */
+  defaultFormat: IngestFormat;
+  /** Confluent schema id (decimal string) → path of the writer's .avsc (`ingest.schemaIds`). */
+  schemaIds: Record<string, string>;
+  /** Plain-Avro topic → path of the schema its producers write with; default: the reader schema. */
+  writerSchemas?: Record<string, string>;
+  /** bytes; larger values are rejected before any parsing (`ingest.maxMessageBytes`). */
+  maxMessageBytes: number;
+}
+
+export interface ReadingDecoder {
+  /** Decodes one message value. Throws `IngestError`. Safe to destructure. */
+  decode(value: Buffer | null, source: SourceCoord): SensorReading;
+  /** The wire format of a topic. */
+  formatOf(topic: string): IngestFormat;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Builds the decoder. Every schema is loaded and every resolver built here, so a missing
+ * file or a writer schema the reader cannot resolve stops start-up with a `ConfigError`
+ * instead of dead-lettering every message.
+ */
+export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecoder {
+  const { formats, defaultFormat, maxMessageBytes, schemaIds, writerSchemas = {} } = opts;
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) {
+    throw new ConfigError('ingest.maxMessageBytes', `must be a positive integer of bytes, got ${maxMessageBytes}`);
+  }
+  const reader = loadSchema(opts.readerSchemaPath, 'ingest.readingSchema');
+  const cache = createResolverCache(reader);
+  const formatOf = (topic: string): IngestFormat => formats[topic] ?? defaultFormat;
+
+  const byId = new Map<number, avro.Resolver>();
+  for (const [id, path] of Object.entries(schemaIds)) {
+    const key = `ingest.schemaIds.${id}`;
+    if (!/^\d+$/.test(id) || !isSchemaId(Number(id))) throw new ConfigError(key, `schema id must be an int32 >= 0, got "${id}"`);
+    byId.set(Number(id), resolveWriter(cache, path, key));
+  }
+  const byTopic = new Map<string, avro.Resolver>();
+  for (const [topic, path] of Object.entries(writerSchemas)) {
+    const key = `ingest.writerSchemas.${topic}`;
+    if (formatOf(topic) !== 'avro') {
+      throw new ConfigError(key, `a writer schema applies to plain avro topics only; topic ${topic} is ${formatOf(topic)}`);
+    }
+    byTopic.set(topic, resolveWriter(cache, path, key));
+  }
+
+  const decodeAvro = (payload: Buffer, resolver: avro.Resolver | undefined, source: SourceCoord): SensorReading => {
+    let record: Record<string, unknown>;
+    try {
+      record = reader.fromBuffer(payload, resolver) as Record<string, unknown>;
+    } catch (err) {
+      // The reading schema has one timestamp-millis field.
+      if (err instanceof TimestampRangeError) throw new IngestError('RECORD_INVALID', err.message, source, 'timestamp');
+      throw new IngestError('DECODE_FAILED', `avro decode failed: ${(err as Error).message}`, source);
+    }
+    return toSensorReading(record);
+  };
+
+  const decodeConfluent = (value: Buffer, source: SourceCoord): SensorReading => {
+    const frame = unframeConfluent(value);
+    if (!frame.ok) throw new IngestError('DECODE_FAILED', frame.reason, source);
+    const resolver = byId.get(frame.schemaId);
+    if (!resolver) {
+      throw new IngestError('SCHEMA_UNKNOWN', `confluent schema id ${frame.schemaId} is not in ingest.schemaIds`, source);
+    }
+    return decodeAvro(frame.payload, resolver, source);
+  };
+
+  const decodeJson = (value: Buffer, source: SourceCoord): SensorReading => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(UTF8.decode(value));
+    } catch (err) {
+      throw new IngestError('DECODE_FAILED', `json decode failed: ${(err as Error).message}`, source);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new IngestError('RECORD_INVALID', `record: expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : String(parsed)}`, source);
+    }
+    const record = { ...(parsed as Record<string, unknown>) };
+    if (typeof record.timestamp === 'string') {
+      const ms = parseIsoMillis(record.timestamp);
+      if (ms === undefined) {
+        throw new IngestError('RECORD_INVALID', `timestamp: "${record.timestamp}" is not an ISO-8601 date-time with a zone`, source, 'timestamp');
+      }
+      record.timestamp = ms;
+    }
+    const problem = findInvalidField(reader, record);
+    if (problem) throw new IngestError(problem.code, problem.message, source, problem.field);
+    return toSensorReading(record);
+  };
+
+  const decode = (value: Buffer | null, source: SourceCoord): SensorReading => {
+    if (value === null) throw new IngestError('DECODE_FAILED', 'message has no value (tombstone)', source);
+    if (value.length > maxMessageBytes) {
+      throw new IngestError('MESSAGE_TOO_LARGE', `message of ${value.length} bytes exceeds ingest.maxMessageBytes=${maxMessageBytes}`, source);
+    }
+    const format = formatOf(source.topic);
+    const reading =
+      format === 'json' ? decodeJson(value, source)
+      : format === 'confluent' ? decodeConfluent(value, source)
+      : decodeAvro(value, byTopic.get(source.topic), source);
+    const problem = validateReading(reading);
+    if (problem) throw new IngestError(problem.code, problem.message, source, problem.field);
+    return reading;
+  };
+
+  return { decode, formatOf };
+}
+
+function resolveWriter(cache: ResolverCache, path: string, key: string): avro.Resolver {
+  const writer = loadSchema(path, key);
+  try {
+    return cache.get(writer);
+  } catch (err) {
+    throw new ConfigError(key, `writer schema ${path} cannot be resolved into the reading schema: ${(err as Error).message}`);
+  }
+}

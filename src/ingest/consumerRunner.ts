@@ -1,0 +1,175 @@
+/**
+ * The Kafka input: a consumer group over the configured topics that turns messages into
+ * readings, holds every message until the pipeline reports it done, commits per-partition
+ * watermarks, pauses partitions under backpressure and dead-letters bad messages.
+ *
+ * At-least-once with kafkajs (docs/Consuming.md "Manual committing"): `autoCommit` is off and
+ * `eachBatchAutoResolve` is off. Each message is resolved as soon as it has been handed to the
+ * pipeline, which only moves the fetch position; what is committed is the tracker's watermark,
+ * which never passes a message that is not yet durable in every sink.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaConfig } from '../config/schema.ts';
+import { IngestError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { METRICS, type Metrics } from '../metrics.ts';
+import type { Reading, SensorReading, SourceCoord } from '../types.ts';
+import type { DeadLetter, DeadLetterPublisher } from './deadLetter.ts';
+import { FlowControl, type PartitionRef } from './flowControl.ts';
+import { OffsetTracker } from './offsetTracker.ts';
+
+export interface ConsumerRunnerOptions {
+  kafka: Kafka;
+  config: KafkaConfig;
+  flow: { highWaterMark: number; lowWaterMark: number };
+  decode(value: Buffer | null, source: SourceCoord): SensorReading;
+  /** Hands a reading to the pipeline (synchronously). */
+  onReading(reading: Reading): void;
+  deadLetters: DeadLetterPublisher;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface ConsumerRunner {
+  start(): Promise<void>;
+  /** Stop fetching, wait until in-flight work is acknowledged (or `drainTimeoutMs`), commit, disconnect. */
+  stop(drainTimeoutMs?: number): Promise<void>;
+  /** Mark messages done (their windows are durable, or they were dead-lettered or discarded). */
+  release(sources: Iterable<SourceCoord>): void;
+  readonly tracker: OffsetTracker;
+  readonly flow: FlowControl;
+  /** Wall-clock ms of the last message fetched (or of start). */
+  lastMessageAt(): number;
+  commit(): Promise<void>;
+}
+
+export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunner {
+  const { config: cfg, log, metrics } = opts;
+  const tracker = new OffsetTracker();
+  const consumer: Consumer = opts.kafka.consumer({
+    groupId: cfg.groupId,
+    sessionTimeout: cfg.sessionTimeoutMs,
+    heartbeatInterval: cfg.heartbeatIntervalMs,
+    allowAutoTopicCreation: false,
+  });
+  const flow = new FlowControl({
+    ...opts.flow,
+    pause: (p) => {
+      metrics.inc(METRICS.partitionsPaused, 1);
+      log.info('partition paused', { ...p, inFlight: flow.inFlight(p) });
+      consumer.pause([{ topic: p.topic, partitions: [p.partition] }]);
+    },
+    resume: (p) => {
+      log.info('partition resumed', { ...p, inFlight: flow.inFlight(p) });
+      consumer.resume([{ topic: p.topic, partitions: [p.partition] }]);
+    },
+  });
+
+  let assigned = new Set<string>();
+  const lastCommitted = new Map<string, string>();
+  let lastMessage = Date.now();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> = Promise.resolve();
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    const next = new Set<string>();
+    for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) next.add(`${topic}\u0000${p}`);
+    for (const k of assigned) {
+      if (next.has(k)) continue;
+      const [topic, partition] = k.split('\u0000');
+      tracker.drop(topic, Number(partition));
+      flow.drop({ topic, partition: Number(partition) });
+      lastCommitted.delete(k);
+    }
+    assigned = next;
+    log.info('group joined', { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
+  });
+
+  async function commitNow(): Promise<void> {
+    const offsets = tracker
+      .watermarks()
+      .filter((w) => assigned.has(`${w.topic}\u0000${w.partition}`))
+      .filter((w) => lastCommitted.get(`${w.topic}\u0000${w.partition}`) !== w.offset)
+      .map((w) => ({ topic: w.topic, partition: w.partition, offset: w.offset }));
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets);
+      for (const o of offsets) lastCommitted.set(`${o.topic}\u0000${o.partition}`, o.offset);
+      metrics.inc(METRICS.offsetsCommitted, offsets.length);
+      log.debug('offsets committed', { offsets });
+    } catch (e) {
+      // A rebalance in progress or a moved coordinator: the next tick retries with fresh state.
+      log.warn('offset commit failed', { error: e, offsets: offsets.length });
+    }
+  }
+
+  function commit(): Promise<void> {
+    committing = committing.then(commitNow);
+    return committing;
+  }
+
+  function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): void {
+    const source: SourceCoord = { topic, partition, offset: m.offset };
+    tracker.hold(source);
+    metrics.inc(METRICS.messagesConsumed);
+    try {
+      const reading = opts.decode(m.value, source) as Reading;
+      reading.source = source;
+      metrics.inc(METRICS.readingsDecoded);
+      opts.onReading(reading);
+    } catch (e) {
+      if (!(e instanceof IngestError)) throw e;
+      letters.push({ source, key: m.key, value: m.value, headers: m.headers, error: e });
+    }
+  }
+
+  async function eachBatch(p: EachBatchPayload): Promise<void> {
+    const { topic, partition } = p.batch;
+    const ref: PartitionRef = { topic, partition };
+    const letters: DeadLetter[] = [];
+    let last: string | undefined;
+    for (const m of p.batch.messages) {
+      if (!p.isRunning() || p.isStale()) break;
+      handleMessage(topic, partition, m, letters);
+      last = m.offset;
+    }
+    if (last !== undefined) {
+      lastMessage = Date.now();
+      // Moves the fetch position only; the commit is the tracker's watermark.
+      p.resolveOffset(last);
+    }
+    if (letters.length > 0) {
+      await opts.deadLetters.publish(letters);
+      tracker.releaseAll(letters.map((l) => l.source));
+    }
+    if (flow.isPaused(ref)) p.pause();
+    await p.heartbeat();
+  }
+
+  return {
+    tracker,
+    flow,
+    lastMessageAt: () => lastMessage,
+    release: (sources) => tracker.releaseAll(sources),
+    commit,
+    async start() {
+      await consumer.connect();
+      const topics = cfg.topicPattern !== null ? [new RegExp(cfg.topicPattern)] : cfg.topics;
+      await consumer.subscribe({ topics, fromBeginning: cfg.fromBeginning });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      lastMessage = Date.now();
+      commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
+    },
+    async stop(drainTimeoutMs = 30_000) {
+      // Stop fetching first; what is already in flight is allowed to finish.
+      const parts = [...assigned].map((k) => k.split('\u0000'));
+      if (parts.length > 0) consumer.pause(parts.map(([topic, p]) => ({ topic, partitions: [Number(p)] })));
+      const deadline = Date.now() + drainTimeoutMs;
+      while (flow.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (flow.inFlight() > 0) log.warn('stopping with work in flight; it will be re-read on restart', { inFlight: flow.inFlight() });
+      clearInterval(commitTimer);
+      await commit();
+      await consumer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The noise-prediction network ε_θ(x_t, t): a 1-D convolutional residual net over windows
+ * `[batch, windowLen, channels]`, channels-last, C channels in and C out.
+ *
+ *   h   = conv_K(x_t)                                   input projection, C → width
+ *   e   = dense(SiLU(dense(sinusoid(t))))               time embedding MLP, E → E → E
+ *   h  += conv2_d(conv1_d(h) |> SiLU |> + dense_i(SiLU(e)))   per block i, dilation d = 1, 2, 4, …
+ *   ε̂   = conv_1(SiLU(h))                               output projection, width → C
+ *
+ * It follows improved-diffusion's ResBlock (https://github.com/openai/improved-diffusion/blob/main/improved_diffusion/unet.py)
+ * minus its GroupNorm: a window net this shallow (default 4 blocks) trains stably without it
+ * once each residual branch's last conv starts scaled down by 1/√depth (Fixup, Zhang et al. 2019),
+ * and each norm would add two reductions per block to a service that scores on 2 cores.
+ * The inputs are already robust-normalised per channel (normalization.ts).
+ *
+ * Dilations grow 1, 2, 4, 8 and repeat (WaveNet): with K = 3 one cycle of 4 blocks sees
+ * 2 + 4·(1+2+4+8) + 1 = 63 points, about one default window of 64. In the unfold form a dilation costs nothing.
+ *
+ * Weights are named `tf.Variable`s in a plain object (`getWeights()`/`setWeights()`), and
+ * `DenoiserArgs` round-trips through JSON, so a checkpoint is a weights manifest plus the args.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.ts';
+import { timestepEmbedding } from './timestepEmbedding.ts';
+import { unfoldConv1d, type ConvPadding } from './unfoldConv1d.ts';
+
+export interface DenoiserArgs {
+  /** Channels C of the windows, in and out. */
+  channels: number;
+  /** Filters of every hidden conv. */
+  width: number;
+  /** Residual blocks. */
+  depth: number;
+  /** Taps K of every hidden conv (odd keeps 'same' centred). */
+  kernelSize: number;
+  /** Size E of the timestep embedding. */
+  embedDim: number;
+  /** Dilation of block i, length depth. Default 1, 2, 4, 8, 1, 2, … */
+  dilations: number[];
+  padding: ConvPadding;
+  /** Seed of the weight initialisation. */
+  seed: number;
+}
+
+/** Small enough to stream on 2 cores: ~30 k parameters for C = 1. */
+export const DENOISER_DEFAULTS = { width: 32, depth: 4, kernelSize: 3, embedDim: 32, padding: 'same', seed: 0 } as const;
+
+export function defaultDilations(depth: number): number[] {
+  return Array.from({ length: depth }, (_, i) => 2 ** (i % 4));
+}
+
+export function resolveDenoiserArgs(input: Partial<DenoiserArgs> & { channels: number }): DenoiserArgs {
+  const args: DenoiserArgs = { ...DENOISER_DEFAULTS, ...input, dilations: input.dilations ?? defaultDilations(input.depth ?? DENOISER_DEFAULTS.depth) };
+  const bad = (field: string, why: string) => new ModelError('MODEL_INVALID', `denoiser ${field}: ${why}`, { field });
+  for (const key of ['channels', 'width', 'depth', 'kernelSize', 'embedDim'] as const) {
+    if (!Number.isInteger(args[key]) || args[key] < 1) throw bad(key, `must be a positive integer, got ${args[key]}`);
+  }
+  if (args.embedDim < 2) throw bad('embedDim', `must be ≥ 2 for a sinusoidal embedding, got ${args.embedDim}`);
+  if (args.dilations.length !== args.depth || !args.dilations.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw bad('dilations', `needs ${args.depth} positive integers (one per block), got ${JSON.stringify(args.dilations)}`);
+  }
+  if (args.padding !== 'same' && args.padding !== 'causal') throw bad('padding', `must be 'same' or 'causal', got ${JSON.stringify(args.padding)}`);
+  return args;
+}
+
+/** Name → [shape, init std] of every weight; a std of 0 means zeros (biases). */
+function weightSpecs(a: DenoiserArgs): [string, number[], number][] {
+  const { channels: c, width: w, kernelSize: k, embedDim: e, depth } = a;
+  const he = (fanIn: number) => Math.sqrt(2 / fanIn);
+  const specs: [string, number[], number][] = [
+    ['inProj/kernel', [k, c, w], he(k * c)],
+    ['inProj/bias', [w], 0],
+    ['timeEmbed/dense1/kernel', [e, e], he(e)],
+    ['timeEmbed/dense1/bias', [e], 0],
+    ['timeEmbed/dense2/kernel', [e, e], Math.sqrt(1 / e)],
+    ['timeEmbed/dense2/bias', [e], 0],
+  ];
+  for (let i = 0; i < depth; i++) {
+    specs.push(
+      [`block${i}/conv1/kernel`, [k, w, w], he(k * w)],
+      [`block${i}/conv1/bias`, [w], 0],
+      [`block${i}/time/kernel`, [e, w], Math.sqrt(1 / e)],
+      [`block${i}/time/bias`, [w], 0],
+      // Fixup: the branch's last layer starts small so the residual stream does not grow with depth.
+      [`block${i}/conv2/kernel`, [k, w, w], he(k * w) / Math.sqrt(depth)],
+      [`block${i}/conv2/bias`, [w], 0],
+    );
+  }
+  // Small rather than zero (improved-diffusion zeroes it): with a zero output layer every other
+  // weight gets a zero gradient on the first step, and ε̂ ≈ 0 is already the near-optimal start.
+  specs.push(['outProj/kernel', [1, w, c], 0.01 * Math.sqrt(1 / w)], ['outProj/bias', [c], 0]);
+  return specs;
+}
+
+const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
+
+export class Denoiser {
+  readonly args: DenoiserArgs;
+  private readonly weights: Record<string, tf.Variable>;
+
+  constructor(input: Partial<DenoiserArgs> & { channels: number }) {
+    this.args = resolveDenoiserArgs(input);
+    this.weights = {};
+    weightSpecs(this.args).forEach(([name, shape, std], i) => {
+      const init = std === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, std, 'float32', this.args.seed * 1009 + i);
+      this.weights[name] = tf.variable(init, true); // unnamed: tf variable names are global, two nets would clash
+      init.dispose();
+    });
+  }
+
+  /** The args as plain JSON: `new Denoiser(d.getConfig())` builds the same architecture. */
+  getConfig(): DenoiserArgs {
+    return { ...this.args, dilations: [...this.args.dilations] };
+  }
+
+  /**
+   * ε̂ = ε_θ(x_t, t).
+   * @param xt noised windows `[B, L, C]`
+   * @param t timesteps `[B]`, int32
+   * @returns predicted noise `[B, L, C]`
+   */
+  apply(xt: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
+    const [batch, , channels] = xt.shape;
+    if (channels !== this.args.channels) {
+      throw new ModelError('MODEL_MISMATCH', `denoiser built for ${this.args.channels} channels, got windows with ${channels}`, { expected: this.args.channels, actual: channels });
+    }
+    if (t.shape[0] !== batch) throw new ModelError('MODEL_MISMATCH', `denoiser: ${t.shape[0]} timesteps for a batch of ${batch}`, { expected: batch, actual: t.shape[0] });
+    const w = this.weights as Record<string, tf.Tensor>;
+    const { padding, width, embedDim, dilations } = this.args;
+    return tf.tidy(() => {
+      const dense = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, w[`${name}/kernel`] as tf.Tensor2D), w[`${name}/bias`]);
+      const conv = (x: tf.Tensor3D, name: string, dilation: number) =>
+        unfoldConv1d(x, w[`${name}/kernel`] as tf.Tensor3D, w[`${name}/bias`] as tf.Tensor1D, { dilation, padding });
+
+      const emb = timestepEmbedding(t, embedDim); // [B, E]
+      const temb = silu(dense(silu(dense(emb, 'timeEmbed/dense1')), 'timeEmbed/dense2')); // [B, E]
+      let h = conv(xt, 'inProj', 1); // [B, L, width]
+      dilations.forEach((d, i) => {
+        let y = silu(conv(h, `block${i}/conv1`, d)); // [B, L, width]
+        y = tf.add(y, tf.reshape(dense(temb, `block${i}/time`), [batch, 1, width])); // [B, L, width] + [B, 1, width]
+        y = conv(y as tf.Tensor3D, `block${i}/conv2`, d); // [B, L, width]
+        h = tf.add(h, y); // [B, L, width]
+      });
+      return conv(silu(h) as tf.Tensor3D, 'outProj', 1); // [B, L, C]
+    });
+  }
+
+  /** The live variables by name (do not dispose them): what a weights manifest stores. */
+  getWeights(): tf.NamedTensorMap {
+    return { ...this.weights };
+  }
+
+  /** Copy values into the variables. Names and shapes must match exactly. */
+  setWeights(values: tf.NamedTensorMap): void {
+    const expected = Object.keys(this.weights);
+    const extra = Object.keys(values).filter((n) => !(n in this.weights));
+    const missing = expected.filter((n) => !(n in values));
+    if (extra.length || missing.length) {
+      throw new ModelError('MODEL_MISMATCH', `denoiser weights: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`, { missing, extra });
+    }
+    for (const name of expected) {
+      const [want, got] = [this.weights[name].shape, values[name].shape];
+      if (want.length !== got.length || want.some((n, i) => n !== got[i])) {
+        throw new ModelError('MODEL_MISMATCH', `denoiser weight ${name}: expected shape [${want}], got [${got}]`, { field: name, expected: want, actual: got });
+      }
+    }
+    for (const name of expected) this.weights[name].assign(values[name]);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return Object.values(this.weights);
+  }
+
+  countParams(): number {
+    return Object.values(this.weights).reduce((n, v) => n + v.size, 0);
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.weights)) v.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The composition root: Kafka input → stream operators → scorer → sinks, with acks flowing
+ * back to the offsets. It reads like a table of contents; each step lives in its own module.
+ *
+ *   consumerRunner ──readings──▶ windowsByEntity ──▶ microBatch ──▶ scorer ──▶ alerter
+ *        ▲                                                                     │
+ *        └────────── release(window.releases) ◀── influx + anomalies acked ◀───┘
+ */
+import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Subject, concatMap, from, tap } from 'rxjs';
+import type { DiffwatchConfig } from '../config/schema.ts';
+import { createThresholdAlerter } from '../detect/thresholdAlerts.ts';
+import { ConfigError, IngestError } from '../errors.ts';
+import { createAnomalyCodec, createReadingDecoder } from '../ingest/codec/index.ts';
+import { createConsumerRunner } from '../ingest/consumerRunner.ts';
+import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
+import type { PartitionRef } from '../ingest/flowControl.ts';
+import type { Logger } from '../log.ts';
+import { METRICS, type Metrics } from '../metrics.ts';
+import { createBaselineScorer } from '../model/baselineScorer.ts';
+import { createAnomalyProducer } from '../sinks/anomalyProducer.ts';
+import { alertPoint, scorePoint } from '../sinks/influxPoints.ts';
+import { createInfluxWriter } from '../sinks/influxWriter.ts';
+import { microBatch, windowsByEntity } from '../stream/index.ts';
+import type { Reading, Scorer, SourceCoord, Window } from '../types.ts';
+
+export interface Service {
+  /** Resolves when the service has stopped (after `stop`, or on a fatal error, which rejects). */
+  readonly done: Promise<void>;
+  stop(reason: string): Promise<void>;
+  lastMessageAt(): number;
+  inFlight(): number;
+}
+
+/** The partition a window is accounted to for backpressure: that of its newest message. */
+function partitionOf(w: Window): PartitionRef | undefined {
+  const s = w.sources[w.sources.length - 1];
+  return s && { topic: s.topic, partition: s.partition };
+}
+
+export function createScorer(cfg: DiffwatchConfig): Scorer {
+  if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
+  throw new ConfigError('scorer.kind', 'the diffusion scorer cannot be selected yet; set scorer.kind to "baseline"');
+}
+
+export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics: Metrics }): Promise<Service> {
+  const { log, metrics } = deps;
+  const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
+  const anomalyCodec = createAnomalyCodec();
+  const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
+  const scorer = createScorer(cfg);
+  const alerter = createThresholdAlerter({ threshold: cfg.scorer.threshold });
+  const decoder = createReadingDecoder({
+    readerSchemaPath: cfg.ingest.readingSchema,
+    formats: cfg.ingest.formats,
+    defaultFormat: cfg.ingest.format,
+    schemaIds: cfg.ingest.schemaIds,
+    maxMessageBytes: cfg.ingest.maxMessageBytes,
+  });
+  const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
+
+  await influx.ensureDatabase();
+  await producer.connect();
+  await anomalies.connect();
+
+  const readings = new Subject<Reading>();
+  const runner = createConsumerRunner({
+    kafka,
+    config: cfg.kafka,
+    flow: { highWaterMark: cfg.ingest.highWaterMark, lowWaterMark: cfg.ingest.lowWaterMark },
+    decode: (value, source) => decoder.decode(value, source),
+    onReading: (r) => readings.next(r),
+    deadLetters,
+    log: log.namespace('consumer'),
+    metrics,
+  });
+
+  const onLate = (r: Reading) => {
+    metrics.inc(METRICS.lateRecords);
+    const error = new IngestError('LATE_RECORD', `reading at ${new Date(r.timestamp).toISOString()} arrived after the allowed lateness of ${cfg.stream.allowedLatenessMs} ms`, r.source);
+    const { source, ...reading } = r;
+    deadLetters
+      .publish([{ source, key: r.entityId, value: JSON.stringify(reading), error }])
+      .then(() => runner.release([source]))
+      .catch((e) => log.error('late record could not be dead-lettered; it stays uncommitted', { ...source, error: e }));
+  };
+  const onDiscard = (sources: SourceCoord[]) => {
+    metrics.inc(METRICS.discardedReadings, sources.length);
+    runner.release(sources);
+  };
+
+  async function sink(batch: Window[]): Promise<void> {
+    const scores = await scorer.score(batch);
+    const { scored, events } = alerter.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
+    const points = [...scored.map(scorePoint), ...events.map(alertPoint)];
+    // Both sinks must acknowledge before any message of these windows is released.
+    await Promise.all([influx.write(points), events.length > 0 ? anomalies.send(events) : undefined]);
+    metrics.inc(METRICS.windowsScored, batch.length);
+    metrics.inc(METRICS.alertsEmitted, events.length);
+    metrics.inc(METRICS.pointsWritten, points.length);
+    for (const w of batch) {
+      runner.release(w.releases);
+      const p = partitionOf(w);
+      if (p) runner.flow.end(p);
+    }
+  }
+
+  let resolveDone!: () => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  let stopping: Promise<void> | undefined;
+
+  const subscription = readings
+    .pipe(
+      windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard }),
+      tap((w: Window) => {
+        const p = partitionOf(w);
+        if (p) runner.flow.begin(p);
+      }),
+      microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
+      concatMap((batch: Window[]) => from(sink(batch))),
+    )
+    .subscribe({
+      error: (e) => {
+        log.error('pipeline failed', { error: e });
+        void shutdown(`fatal: ${(e as Error).message}`).then(() => rejectDone(e), rejectDone);
+      },
+    });
+
+  async function shutdown(reason: string): Promise<void> {
+    log.info('stopping', { reason });
+    await runner.stop();
+    // Open windows are not completed: their readings stay uncommitted and are re-read on restart.
+    subscription.unsubscribe();
+    await influx.close();
+    await anomalies.disconnect();
+    await producer.disconnect();
+    await scorer.close?.();
+    log.info('stopped', { metrics: metrics.snapshot() });
+  }
+
+  await runner.start();
+  log.info('started', { topics: cfg.kafka.topics, topicPattern: cfg.kafka.topicPattern, groupId: cfg.kafka.groupId, scorer: scorer.name });
+
+  return {
+    done,
+    lastMessageAt: () => runner.lastMessageAt(),
+    inFlight: () => runner.flow.inFlight(),
+    stop(reason) {
+      stopping ??= shutdown(reason).then(resolveDone, (e) => {
+        rejectDone(e);
+        throw e;
+      });
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The InfluxDB writer: a bounded buffer, batched by size and by time, delivered one request at
+ * a time (so order is kept), with backoff, splitting and bisection (deliverBatch.ts).
+ *
+ * `write(points)` resolves when those points are durable: stored, or permanently rejected
+ * (counted and logged). It first waits for room in the buffer, so a caller that awaits it
+ * slows down while InfluxDB is slow or down: backpressure, never dropped points.
+ *
+ * @example
+ * const writer = createInfluxWriter(config.sinks.influx);
+ * await writer.ensureDatabase();
+ * await writer.write(scored.map(scorePoint)); // durable now: safe to commit the offsets
+ * await writer.close();
+ */
+import type { IPoint } from 'influx';
+import type { InfluxConfig } from '../config/schema.ts';
+import { DiffwatchError, SinkError } from '../errors.ts';
+import { rootLogger, type Logger } from '../log.ts';
+import { realSleep, backoffDelay, type Random, type Sleep } from './backoff.ts';
+import { deliverBatch, type DeliveryStats } from './deliverBatch.ts';
+import { createDatabaseStatement, createInfluxHttp, INFLUX_SINK, type InfluxHttp } from './influxHttp.ts';
+import { PointInvalid, toLineProtocol } from './lineProtocol.ts';
+import { createLineBuffer, type Timers } from './lineBuffer.ts';
+
+export interface InfluxWriterOptions {
+  log?: Logger;
+  /** Uniform [0, 1) source for backoff jitter. */
+  random?: Random;
+  /** Waits between retries. */
+  sleep?: Sleep;
+  /** Schedules the flush-interval timer. */
+  timers?: Timers;
+  /** Replaces the HTTP client (tests of the buffer alone). */
+  http?: InfluxHttp;
+}
+
+/** What one `write` call came to. */
+export interface WriteResult {
+  /** Points stored. */
+  written: number;
+  /** Points given up: invalid before sending, or rejected by the server. */
+  rejected: number;
+}
+
+export interface InfluxWriterStats extends DeliveryStats {
+  /** Points refused before sending (NaN field, no fields, bad timestamp). */
+  invalid: number;
+  /** Points accepted into the buffer and not yet delivered, including the batch in flight. */
+  buffered: number;
+}
+
+export interface InfluxWriter {
+  /** Creates the database if needed; retries transient failures up to `attempts` times. */
+  ensureDatabase(attempts?: number): Promise<void>;
+  write(points: readonly IPoint[]): Promise<WriteResult>;
+  /** Resolves when everything written so far is delivered. */
+  flush(): Promise<void>;
+  /** Flushes, stops the timer; later writes reject with SINK_CLOSED. */
+  close(): Promise<void>;
+  stats(): InfluxWriterStats;
+  readonly buffered: number;
+}
+
+export function createInfluxWriter(cfg: InfluxConfig, opts: InfluxWriterOptions = {}): InfluxWriter {
+  const log = opts.log ?? rootLogger.namespace('sinks.influx');
+  const random = opts.random ?? Math.random;
+  const sleep = opts.sleep ?? realSleep;
+  const http = opts.http ?? createInfluxHttp({ url: cfg.url, database: cfg.database, timeoutMs: cfg.timeoutMs });
+  const backoff = { baseMs: cfg.retryDelayMs, maxMs: cfg.maxRetryDelayMs };
+  const delivery: DeliveryStats = { written: 0, rejected: 0, requests: 0, retries: 0, splits: 0 };
+  let invalid = 0;
+  let closed = false;
+
+  const buffer = createLineBuffer({
+    batchSize: cfg.batchSize,
+    maxBufferPoints: cfg.maxBufferPoints,
+    flushIntervalMs: cfg.flushIntervalMs,
+    timers: opts.timers,
+    deliver: (lines) => deliverBatch(lines, { http, backoff, random, sleep, log, stats: delivery }),
+  });
+
+  function serialise(points: readonly IPoint[]): string[] {
+    const lines: string[] = [];
+    for (const point of points) {
+      try {
+        lines.push(toLineProtocol(point));
+      } catch (err) {
+        if (!(err instanceof PointInvalid)) throw err;
+        invalid++;
+        log.error('influx point invalid, not sent', { measurement: point.measurement, error: err.message, batchSize: points.length });
+      }
+    }
+    return lines;
+  }
+
+  return {
+    async ensureDatabase(attempts = 5) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await http.query(createDatabaseStatement(cfg.database));
+          return;
+        } catch (err) {
+          if (!(err instanceof DiffwatchError) || !err.retriable || attempt + 1 >= attempts) throw err;
+          const delayMs = backoffDelay(attempt, backoff, random);
+          log.warn('influx create database failed, retrying', { attempt: attempt + 1, delayMs, error: err.message });
+          await sleep(delayMs);
+        }
+      }
+    },
+    async write(points) {
+      if (closed) throw new SinkError('SINK_CLOSED', 'the InfluxDB writer is closed', { sink: INFLUX_SINK, batchSize: points.length, retriable: false });
+      const lines = serialise(points);
+      const { rejected } = await buffer.push(lines);
+      return { written: lines.length - rejected, rejected: rejected + (points.length - lines.length) };
+    },
+    flush: () => buffer.flush(),
+    async close() {
+      closed = true;
+      await buffer.close();
+    },
+    stats: () => ({ ...delivery, invalid, buffered: buffer.size }),
+    get buffered() {
+      return buffer.size;
+    },
+  };
+}

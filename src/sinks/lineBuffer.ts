@@ -1,0 +1,178 @@
+/**
+ * A bounded FIFO of line-protocol lines, cut into batches by size (`batchSize`) and by time
+ * (`flushIntervalMs` after a line waits in a partial batch), handed to `deliver` one batch at a
+ * time so that write order is kept.
+ *
+ * `push(lines)` is admitted in call order and only while there is room: lines queued plus the
+ * batch in flight never exceed `maxBufferPoints`. It resolves when every one of its lines has
+ * been delivered (stored or rejected), with the number rejected.
+ */
+
+/** The timer calls the buffer makes; injectable so tests run the flush interval by hand. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface LineBufferOptions {
+  /** Lines per delivered batch. */
+  batchSize: number;
+  /** Lines held at most, queued plus in flight. */
+  maxBufferPoints: number;
+  /** ms a partial batch may wait before it is delivered. */
+  flushIntervalMs: number;
+  timers?: Timers;
+  /** Resolves when each line is stored or given up; `rejected[i]` marks line i given up. */
+  deliver(lines: string[]): Promise<{ rejected: boolean[] }>;
+}
+
+export interface LineBuffer {
+  push(lines: readonly string[]): Promise<{ rejected: number }>;
+  /** Delivers everything pushed so far, without waiting for the timer. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+  /** Lines queued plus lines in flight. */
+  readonly size: number;
+}
+
+interface Ticket {
+  remaining: number;
+  rejected: number;
+  resolve(r: { rejected: number }): void;
+  reject(err: unknown): void;
+}
+
+interface Entry {
+  line: string;
+  ticket: Ticket;
+}
+
+export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
+  const { batchSize, maxBufferPoints, flushIntervalMs, deliver } = opts;
+  const timers = opts.timers ?? realTimers;
+  const queue: Entry[] = [];
+  let inFlight = 0;
+  // Pushes are admitted one after another, so a large write waiting for room is not overtaken.
+  let admission: Promise<void> = Promise.resolve();
+  let pendingAdmissions = 0;
+  let roomWaiter: (() => void) | null = null;
+  let lastDone: Promise<unknown> = Promise.resolve();
+  let timer: unknown = null;
+  // Deliver partial batches now (the timer fired, a flush or close asked, or a push waits for room).
+  let due = false;
+  let draining: Promise<void> | null = null;
+
+  const size = () => queue.length + inFlight;
+
+  function cancelTimer(): void {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = null;
+  }
+
+  function onTimer(): void {
+    timer = null;
+    if (queue.length > 0) {
+      due = true;
+      kick();
+    }
+  }
+
+  function kick(): void {
+    if (draining) return; // the running loop looks at the queue again before it stops
+    if (queue.length >= batchSize || (due && queue.length > 0)) {
+      draining = drain();
+    } else if (queue.length > 0 && timer === null) {
+      timer = timers.setTimeout(onTimer, flushIntervalMs);
+    }
+  }
+
+  function settle(batch: Entry[], rejected: boolean[]): void {
+    batch.forEach((entry, i) => {
+      const t = entry.ticket;
+      if (rejected[i]) t.rejected++;
+      if (--t.remaining === 0) t.resolve({ rejected: t.rejected });
+    });
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length >= batchSize || (due && queue.length > 0)) {
+      const batch = queue.splice(0, batchSize);
+      inFlight = batch.length;
+      if (queue.length === 0) {
+        due = false;
+        cancelTimer();
+      }
+      try {
+        settle(batch, (await deliver(batch.map((e) => e.line))).rejected);
+      } catch (err) {
+        // deliver only throws on a defect (transient failures are retried inside it); the
+        // callers of these lines must not treat them as durable.
+        new Set(batch.map((e) => e.ticket)).forEach((t) => t.reject(err));
+      }
+      inFlight = 0;
+      roomWaiter?.();
+    }
+    draining = null;
+    kick();
+  }
+
+  function waitForRoom(): Promise<void> {
+    // A full buffer is delivered now rather than when the timer fires.
+    due = true;
+    kick();
+    return new Promise((resolve) => {
+      roomWaiter = () => {
+        roomWaiter = null;
+        resolve();
+      };
+    });
+  }
+
+  async function admit(lines: readonly string[], ticket: Ticket): Promise<void> {
+    let next = 0;
+    while (next < lines.length) {
+      const room = maxBufferPoints - size();
+      if (room <= 0) {
+        await waitForRoom();
+        continue;
+      }
+      const end = Math.min(lines.length, next + room);
+      for (; next < end; next++) queue.push({ line: lines[next], ticket });
+      kick();
+    }
+  }
+
+  return {
+    push(lines) {
+      if (lines.length === 0) return Promise.resolve({ rejected: 0 });
+      let ticket!: Ticket;
+      const done = new Promise<{ rejected: number }>((resolve, reject) => {
+        ticket = { remaining: lines.length, rejected: 0, resolve, reject };
+      });
+      pendingAdmissions++;
+      admission = admission.then(() => admit(lines, ticket)).finally(() => pendingAdmissions--);
+      lastDone = done.catch(() => undefined);
+      return done;
+    },
+    async flush() {
+      if (size() === 0 && pendingAdmissions === 0) return;
+      due = true;
+      kick();
+      // Batches settle in order, so the last push settling means every earlier one has.
+      await lastDone;
+    },
+    async close() {
+      await this.flush();
+      cancelTimer();
+    },
+    get size() {
+      return size();
+    },
+  };
+}

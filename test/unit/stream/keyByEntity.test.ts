@@ -1,0 +1,44 @@
+import { count, map, mergeMap } from 'rxjs';
+import { describe, it } from 'vitest';
+import { keyByEntity } from '../../../src/stream/keyByEntity.ts';
+import { testScheduler } from './helpers.ts';
+
+const recs = { a: { entityId: 'a' }, b: { entityId: 'b' } };
+
+describe('keyByEntity', () => {
+  it('completes a group after idleMs without a record and re-creates it on the next record', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-a-a------a---|', recs);
+      // group 1: records at 1 and 3, idle from 3 → completes at 3 + 3 = 6.
+      // group 2: record at 10 → completes at 13, before the source does.
+      const summary = source.pipe(
+        keyByEntity<{ entityId: string }>({ idleMs: 3 }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      expectObservable(summary).toBe('------x------y|', { x: 'a:2', y: 'a:1' });
+    });
+  });
+
+  it('keeps entities apart, each with its own idle clock', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-ab-a--b------|', recs);
+      const summary = source.pipe(
+        keyByEntity<{ entityId: string }>({ idleMs: 6 }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      // a: records at 1 and 4 → completes at 10; b: records at 2 and 7 → completes at 13.
+      expectObservable(summary).toBe('----------x--y|', { x: 'a:2', y: 'b:2' });
+    });
+  });
+
+  it('completes open groups when the source completes', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-ab-|', recs);
+      const summary = source.pipe(
+        keyByEntity<{ entityId: string }>({ idleMs: 100 }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      expectObservable(summary).toBe('----(xy|)', { x: 'a:1', y: 'b:1' });
+    });
+  });
+});
