@@ -18,10 +18,10 @@ const BATCH = 1_000;
 export const replayCommand: Command = {
   summary: 'produce a CSV series to a Kafka topic as sensor readings',
   usage: [
-    'Usage: diffwatch replay --file <csv> --topic <topic> --entity <id> [--format avro|json] [--partitions <n>] [--limit <rows>] [--config <file>]',
+    'Usage: diffwatch replay --file <csv> --topic <topic> --entity <id> [--format avro|json|confluent [--schema-id <id>]] [--partitions <n>] [--limit <rows>] [--config <file>]',
     '',
     '  --file <csv>        header row, then timestamp,value[,value...] rows (date-times without a zone are UTC)',
-    '  --format            avro (default) or json',
+    '  --format            avro (default), json, or confluent (magic byte + --schema-id, then Avro)',
     '  --partitions <n>    partitions if the topic has to be created (default 1)',
     '  --limit <rows>      replay only the first rows',
   ].join('\n'),
@@ -34,7 +34,9 @@ export const replayCommand: Command = {
     if (!topic) throw new ConfigError('--topic', 'is required');
     if (!entityId) throw new ConfigError('--entity', 'is required');
     const format = (flagString(args, 'format') ?? 'avro') as IngestFormat;
-    if (format !== 'avro' && format !== 'json') throw new ConfigError('--format', `must be avro or json, got ${format}`);
+    if (!['avro', 'json', 'confluent'].includes(format)) throw new ConfigError('--format', `must be avro, json or confluent, got ${format}`);
+    const schemaId = flagNumber(args, 'schema-id');
+    if (format === 'confluent' && schemaId === undefined) throw new ConfigError('--schema-id', 'is required with --format confluent (the id your consumers map to schemas/sensor-reading.avsc)');
     const series = readCsvSeries(file);
     const limit = Math.min(flagNumber(args, 'limit') ?? Infinity, series.timestamps.length);
 
@@ -54,7 +56,7 @@ export const replayCommand: Command = {
           const values: Record<string, number> = {};
           for (let c = 0; c < C; c++) values[series.channels[c]] = series.values[r * C + c];
           const reading: SensorReading = { entityId, timestamp: series.timestamps[r], values };
-          messages.push({ key: entityId, value: encodeReading(reading, format) });
+          messages.push({ key: entityId, value: encodeReading(reading, format, { schemaId }) });
         }
         await producer.send({ topic, acks: -1, messages });
       }

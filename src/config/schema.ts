@@ -33,6 +33,8 @@ export interface IngestConfig {
   formats: Record<string, IngestFormat>;
   /** Confluent schema id → path of the writer's .avsc (relative to the working directory). */
   schemaIds: Record<string, string>;
+  /** Per-topic writer schema of plain-Avro topics whose producers use an older schema, topic → .avsc path. */
+  writerSchemas: Record<string, string>;
   /** Path of the reader schema for readings. */
   readingSchema: string;
   /** bytes; larger messages go to the dead-letter topic as MESSAGE_TOO_LARGE. */
@@ -71,8 +73,8 @@ export interface ScorerConfig {
   baseline: {
     /** Points of history per entity and channel for the running median and MAD. */
     historyLength: number;
-    /** Points at the end of each window that are scored against the history. */
-    recentPoints: number;
+    /** Points of history an entity needs before its scores may alert (warm-up). */
+    minHistory: number;
   };
   /** Fixed alert threshold on the window score (the simple rule of the data plane). */
   threshold: number;
@@ -138,6 +140,7 @@ export const DEFAULTS: DiffwatchConfig = {
     format: 'avro',
     formats: {},
     schemaIds: {},
+    writerSchemas: {},
     readingSchema: 'schemas/sensor-reading.avsc',
     maxMessageBytes: 64 * 1024,
     dlqSuffix: '.dlq',
@@ -157,7 +160,7 @@ export const DEFAULTS: DiffwatchConfig = {
     kind: 'baseline',
     microBatchSize: 256,
     microBatchMs: 20,
-    baseline: { historyLength: 1024, recentPoints: 1 },
+    baseline: { historyLength: 1024, minHistory: 64 },
     threshold: 6,
   },
   sinks: {

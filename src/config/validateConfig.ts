@@ -77,6 +77,7 @@ export function validateConfig(c: DiffwatchConfig): void {
     if (!/^\d+$/.test(id)) throw new ConfigError(`ingest.schemaIds.${id}`, 'schema ids are non-negative integers');
     str(`ingest.schemaIds.${id}`, path);
   }
+  for (const [topic, path] of Object.entries(i.writerSchemas)) str(`ingest.writerSchemas.${topic}`, path);
   const usesConfluent = i.format === 'confluent' || Object.values(i.formats).includes('confluent');
   if (usesConfluent && Object.keys(i.schemaIds).length === 0) throw new ConfigError('ingest.schemaIds', 'the confluent format needs at least one schema id mapped to an .avsc file');
   str('ingest.readingSchema', i.readingSchema);
@@ -102,8 +103,8 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('scorer.microBatchSize', sc.microBatchSize, 1);
   int('scorer.microBatchMs', sc.microBatchMs, 0);
   int('scorer.baseline.historyLength', sc.baseline.historyLength, 8);
-  int('scorer.baseline.recentPoints', sc.baseline.recentPoints, 1);
-  if (sc.baseline.recentPoints > s.windowLength) throw new ConfigError('scorer.baseline.recentPoints', `must be at most stream.windowLength (${s.windowLength})`);
+  int('scorer.baseline.minHistory', sc.baseline.minHistory, 1);
+  if (sc.baseline.minHistory > sc.baseline.historyLength) throw new ConfigError('scorer.baseline.minHistory', `must be at most scorer.baseline.historyLength (${sc.baseline.historyLength})`);
   num('scorer.threshold', sc.threshold, 0);
 
   str('sinks.anomaliesTopic', c.sinks.anomaliesTopic);

@@ -57,6 +57,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     formats: cfg.ingest.formats,
     defaultFormat: cfg.ingest.format,
     schemaIds: cfg.ingest.schemaIds,
+    writerSchemas: cfg.ingest.writerSchemas,
     maxMessageBytes: cfg.ingest.maxMessageBytes,
   });
   const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });

@@ -11,7 +11,7 @@ import { StackError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { javaMajorVersion, runCommand, which } from './commands.ts';
 import type { StackLayout } from './layout.ts';
-import { liveServicePid, spawnDetached, stopProcess, tailFile } from './processes.ts';
+import { commandLine, liveServicePid, spawnDetached, stopProcess, tailFile } from './processes.ts';
 import { kafkaLogging, renderKafkaLog4j, renderServerProperties } from './serverProperties.ts';
 import type { ServiceStatus } from './serviceStatus.ts';
 import { isListening, waitFor, waitForPortFree } from './waitFor.ts';
@@ -65,11 +65,21 @@ function writeBrokerConfig(layout: StackLayout, stack: StackConfig): string {
   return jvmFlag;
 }
 
+/**
+ * 16 random bytes, base64url without padding, as `kafka-storage random-uuid` prints. Like Kafka's
+ * Uuid.randomUuid it never starts with '-', which the formatter's argument parser would take for an option.
+ */
+export function randomClusterId(bytes: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = bytes().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** KRaft needs its log directory formatted with a cluster id once, before the first start. */
 async function formatStorage(layout: StackLayout, log: Logger): Promise<void> {
   if (existsSync(layout.kafka.metaProperties)) return;
-  // A cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = randomClusterId();
   const args = ['-Xmx256m', '-cp', 'libs/*', 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.kafka.properties, '--ignore-formatted'];
   const r = await runCommand('java', args, { cwd: layout.kafka.home, timeoutMs: 120_000 });
   if (r.code !== 0) throw new StackError(SERVICE, `formatting the KRaft storage in ${layout.kafka.dataDir} failed (exit ${r.code}); delete that folder and retry.\n${r.output.slice(-4_000)}`);
@@ -91,10 +101,16 @@ export async function kafkaHealthy(port: number): Promise<boolean> {
   }
 }
 
+/** The version a running broker of ours was started with: its jars live in `kafka-<version>/`. */
+export function brokerVersionOf(commandLine: string): string | undefined {
+  return /kafka-(\d+\.\d+\.\d+)\//.exec(commandLine)?.[1];
+}
+
 export async function kafkaStatus(layout: StackLayout, stack: StackConfig): Promise<ServiceStatus> {
   const pid = liveServicePid(layout.kafka.pidFile, MARKER) ?? null;
   const healthy = await kafkaHealthy(stack.kafkaPort);
-  return { service: SERVICE, version: stack.kafkaVersion, pid, port: stack.kafkaPort, healthy, external: pid === null && healthy, log: layout.kafka.logFile };
+  const version = pid === null ? null : (brokerVersionOf(commandLine(pid)) ?? null);
+  return { service: SERVICE, version, pid, port: stack.kafkaPort, healthy, external: pid === null && healthy, log: layout.kafka.logFile };
 }
 
 /**
@@ -109,6 +125,8 @@ export async function startKafka(layout: StackLayout, stack: StackConfig, log: L
     return { started: false };
   }
   if (existing !== undefined) {
+    const running = brokerVersionOf(commandLine(existing));
+    if (running !== stack.kafkaVersion) log.warn('a broker of another version is running; leaving it alone (run `diffwatch stack down` first to switch)', { pid: existing, running, configured: stack.kafkaVersion });
     // Ours and alive: maybe still starting. Give it the usual time before declaring it broken.
     await waitHealthy(layout, stack, existing, () => undefined);
     return { started: false };
@@ -148,6 +166,7 @@ export async function stopKafka(layout: StackLayout, stack: StackConfig, log: Lo
   const pid = liveServicePid(layout.kafka.pidFile, MARKER);
   if (pid === undefined) return { stopped: false };
   const how = await stopProcess(pid, layout.kafka.pidFile, STOP_GRACE_MS);
+  // The process is gone, so the kernel frees the sockets; this only confirms nothing else took them.
   await waitForPortFree(stack.kafkaPort, 15_000);
   await waitForPortFree(stack.controllerPort, 15_000);
   log.info('broker stopped', { pid, how });

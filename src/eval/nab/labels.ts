@@ -16,7 +16,7 @@ export const PROBATIONARY_PERCENT = 0.15;
  * @example probationaryLength(10320) // 750
  */
 export function probationaryLength(rows: number, probationaryPercent = PROBATIONARY_PERCENT): number {
-  return Math.min(Math.floor(probationaryPercent * rows), probationaryPercent * 5000);
+  return Math.floor(probationaryPercent * rows);
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
@@ -47,15 +47,13 @@ export interface WindowRows {
  */
 export function windowRows(timestamps: Float64Array, windows: readonly LabelWindow[], file: string): WindowRows[] {
   const out: WindowRows[] = [];
-  let from = 0;
   windows.forEach(([start, end], window) => {
-    const left = indexOfTime(timestamps, start, from, file, window);
+    const left = indexOfTime(timestamps, start, 0, file, window);
     const right = indexOfTime(timestamps, end, left, file, window);
     if (out.length > 0 && left <= out[out.length - 1].right) {
-      throw new NabError('NAB_LABEL_MISMATCH', `${file}: window ${window} overlaps the window before it`, { file, window });
+      throw new NabError('NAB_LABEL_MISMATCH', `${file}: window ${window} overlaps or precedes the window before it`, { file, window });
     }
     out.push({ left, right });
-    from = right + 1;
   });
   return out;
 }
@@ -68,7 +66,7 @@ function indexOfTime(timestamps: Float64Array, text: string, from: number, file:
   for (let i = from; i < timestamps.length; i++) if (timestamps[i] === t) return i;
   throw new NabError(
     'NAB_LABEL_MISMATCH',
-    `${file}: window ${window} names ${text}, which is not a row of the data file (after the window before it)`,
+    `${file}: window ${window} names ${text}, which is not a row of the data file (at or after the window's start)`,
     { file, window },
   );
 }

@@ -58,7 +58,7 @@ function toAnomalyEvent(r: Record<string, unknown>): AnomalyEvent {
 }
 
 export function createAnomalyCodec(schemaPath: string = ANOMALY_SCHEMA_PATH, opts: AnomalyCodecOptions = {}): AnomalyCodec {
-  const type = loadSchema(schemaPath, 'sinks.anomalySchema');
+  const type = loadSchema(schemaPath);
   const { schemaId } = opts;
 
   const encode = (event: AnomalyEvent): Buffer => {

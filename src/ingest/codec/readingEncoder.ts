@@ -39,7 +39,7 @@ export function defaultReadingType(): avro.Type {
 export function encodeReading(reading: SensorReading, format: IngestFormat, opts: EncodeReadingOptions = {}): Buffer {
   const type = opts.type ?? defaultReadingType();
   const record = { ...reading, tags: reading.tags ?? null };
-  const problem = validateReading(reading) ?? findInvalidField(type, record);
+  const problem = findInvalidField(type, record) ?? validateReading(reading);
   if (problem) {
     throw new DiffwatchError(problem.code, `cannot encode reading: ${problem.message}`, {
       coords: { field: problem.field, entityId: reading.entityId },
