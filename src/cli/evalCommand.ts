@@ -37,8 +37,12 @@ const nabScoreCommand: Command = {
       null,
       2,
     );
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, json + '\n');
+    try {
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, json + '\n');
+    } catch (e) {
+      throw new ConfigError('--out', `cannot write ${out} (${(e as Error).message}); pass --out <file> somewhere writable`);
+    }
     if (args.flags.json === true) process.stdout.write(json + '\n');
     else process.stdout.write(`${formatReport(report)}\n\n${json}\nwritten to ${out}\n`);
     return 0;

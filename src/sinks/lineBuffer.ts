@@ -155,9 +155,15 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
       const done = new Promise<{ rejected: number }>((resolve, reject) => {
         ticket = { remaining: lines.length, rejected: 0, resolve, reject };
       });
+      lastDone = done.catch(() => undefined);
+      if (pendingAdmissions === 0 && maxBufferPoints - size() >= lines.length) {
+        // Room now and nobody waiting: buffer at once, so the lines are queued when push returns.
+        for (const line of lines) queue.push({ line, ticket });
+        kick();
+        return done;
+      }
       pendingAdmissions++;
       admission = admission.then(() => admit(lines, ticket)).finally(() => pendingAdmissions--);
-      lastDone = done.catch(() => undefined);
       return done;
     },
     async flush() {

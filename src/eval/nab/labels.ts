@@ -16,7 +16,7 @@ export const PROBATIONARY_PERCENT = 0.15;
  * @example probationaryLength(10320) // 750
  */
 export function probationaryLength(rows: number, probationaryPercent = PROBATIONARY_PERCENT): number {
-  return Math.floor(probationaryPercent * rows);
+  return Math.min(Math.floor(probationaryPercent * rows), probationaryPercent * 5000);
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;

@@ -6,6 +6,7 @@
 import { rootLogger } from '../../log.ts';
 import { readDetectorResults, readProfiles, readThresholds, type StoredThreshold } from './corpus.ts';
 import { PROBATIONARY_PERCENT } from './labels.ts';
+import { NabError } from './nabError.ts';
 import { normalise, nullScore, perfectScore } from './normalise.ts';
 import { prepareCorpus, type PreparedCorpus } from './prepareCorpus.ts';
 import { scoreCorpus } from './scoreCorpus.ts';
@@ -63,7 +64,11 @@ export async function nabScore(opts: NabScoreOptions): Promise<NabReport> {
   const [results, profiles, thresholds] = await Promise.all([
     readDetectorResults(opts),
     readProfiles(opts.nabDir),
-    readThresholds(opts.nabDir).catch(() => ({}) as Record<string, Record<string, StoredThreshold>>),
+    // Stored thresholds are optional: a new detector has none.
+    readThresholds(opts.nabDir).catch((e: unknown) => {
+      if (e instanceof NabError && e.code === 'NAB_NOT_FOUND') return {} as Record<string, Record<string, StoredThreshold>>;
+      throw e;
+    }),
   ]);
   const prepared = prepareCorpus(results, opts.probationaryPercent ?? PROBATIONARY_PERCENT);
   const loaded = performance.now();

@@ -105,7 +105,7 @@ describe('Denoiser', () => {
     const target = tf.randomNormal([4, 16, 2], 0, 1, 'float32', 2);
     const before = Object.fromEntries(Object.entries(net.getWeights()).map(([n, v]) => [n, v.clone()]));
     const opt = tf.train.adam(1e-3);
-    const step = () => tf.dispose(opt.minimize(() => tf.mean(tf.squaredDifference(net.apply(x, t), target)) as tf.Scalar, false, net.trainableVariables()));
+    const step = () => tf.dispose(opt.minimize(() => tf.mean(tf.squaredDifference(net.apply(x, t), target)) as tf.Scalar, false, net.trainableVariables())!);
     step();
     for (const [name, w] of Object.entries(net.getWeights())) expect(maxAbsDiff(w, before[name]), name).toBeGreaterThan(0);
     const tensors = tf.memory().numTensors;

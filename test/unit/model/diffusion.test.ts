@@ -164,7 +164,7 @@ describe('GaussianDiffusion', () => {
     const x0 = tf.randomNormal([4, 16, 2], 0, 1, 'float32', 1) as tf.Tensor3D;
     const opt = tf.train.adam(1e-3);
     const rng = seededRng(2);
-    const train = () => tf.dispose(opt.minimize(() => diffusion.trainingLoss(net, x0, { rng }), true, net.trainableVariables()));
+    const train = () => tf.dispose(opt.minimize(() => diffusion.trainingLoss(net, x0, { rng }), true, net.trainableVariables())!);
     train(); // Adam creates its slot variables on the first step
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) {

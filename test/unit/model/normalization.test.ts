@@ -13,14 +13,15 @@ describe('robust normalization', () => {
     expect(quantileSorted(s, 0.75)).toBe(3.25);
   });
 
-  it('fits median and IQR/1.349 per channel, unmoved by outliers', () => {
+  it('fits median and IQR/1.349 per channel, with a floor for a constant channel', () => {
     const a = [1, 2, 3, 4, 5, 6, 7, 8, 9]; // median 5, IQR 7 - 3 = 4
-    const b = [10, 10, 10, 10, 10, 10, 10, 10, 1e9]; // one glitch, otherwise constant: the floor
+    const b = [10, 10, 10, 10, 10, 10, 10, 10, 10]; // constant: the floor, relative 1e-3 · 10 beating the absolute 1e-3
     const c = [0, 0, 0, 0, 0, 0, 1, 2, 3]; // quartiles 0 and 1 → IQR 1
     const stats = fitRobustScaler(rows(a, b, c), 3);
     expect(stats.center).toEqual([5, 10, 0]);
     expect(stats.scale[0]).toBeCloseTo(4 / 1.349, 12);
-    expect(stats.floored).toEqual([false, false, false].map((_, i) => i === 1));
+    expect(stats.scale[1]).toBeCloseTo(1e-2, 12);
+    expect(stats.floored).toEqual([false, true, false]);
     expect(stats.scale[2]).toBeCloseTo(1 / 1.349, 12);
   });
 

@@ -1,0 +1,158 @@
+/**
+ * The whole data plane against the real broker and database: replay two NAB series plus poison
+ * messages, run `diffwatch run --until-idle`, then check InfluxDB, the dead-letter topic, the
+ * anomalies topic and the group's committed offsets.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InfluxDB } from 'influx';
+import { describe, expect, it } from 'vitest';
+import { DLQ_HEADERS } from '../../../src/ingest/deadLetter.ts';
+import { createAnomalyCodec, defaultReadingType } from '../../../src/ingest/codec/index.ts';
+import { readCsvSeries } from '../../../src/ingest/csvSeries.ts';
+import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName, waitUntil } from '../helpers.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BIN = join(ROOT, 'bin/diffwatch.js');
+const WINDOW = 32;
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function diffwatch(args: string[], env: Record<string, string>, timeoutMs = 150_000): Promise<Exit> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`diffwatch ${args[0]} did not exit within ${timeoutMs} ms\n${stderr.slice(-4000)}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('diffwatch run, end to end', () => {
+  it('scores every complete window once, dead-letters poison, emits decodable alerts and commits to the end', async () => {
+    const brokers = kafkaBrokers();
+    const topic = uniqueName('e2e-telemetry');
+    const dlq = `${topic}.dlq`;
+    const anomalies = uniqueName('e2e-anomalies');
+    const groupId = uniqueName('e2e-group');
+    const database = uniqueName('e2e').replace(/-/g, '_');
+    await createTopics(brokers, [topic], 2);
+    await createTopics(brokers, [dlq, anomalies], 1);
+    const env = { KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'warn' };
+
+    // Two real series, one entity each.
+    const series = [
+      { entity: 'ec2-latency', file: join(ROOT, 'data/nab/ec2_request_latency_system_failure.csv'), limit: 4032 },
+      { entity: 'ambient-temp', file: join(ROOT, 'data/nab/ambient_temperature_system_failure.csv'), limit: 3000 },
+    ];
+    for (const s of series) {
+      const r = await diffwatch(['replay', '--file', s.file, '--topic', topic, '--entity', s.entity, '--limit', String(s.limit)], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).readings).toBe(s.limit);
+    }
+
+    // Poison: each is sent alone so its offset is known exactly.
+    const readingType = defaultReadingType();
+    const big: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) big[`channel_${i}`] = i;
+    const poison = [
+      { code: 'DECODE_FAILED', key: 'ec2-latency', value: Buffer.from('this is not avro') },
+      { code: 'DECODE_FAILED', key: 'ec2-latency', value: null },
+      { code: 'NON_FINITE_VALUE', key: 'ec2-latency', value: readingType.toBuffer({ entityId: 'ec2-latency', timestamp: Date.UTC(2014, 3, 1), values: { value: Number.NaN }, tags: null }) },
+      { code: 'RECORD_INVALID', key: 'ambient-temp', value: readingType.toBuffer({ entityId: '', timestamp: Date.UTC(2014, 3, 1), values: { value: 1 }, tags: null }) },
+      { code: 'MESSAGE_TOO_LARGE', key: 'ambient-temp', value: readingType.toBuffer({ entityId: 'ambient-temp', timestamp: Date.UTC(2014, 3, 1), values: big, tags: null }) },
+    ];
+    const kafka = kafkaClient();
+    const producer = kafka.producer();
+    await producer.connect();
+    const expectedDlq = new Map<string, string>();
+    for (const p of poison) {
+      const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: p.key, value: p.value, headers: { origin: 'test' } }] });
+      expectedDlq.set(`${meta.partition}/${meta.baseOffset}`, p.code);
+    }
+    await producer.disconnect();
+
+    const config = {
+      kafka: { topics: [topic], groupId, commitIntervalMs: 200 },
+      ingest: { maxMessageBytes: 4096 },
+      stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
+      scorer: { kind: 'baseline', threshold: 6 },
+      sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 } },
+    };
+    const cfgFile = join(mkdtempSync(join(tmpdir(), 'e2e-')), 'config.json');
+    writeFileSync(cfgFile, JSON.stringify(config));
+    const run = await diffwatch(['run', '--config', cfgFile, '--until-idle', '4'], env);
+    expect(run.code, run.stderr.slice(-4000)).toBe(0);
+
+    // 1. Every complete window was scored once: N - L + 1 windows per entity (hop 1). A point's
+    // identity in InfluxDB is its timestamp, and the EC2 series repeats one timestamp 12 times
+    // (a clock change), so the exact count is of distinct window end times.
+    const influx = new InfluxDB({ host: new URL(influxUrl()).hostname, port: Number(new URL(influxUrl()).port), database });
+    for (const s of series) {
+      const ts = readCsvSeries(s.file).timestamps.slice(0, s.limit);
+      const windowEnds = new Set(Array.from(ts.slice(WINDOW - 1)));
+      const rows = await influx.query<{ count: number }>(`SELECT count("score") AS count FROM "scores" WHERE "entity" = '${s.entity}'`);
+      expect(rows[0]?.count, s.entity).toBe(windowEnds.size);
+      if (s.entity === 'ambient-temp') expect(windowEnds.size).toBe(s.limit - WINDOW + 1);
+    }
+
+    // 2. Every poison message is in the DLQ with its coordinates and code.
+    const dead = new Map<string, { code: string; topic: string; origin: string }>();
+    const dlqConsumer = kafka.consumer({ groupId: uniqueName('e2e-dlq-reader') });
+    await dlqConsumer.connect();
+    await dlqConsumer.subscribe({ topic: dlq, fromBeginning: true });
+    await dlqConsumer.run({
+      eachMessage: async ({ message }) => {
+        const h = (k: string) => message.headers?.[k]?.toString() ?? '';
+        dead.set(`${h(DLQ_HEADERS.partition)}/${h(DLQ_HEADERS.offset)}`, { code: h(DLQ_HEADERS.code), topic: h(DLQ_HEADERS.topic), origin: h('origin') });
+      },
+    });
+    await waitUntil(() => dead.size >= expectedDlq.size, { timeoutMs: 30_000, what: 'dead letters' });
+    await dlqConsumer.disconnect();
+    expect(dead.size).toBe(expectedDlq.size);
+    for (const [coord, code] of expectedDlq) expect(dead.get(coord), coord).toEqual({ code, topic, origin: 'test' });
+
+    // 3. Alerts decode with the schema, and InfluxDB holds the same events.
+    const codec = createAnomalyCodec();
+    const events: ReturnType<typeof codec.decode>[] = [];
+    const admin = kafka.admin();
+    await admin.connect();
+    const [{ high: anomalyCount }] = await admin.fetchTopicOffsets(anomalies);
+    const alertConsumer = kafka.consumer({ groupId: uniqueName('e2e-alert-reader') });
+    await alertConsumer.connect();
+    await alertConsumer.subscribe({ topic: anomalies, fromBeginning: true });
+    await alertConsumer.run({ eachMessage: async ({ message }) => void events.push(codec.decode(message.value!)) });
+    await waitUntil(() => events.length >= Number(anomalyCount), { timeoutMs: 30_000, what: 'anomaly events' });
+    await alertConsumer.disconnect();
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+    for (const e of events) expect(series.map((s) => s.entity)).toContain(e.entityId);
+    const [alertRows] = [await influx.query<{ count: number }>(`SELECT count("event_id") AS count FROM "alerts"`)];
+    expect(alertRows[0]?.count).toBe(events.length);
+
+    // 4. The group's committed offsets reached the end of every partition.
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    await admin.disconnect();
+    for (const end of ends) {
+      const c = committed.partitions.find((p) => p.partition === end.partition);
+      // An empty partition has nothing to commit (kafkajs reports -1 for "no committed offset").
+      const expected = end.high === '0' ? '-1' : end.high;
+      expect(c?.offset, `partition ${end.partition}`).toBe(expected);
+    }
+  });
+});
