@@ -5,4 +5,11 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Every command has finished its work (the service has drained, flushed and committed) when
+// main returns. Client libraries may still hold sockets or timers (kafkajs keeps reconnect
+// timers after disconnect), so exit explicitly once stdout and stderr are flushed.
+let pending = 2;
+const done = () => --pending === 0 && process.exit(code);
+process.stdout.write('', done);
+process.stderr.write('', done);

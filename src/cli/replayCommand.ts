@@ -8,6 +8,8 @@ import { loadConfig } from '../config/loadConfig.ts';
 import type { IngestFormat } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import { encodeReading } from '../ingest/codec/index.ts';
+import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
+import { rootLogger } from '../log.ts';
 import { readCsvSeries } from '../ingest/csvSeries.ts';
 import type { SensorReading } from '../types.ts';
 import type { Command } from './main.ts';
@@ -40,7 +42,7 @@ export const replayCommand: Command = {
     const series = readCsvSeries(file);
     const limit = Math.min(flagNumber(args, 'limit') ?? Infinity, series.timestamps.length);
 
-    const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-replay`, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN });
+    const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-replay`, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(rootLogger.namespace('replay')) });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: flagNumber(args, 'partitions') ?? 1 }] });

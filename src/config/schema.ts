@@ -22,6 +22,8 @@ export interface KafkaConfig {
   sessionTimeoutMs: number;
   /** ms; must be well under sessionTimeoutMs. */
   heartbeatIntervalMs: number;
+  /** ms the broker may hold a fetch open waiting for data; also how late a resumed partition can start. */
+  maxWaitTimeMs: number;
   /** ms between commits of the per-partition watermarks. */
   commitIntervalMs: number;
 }
@@ -134,6 +136,7 @@ export const DEFAULTS: DiffwatchConfig = {
     fromBeginning: true,
     sessionTimeoutMs: 30_000,
     heartbeatIntervalMs: 3_000,
+    maxWaitTimeMs: 1_000,
     commitIntervalMs: 1_000,
   },
   ingest: {
@@ -178,7 +181,7 @@ export const DEFAULTS: DiffwatchConfig = {
   },
   stack: {
     dir: '.stack',
-    kafkaVersion: '4.1.1',
+    kafkaVersion: '4.4.0',
     kafkaPort: 9092,
     controllerPort: 9093,
     influxPort: 8086,

@@ -68,6 +68,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('kafka.sessionTimeoutMs', k.sessionTimeoutMs, 6_000, 300_000);
   int('kafka.heartbeatIntervalMs', k.heartbeatIntervalMs, 100);
   int('kafka.commitIntervalMs', k.commitIntervalMs, 10);
+  int('kafka.maxWaitTimeMs', k.maxWaitTimeMs, 10, 60_000);
   if (k.heartbeatIntervalMs * 3 > k.sessionTimeoutMs) throw new ConfigError('kafka.heartbeatIntervalMs', `must be at most a third of kafka.sessionTimeoutMs (${k.sessionTimeoutMs})`);
 
   const i = c.ingest;

@@ -40,6 +40,12 @@ export interface ConsumerRunner {
   readonly flow: FlowControl;
   /** Wall-clock ms of the last message fetched (or of start). */
   lastMessageAt(): number;
+  /**
+   * True while the partition is paused, or was resumed and has not been fetched for `ms` since:
+   * silence on it says nothing about its producers. kafkajs fetches a resumed partition only on
+   * its next fetch loop, up to `maxWaitTimeInMs` later when every partition was paused.
+   */
+  stalledWithin(ref: PartitionRef, ms: number): boolean;
   commit(): Promise<void>;
 }
 
@@ -50,6 +56,9 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     groupId: cfg.groupId,
     sessionTimeout: cfg.sessionTimeoutMs,
     heartbeatInterval: cfg.heartbeatIntervalMs,
+    // When every partition is paused kafkajs sleeps this long before fetching again, so it
+    // bounds how late a resumed partition starts flowing.
+    maxWaitTimeInMs: cfg.maxWaitTimeMs,
     allowAutoTopicCreation: false,
   });
   const flow = new FlowControl({
@@ -61,15 +70,25 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     },
     resume: (p) => {
       log.info('partition resumed', { ...p, inFlight: flow.inFlight(p) });
+      awaitingFetch.add(`${p.topic}\u0000${p.partition}`);
       consumer.resume([{ topic: p.topic, partitions: [p.partition] }]);
     },
   });
 
+  // Resumed partitions not fetched since, and when each partition was first fetched after a resume.
+  const awaitingFetch = new Set<string>();
+  const fetchedSince = new Map<string, number>();
   let assigned = new Set<string>();
   const lastCommitted = new Map<string, string>();
   let lastMessage = Date.now();
   let commitTimer: NodeJS.Timeout | undefined;
   let committing: Promise<void> = Promise.resolve();
+
+  consumer.on(consumer.events.FETCH_START, () => {
+    const now = Date.now();
+    for (const k of awaitingFetch) fetchedSince.set(k, now);
+    awaitingFetch.clear();
+  });
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     const next = new Set<string>();
@@ -80,6 +99,8 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       tracker.drop(topic, Number(partition));
       flow.drop({ topic, partition: Number(partition) });
       lastCommitted.delete(k);
+      awaitingFetch.delete(k);
+      fetchedSince.delete(k);
     }
     assigned = next;
     log.info('group joined', { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
@@ -150,6 +171,10 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     tracker,
     flow,
     lastMessageAt: () => lastMessage,
+    stalledWithin(ref, ms) {
+      const k = `${ref.topic}\u0000${ref.partition}`;
+      return flow.isPaused(ref) || awaitingFetch.has(k) || Date.now() - (fetchedSince.get(k) ?? -Infinity) < ms;
+    },
     release: (sources) => tracker.releaseAll(sources),
     commit,
     async start() {

@@ -14,6 +14,7 @@ import { ConfigError, IngestError } from '../errors.ts';
 import { createAnomalyCodec, createReadingDecoder } from '../ingest/codec/index.ts';
 import { createConsumerRunner } from '../ingest/consumerRunner.ts';
 import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
+import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
 import type { PartitionRef } from '../ingest/flowControl.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
@@ -45,7 +46,7 @@ export function createScorer(cfg: DiffwatchConfig): Scorer {
 
 export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics: Metrics }): Promise<Service> {
   const { log, metrics } = deps;
-  const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN });
+  const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
   const producer = kafka.producer({ allowAutoTopicCreation: true });
   const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
   const anomalyCodec = createAnomalyCodec();
@@ -118,7 +119,8 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
 
   const subscription = readings
     .pipe(
-      windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard }),
+      // An entity whose partition is paused (backpressure) is silent, not idle.
+      windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs) }),
       tap((w: Window) => {
         const p = partitionOf(w);
         if (p) runner.flow.begin(p);

@@ -96,8 +96,9 @@ export function alertPoint(e: AnomalyEvent): IPoint {
     // bigint: written as an InfluxDB integer (see lineProtocol.ts).
     [ALERT_FIELDS.startTime]: BigInt(Math.trunc(e.startTime)),
     [ALERT_FIELDS.modelVersion]: e.modelVersion,
-    [ALERT_FIELDS.topChannel]: topChannel(e),
   };
+  const top = topChannel(e);
+  if (top !== undefined) fields[ALERT_FIELDS.topChannel] = top;
   setFinite(fields, ALERT_FIELDS.score, e.score);
   setFinite(fields, ALERT_FIELDS.threshold, e.threshold);
   return {

@@ -55,7 +55,10 @@ export interface InfluxWriter {
   write(points: readonly IPoint[]): Promise<WriteResult>;
   /** Resolves when everything written so far is delivered. */
   flush(): Promise<void>;
-  /** Flushes, stops the timer; later writes reject with SINK_CLOSED. */
+  /**
+   * Flushes, stops the timer; later writes reject with SINK_CLOSED. While InfluxDB is down this
+   * waits like `write` does: buffered points are never dropped to make shutdown quicker.
+   */
   close(): Promise<void>;
   stats(): InfluxWriterStats;
   readonly buffered: number;

@@ -41,7 +41,7 @@ export interface LineBuffer {
   readonly size: number;
 }
 
-interface Ticket {
+interface PushState {
   remaining: number;
   rejected: number;
   resolve(r: { rejected: number }): void;
@@ -50,7 +50,7 @@ interface Ticket {
 
 interface Entry {
   line: string;
-  ticket: Ticket;
+  state: PushState;
 }
 
 export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
@@ -64,8 +64,13 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
   let roomWaiter: (() => void) | null = null;
   let lastDone: Promise<unknown> = Promise.resolve();
   let timer: unknown = null;
-  // Deliver partial batches now (the timer fired, a flush or close asked, or a push waits for room).
-  let due = false;
+  // Lines ever pushed and ever handed to deliver. Entries leave in push order, so "every line
+  // pushed before this flush has been sent" is simply sent >= the pushed count at that moment.
+  let pushed = 0;
+  let sent = 0;
+  // Partial batches are delivered at once until `sent` reaches this (a timer fired, a flush or
+  // close asked, or a push waits for room).
+  let dueUntil = 0;
   let draining: Promise<void> | null = null;
 
   const size = () => queue.length + inFlight;
@@ -75,17 +80,20 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
     timer = null;
   }
 
+  /** Partial batches become due up to line number `until`. */
+  function due(until: number): void {
+    dueUntil = Math.max(dueUntil, until);
+    kick();
+  }
+
   function onTimer(): void {
     timer = null;
-    if (queue.length > 0) {
-      due = true;
-      kick();
-    }
+    due(sent + queue.length);
   }
 
   function kick(): void {
     if (draining) return; // the running loop looks at the queue again before it stops
-    if (queue.length >= batchSize || (due && queue.length > 0)) {
+    if (queue.length >= batchSize || (queue.length > 0 && sent < dueUntil)) {
       draining = drain();
     } else if (queue.length > 0 && timer === null) {
       timer = timers.setTimeout(onTimer, flushIntervalMs);
@@ -94,26 +102,24 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
 
   function settle(batch: Entry[], rejected: boolean[]): void {
     batch.forEach((entry, i) => {
-      const t = entry.ticket;
+      const t = entry.state;
       if (rejected[i]) t.rejected++;
       if (--t.remaining === 0) t.resolve({ rejected: t.rejected });
     });
   }
 
   async function drain(): Promise<void> {
-    while (queue.length >= batchSize || (due && queue.length > 0)) {
+    while (queue.length >= batchSize || (queue.length > 0 && sent < dueUntil)) {
       const batch = queue.splice(0, batchSize);
       inFlight = batch.length;
-      if (queue.length === 0) {
-        due = false;
-        cancelTimer();
-      }
+      sent += batch.length;
+      if (queue.length === 0) cancelTimer();
       try {
         settle(batch, (await deliver(batch.map((e) => e.line))).rejected);
       } catch (err) {
         // deliver only throws on a defect (transient failures are retried inside it); the
         // callers of these lines must not treat them as durable.
-        new Set(batch.map((e) => e.ticket)).forEach((t) => t.reject(err));
+        new Set(batch.map((e) => e.state)).forEach((t) => t.reject(err));
       }
       inFlight = 0;
       roomWaiter?.();
@@ -124,8 +130,7 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
 
   function waitForRoom(): Promise<void> {
     // A full buffer is delivered now rather than when the timer fires.
-    due = true;
-    kick();
+    due(sent + queue.length);
     return new Promise((resolve) => {
       roomWaiter = () => {
         roomWaiter = null;
@@ -134,7 +139,7 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
     });
   }
 
-  async function admit(lines: readonly string[], ticket: Ticket): Promise<void> {
+  async function admit(lines: readonly string[], state: PushState): Promise<void> {
     let next = 0;
     while (next < lines.length) {
       const room = maxBufferPoints - size();
@@ -143,38 +148,41 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
         continue;
       }
       const end = Math.min(lines.length, next + room);
-      for (; next < end; next++) queue.push({ line: lines[next], ticket });
+      for (; next < end; next++) queue.push({ line: lines[next], state });
       kick();
     }
+  }
+
+  async function flush(): Promise<void> {
+    if (size() === 0 && pendingAdmissions === 0) return;
+    due(pushed);
+    // Batches settle in order, so the last push settling means every earlier one has.
+    await lastDone;
   }
 
   return {
     push(lines) {
       if (lines.length === 0) return Promise.resolve({ rejected: 0 });
-      let ticket!: Ticket;
+      let state!: PushState;
       const done = new Promise<{ rejected: number }>((resolve, reject) => {
-        ticket = { remaining: lines.length, rejected: 0, resolve, reject };
+        state = { remaining: lines.length, rejected: 0, resolve, reject };
       });
       lastDone = done.catch(() => undefined);
+      pushed += lines.length;
       if (pendingAdmissions === 0 && maxBufferPoints - size() >= lines.length) {
         // Room now and nobody waiting: buffer at once, so the lines are queued when push returns.
-        for (const line of lines) queue.push({ line, ticket });
+        for (const line of lines) queue.push({ line, state });
         kick();
         return done;
       }
       pendingAdmissions++;
-      admission = admission.then(() => admit(lines, ticket)).finally(() => pendingAdmissions--);
+      admission = admission.then(() => admit(lines, state)).finally(() => pendingAdmissions--);
       return done;
     },
-    async flush() {
-      if (size() === 0 && pendingAdmissions === 0) return;
-      due = true;
-      kick();
-      // Batches settle in order, so the last push settling means every earlier one has.
-      await lastDone;
-    },
+    flush,
     async close() {
-      await this.flush();
+      due(Infinity); // also covers pushes that race with close
+      await flush();
       cancelTimer();
     },
     get size() {

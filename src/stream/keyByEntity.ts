@@ -1,10 +1,15 @@
-import { asyncScheduler, debounceTime, groupBy, type GroupedObservable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, filter, groupBy, interval, switchMap, take, type GroupedObservable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 
-export interface KeyByEntityOptions {
+export interface KeyByEntityOptions<T = unknown> {
   /** ms without a record for an entity after which its group completes (its state is dropped). */
   idleMs: number;
   /** Clock for the idle timers; tests pass a TestScheduler. */
   scheduler?: SchedulerLike;
+  /**
+   * Asked when an entity has been silent for `idleMs`, with its last record: true means its
+   * silence says nothing (its input was paused), so the idle clock starts over instead.
+   */
+  holdIdle?: (last: T) => boolean;
 }
 
 /**
@@ -16,12 +21,14 @@ export interface KeyByEntityOptions {
  * readings$.pipe(keyByEntity({ idleMs: 600_000 }), mergeMap((g) => g.pipe(...)))
  */
 export function keyByEntity<T extends { entityId: string }>(
-  opts: KeyByEntityOptions,
+  opts: KeyByEntityOptions<T>,
 ): OperatorFunction<T, GroupedObservable<string, T>> {
-  const { idleMs, scheduler = asyncScheduler } = opts;
+  const { idleMs, scheduler = asyncScheduler, holdIdle = () => false } = opts;
   return groupBy((record: T) => record.entityId, {
     // groupBy subscribes the duration before it pushes the group's first record,
     // so the debounce also sees that record and the idle clock starts with it.
-    duration: (group: GroupedObservable<string, T>) => group.pipe(debounceTime(idleMs, scheduler)),
+    // Like debounceTime(idleMs), but a held entity is checked again every idleMs.
+    duration: (group: GroupedObservable<string, T>) =>
+      group.pipe(switchMap((last) => interval(idleMs, scheduler).pipe(filter(() => !holdIdle(last)), take(1)))),
   });
 }

@@ -13,6 +13,8 @@ export interface WindowsByEntityHooks {
   onDiscard: (sources: SourceCoord[], entityId: string) => void;
   /** Clock for the idle expiry; tests pass a TestScheduler. */
   scheduler?: SchedulerLike;
+  /** True while an entity's silence must not count as idleness (see keyByEntity `holdIdle`). */
+  holdIdle?: (last: Reading) => boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function windowsByEntity(cfg: { stream: StreamConfig }, hooks: WindowsByE
   const s = cfg.stream;
   return (source) =>
     source.pipe(
-      keyByEntity<Reading>({ idleMs: s.entityIdleMs, scheduler: hooks.scheduler }),
+      keyByEntity<Reading>({ idleMs: s.entityIdleMs, scheduler: hooks.scheduler, holdIdle: hooks.holdIdle }),
       mergeMap((entity) =>
         entity.pipe(
           orderByEventTime<Reading>({ allowedLatenessMs: s.allowedLatenessMs, onLate: hooks.onLate }),

@@ -41,4 +41,21 @@ describe('keyByEntity', () => {
       expectObservable(summary).toBe('----(xy|)', { x: 'a:1', y: 'b:1' });
     });
   });
+
+  it('starts the idle clock over while holdIdle says the silence is not idleness', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-a--------------|', recs);
+      // held until virtual time 8 (a paused partition), then idle: checks at 4, 7 are held,
+      // the check at 10 completes the group.
+      let now = 0;
+      const summary = source.pipe(
+        map((r) => r),
+        keyByEntity<{ entityId: string }>({ idleMs: 3, holdIdle: () => now < 8 }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      const clock = hot('0123456789abcdef', Object.fromEntries([...'0123456789abcdef'].map((c) => [c, parseInt(c, 16)])));
+      clock.subscribe((t) => (now = t));
+      expectObservable(summary).toBe('----------x-----|', { x: 'a:1' });
+    });
+  });
 });

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The demo: start the local Kafka and InfluxDB, replay a real NAB series (a machine's
+# temperature before a failure) as telemetry, run diffwatch until the input is drained,
+# and show what it wrote: scores per state and the alerts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci
+npx diffwatch stack up >/dev/null
+run="demo-$(date +%s)"
+topic="$run.telemetry"
+entity="machine-temperature"
+echo "== replaying data/nab/machine_temperature_system_failure.csv to $topic"
+npx diffwatch replay --file data/nab/machine_temperature_system_failure.csv --topic "$topic" --entity "$entity"
+echo "== running diffwatch (baseline scorer) until the topic is drained"
+DIFFWATCH_TOPICS="$topic" DIFFWATCH_GROUP_ID="$run" DIFFWATCH_LOG_LEVEL="${DIFFWATCH_LOG_LEVEL:-warn}" \
+  npx diffwatch run --config config/diffwatch.json --until-idle 3
+echo "== what diffwatch wrote to InfluxDB (database diffwatch)"
+npx diffwatch inspect --config config/diffwatch.json --entity "$entity"
+echo "== stop the local stack with: npx diffwatch stack down"

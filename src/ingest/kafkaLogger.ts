@@ -1,0 +1,19 @@
+/**
+ * Route kafkajs's own logs through diffwatch's structured logger, so that every line on
+ * stderr is one JSON object with `ns` (kafkajs writes its own format to stdout otherwise).
+ */
+import { logLevel, type logCreator } from 'kafkajs';
+import type { Logger } from '../log.ts';
+
+export function kafkaLogCreator(log: Logger): logCreator {
+  const ns = log.namespace('kafkajs');
+  return () =>
+    ({ namespace, level, log: entry }) => {
+      const { message, timestamp: _t, logger: _l, ...fields } = entry;
+      const f = { component: namespace, ...fields };
+      if (level === logLevel.ERROR) ns.error(message, f);
+      else if (level === logLevel.WARN) ns.warn(message, f);
+      else if (level === logLevel.INFO) ns.info(message, f);
+      else ns.debug(message, f);
+    };
+}

@@ -1,0 +1,87 @@
+/**
+ * At-least-once across a crash: `diffwatch run` is killed with SIGKILL in the middle of a NAB
+ * series (no shutdown, no final commit), then restarted with the same group. The committed
+ * offset at the kill must not pass any reading whose window is not durable yet, and after the
+ * restart every complete window must be in InfluxDB and the offsets must reach the end.
+ */
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName } from '../helpers.ts';
+import {
+  NAB, committedOffsets, countScores, describeMissing, endOffsets, influxClient, killAllDiffwatch, runDiffwatch, scoreTimes, startDiffwatch, windowEndTimes, writeConfig,
+} from './runHelpers.ts';
+
+const WINDOW = 32;
+const ROWS = 8_000;
+const FILE = join(NAB, 'machine_temperature_system_failure.csv');
+const ENTITY = 'machine-temp';
+
+afterEach(killAllDiffwatch);
+
+describe('diffwatch run, killed with SIGKILL mid-stream', () => {
+  it('commits only what is durable, and a restart completes every window and commits to the end', async () => {
+    const brokers = kafkaBrokers();
+    const topic = uniqueName('crash-telemetry');
+    const anomalies = uniqueName('crash-anomalies');
+    const groupId = uniqueName('crash-group');
+    const database = uniqueName('crash').replace(/-/g, '_');
+    await createTopics(brokers, [topic, anomalies], 1);
+    const env = { KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'warn' };
+
+    const replay = await runDiffwatch(['replay', '--file', FILE, '--topic', topic, '--entity', ENTITY, '--limit', String(ROWS)], env);
+    expect(replay.code, replay.stderr).toBe(0);
+
+    const ends = windowEndTimes(FILE, ROWS, WINDOW);
+    // Distinct end times are what InfluxDB can hold (a point's identity is its timestamp).
+    const expected = new Set(ends).size;
+    expect(expected).toBe(ROWS - WINDOW + 1);
+
+    const config = writeConfig({
+      // The killed member never leaves the group; the restarted one can only join once the broker
+      // has evicted it, so the session timeout is the broker's minimum instead of 30 s.
+      kafka: { topics: [topic], groupId, commitIntervalMs: 100, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
+      stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
+      scorer: { kind: 'baseline', threshold: 6 },
+      // Small requests stretch the run over many writes, so the kill lands between two of them.
+      sinks: { anomaliesTopic: anomalies, influx: { database, batchSize: 200, maxBufferPoints: 400, flushIntervalMs: 50 } },
+    });
+    const influx = influxClient(database);
+    const admin: Admin = kafkaClient().admin();
+    await admin.connect();
+    try {
+      // 1. Run until part of the series is durable and committed, then kill without warning.
+      const first = startDiffwatch(['run', '--config', config], env);
+      await first.waitFor(
+        async () => (await countScores(influx, ENTITY).catch(() => 0)) > 0 && ((await committedOffsets(admin, groupId, topic)).get(0) ?? -1n) > 0n,
+        { what: 'some windows durable and an offset committed', timeoutMs: 60_000, intervalMs: 20 },
+      );
+      first.kill('SIGKILL');
+      const killed = await first.exited;
+      expect(killed.signal, killed.stderr.slice(-4000)).toBe('SIGKILL');
+
+      // 2. The kill really happened mid-stream, and the commit passed no reading still needed.
+      // Read InfluxDB after the commit: it can only hold more, so the first missing window found
+      // now is at or after the first one missing when that offset was committed.
+      const atKill = (await committedOffsets(admin, groupId, topic)).get(0) ?? -1n;
+      const stored = await scoreTimes(influx, ENTITY);
+      expect(stored.size, 'windows durable at the kill').toBeLessThan(expected);
+      expect(atKill, 'committed offset at the kill').toBeLessThan(BigInt(ROWS));
+      const firstMissing = ends.findIndex((t) => !stored.has(t));
+      expect(firstMissing).toBeGreaterThanOrEqual(0);
+      // Window k covers rows k .. k+L-1 and row r is at offset r; row k is only done with window k.
+      expect(atKill, `committed offset vs the first reading of window ${firstMissing}, the first not in InfluxDB`).toBeLessThanOrEqual(BigInt(firstMissing));
+
+      // 3. Restart with the same group: it resumes from the commit and finishes the series.
+      const second = await runDiffwatch(['run', '--config', config, '--until-idle', '4'], env, 90_000);
+      expect(second.code, second.stderr.slice(-4000)).toBe(0);
+      const after = await scoreTimes(influx, ENTITY);
+      expect(after.size, `windows in InfluxDB after the restart: ${describeMissing(ends, after)}`).toBe(expected);
+      const end = (await endOffsets(admin, topic)).get(0);
+      expect(end).toBe(BigInt(ROWS));
+      expect((await committedOffsets(admin, groupId, topic)).get(0), 'committed offset after the restart').toBe(end);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
