@@ -97,7 +97,10 @@ export interface RunResult {
   /** CPU time (user + system) of the service process over its whole life, s; null without /proc. */
   cpuS: number | null;
   partitionPauses: number;
+  /** Messages dead-lettered by ingest (undecodable, invalid). */
   deadLettered: number;
+  /** Readings dead-lettered as late (older than the entity's previous reading). */
+  lateRecords: number;
 }
 
 function parseOverride(json: string | undefined): Record<string, unknown> {
@@ -384,6 +387,7 @@ function summarise(opts: Options, windows: number, produceS: number, s: ServiceR
     cpuS: s.proc ? r3(s.proc.cpuS) : null,
     partitionPauses: s.metrics.diffwatch_partition_pauses_total ?? 0,
     deadLettered: s.metrics.diffwatch_dead_lettered_total ?? 0,
+    lateRecords: s.metrics.diffwatch_late_records_total ?? 0,
   };
 }
 

@@ -1,0 +1,122 @@
+/**
+ * The diffusion model's hyper-parameters: one record with defaults and units, validated once
+ * and frozen (nanoGPT's `GPTConfig`; style principle 5). The CLI flags and the `model` section
+ * of a config file only override these defaults; the resolved record is stored in every
+ * checkpoint manifest, so a model says how it was trained.
+ *
+ * Example:
+ *   const cfg = resolveModelConfig({ windowLength: 32, epochs: 5 });
+ *   cfg.t0; // 30
+ */
+import { ConfigError } from '../errors.ts';
+import type { NoiseScheduleKind } from './noiseSchedule.ts';
+
+export interface ModelConfig {
+  /** Noise schedule family. Cosine keeps more signal at small t than linear for the same T. */
+  scheduleKind: NoiseScheduleKind;
+  /** Diffusion steps T of the schedule. */
+  T: number;
+  /** Noise level scoring starts from, 0 ≤ t0 < T: high enough to wash out an anomaly, low enough to keep the window's shape. */
+  t0: number;
+  /** DDIM steps S from t0 back to x_0 when scoring; 1 is a one-shot x̂_0 prediction (fastest). */
+  steps: number;
+  /** Noise draws K averaged per scored window: more draws, less score noise, K× the cost. */
+  draws: number;
+  /** Window length L, in points. Must equal the stream's `stream.windowLength`. */
+  windowLength: number;
+  /** Hop between training windows, in points (1 = every window). */
+  stride: number;
+  /** Filters of every hidden conv of the denoiser. */
+  width: number;
+  /** Residual blocks of the denoiser. */
+  depth: number;
+  /** Taps of every hidden conv (odd keeps 'same' padding centred). */
+  kernelSize: number;
+  /** Size of the timestep embedding. */
+  embedDim: number;
+  /** Adam learning rate. */
+  lr: number;
+  /** Windows per training step. */
+  batchSize: number;
+  /** Epochs at most (early stopping may end sooner). */
+  epochs: number;
+  /** Epochs without a better validation loss tolerated before stopping; the best weights are kept. */
+  patience: number;
+  /** Share of the windows, taken from the END of the series (time order), held out for validation, in (0, 0.9]. */
+  validationFraction: number;
+  /**
+   * Subtract each window's per-channel mean (after robust scaling) before the denoiser sees it.
+   * Off by default: it hid level shifts in the measurement recorded in docs/model.md ("Normalization").
+   */
+  windowCentering: boolean;
+  /** Seed of the weight initialisation, the shuffling and the training noise. */
+  seed: number;
+}
+
+export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
+  scheduleKind: 'cosine',
+  T: 100,
+  t0: 30,
+  steps: 1,
+  draws: 4,
+  windowLength: 64,
+  stride: 1,
+  width: 32,
+  depth: 4,
+  kernelSize: 3,
+  embedDim: 32,
+  lr: 2e-3,
+  batchSize: 64,
+  epochs: 20,
+  patience: 3,
+  validationFraction: 0.2,
+  windowCentering: false,
+  seed: 0,
+});
+
+type Check = (v: unknown, cfg: ModelConfig) => string | null;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${JSON.stringify(v)}`;
+
+/** One check per key; a check may read other (already type-checked) keys. */
+const CHECKS: Record<keyof ModelConfig, Check> = {
+  scheduleKind: (v) => (v === 'cosine' || v === 'linear' ? null : `must be 'cosine' or 'linear', got ${JSON.stringify(v)}`),
+  T: int(2, 100_000),
+  t0: (v, c) => int(0, c.T - 1)(v, c),
+  steps: (v, c) => int(1, c.t0 + 1)(v, c),
+  draws: int(1, 256),
+  windowLength: int(2, 100_000),
+  stride: int(1),
+  width: int(1, 4096),
+  depth: int(1, 64),
+  kernelSize: int(1, 64),
+  embedDim: int(2, 4096),
+  lr: (v) => (typeof v === 'number' && v > 0 && v < 1 ? null : `must be a learning rate in (0, 1), got ${JSON.stringify(v)}`),
+  batchSize: int(1, 1 << 16),
+  epochs: int(1, 100_000),
+  patience: int(0),
+  validationFraction: (v) => (typeof v === 'number' && v > 0 && v <= 0.9 ? null : `must lie in (0, 0.9], got ${JSON.stringify(v)}`),
+  windowCentering: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  seed: int(0, 2 ** 32 - 1),
+};
+
+export const MODEL_CONFIG_KEYS = Object.keys(CHECKS) as (keyof ModelConfig)[];
+
+/**
+ * Defaults ← overrides, validated and frozen. Throws `ConfigError` naming `model.<key>` and
+ * the allowed range; unknown keys are rejected with the list of known ones.
+ */
+export function resolveModelConfig(overrides: Partial<ModelConfig> | Record<string, unknown> = {}): Readonly<ModelConfig> {
+  for (const k of Object.keys(overrides)) {
+    if (!(k in CHECKS)) throw new ConfigError(`model.${k}`, `unknown key. Known keys: ${MODEL_CONFIG_KEYS.join(', ')}`);
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const cfg = { ...MODEL_DEFAULTS, ...defined } as ModelConfig;
+  // Keys are checked in declaration order, so T is valid before t0 is checked against it.
+  for (const key of MODEL_CONFIG_KEYS) {
+    const why = CHECKS[key](cfg[key], cfg);
+    if (why) throw new ConfigError(`model.${key}`, why);
+  }
+  return Object.freeze(cfg);
+}

@@ -1,0 +1,115 @@
+/**
+ * The entry of a scoring worker (run by workerPool.ts through workerBoot.mjs): it initialises
+ * its own TF.js backend, loads checkpoints by directory on demand, keeps them by version, and
+ * answers `scoreWindows` calls on packed `[B, L, C]` batches.
+ *
+ * Every worker is a separate TF.js engine with its own copy of the weights (~120 kB for the
+ * default net), so N workers score N batches at once with no shared state.
+ *
+ * Requests (ScoringRequest) and replies (ScoringReply):
+ *   load    { modelDir, version? }       → ModelInfo (loads and caches the checkpoint)
+ *   score   { modelDir, version, windows [B, L, C], batch } → ScoredBatch, buffers transferred back
+ *   memory  {}                           → tf.memory() of this worker, for leak checks
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { workerData } from 'node:worker_threads';
+import { ModelError } from '../errors.ts';
+import { rootLogger } from '../log.ts';
+import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
+import { loadCheckpoint, type TrainedModel } from './checkpoint.ts';
+import { scoreWindows } from './windowScorer.ts';
+import { serveRequests, type Reply } from './workerPool.ts';
+
+/** `workerData.data` of a scoring worker. */
+export interface ScoringWorkerData {
+  backend: BackendPreference;
+}
+
+export interface ModelInfo {
+  version: string;
+  channels: string[];
+  windowLength: number;
+  backend: BackendName;
+}
+
+/** What the model says about a batch of B windows of L points and C channels. */
+export interface ScoredBatch {
+  /** `[B, L]` */
+  pointScores: Float32Array;
+  /** `[B, C]` */
+  channelContributions: Float32Array;
+  /** `[B]` */
+  windowScores: Float32Array;
+}
+
+export type ScoringRequest =
+  | { kind: 'load'; modelDir: string; version?: string }
+  | { kind: 'score'; modelDir: string; version: string; windows: Float32Array; batch: number }
+  | { kind: 'memory' };
+
+export type ScoringReply = ModelInfo | ScoredBatch | { numTensors: number; numBytes: number; models: number };
+
+const log = rootLogger.namespace('model').namespace('worker');
+const { backend: pref } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
+// In Node the wasm backend runs its single-threaded SIMD binary (tfjs-backend-wasm's
+// WASM_HAS_MULTITHREAD_SUPPORT is false there); the count is set anyway so that a threaded
+// build could never start one XNNPACK thread per core in each of N workers on shared cores.
+setThreadsCount(1);
+const backendReady = initBackend(pref, log);
+// Handled here so that an unavailable backend is not an unhandled rejection (which would end the
+// worker); every request awaits it and gets the typed BACKEND_UNAVAILABLE error instead.
+backendReady.catch(() => {});
+
+/** Checkpoints by directory, each the version last loaded from there. */
+const models = new Map<string, TrainedModel>();
+
+async function modelFor(modelDir: string, version?: string): Promise<TrainedModel> {
+  await backendReady;
+  const cached = models.get(modelDir);
+  if (cached && (version === undefined || cached.manifest.version === version)) return cached;
+  const model = await loadCheckpoint(modelDir);
+  if (version !== undefined && model.manifest.version !== version) {
+    model.dispose();
+    throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed: expected version ${version}, found ${model.manifest.version}; restart the scorer to pick up the new model`, { path: modelDir, expected: version, actual: model.manifest.version });
+  }
+  cached?.dispose();
+  models.set(modelDir, model);
+  return model;
+}
+
+/** A Float32Array that owns its whole buffer, so that transferring it moves nothing else. */
+const owned = (a: ArrayLike<number>): Float32Array =>
+  a instanceof Float32Array && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : Float32Array.from(a);
+
+async function score(req: Extract<ScoringRequest, { kind: 'score' }>): Promise<Reply<ScoredBatch>> {
+  const model = await modelFor(req.modelDir, req.version);
+  const { windowLength: len, channels } = model.manifest;
+  if (req.windows.length !== req.batch * len * channels.length) {
+    throw new ModelError('MODEL_MISMATCH', `a batch of ${req.batch} windows of [${len}, ${channels.length}] needs ${req.batch * len * channels.length} values, got ${req.windows.length}`, { batchSize: req.batch });
+  }
+  const r = scoreWindows(model, req.windows, req.batch);
+  const value: ScoredBatch = {
+    pointScores: owned(r.pointScores),
+    channelContributions: owned(r.channelContributions),
+    windowScores: owned(r.windowScores),
+  };
+  return { value, transfer: [value.pointScores.buffer, value.channelContributions.buffer, value.windowScores.buffer] as ArrayBuffer[] };
+}
+
+serveRequests<ScoringRequest, ScoringReply>(async (req) => {
+  switch (req.kind) {
+    case 'load': {
+      const { manifest } = await modelFor(req.modelDir, req.version);
+      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName };
+      return { value: info };
+    }
+    case 'score':
+      return score(req);
+    case 'memory': {
+      await backendReady;
+      const { numTensors, numBytes } = tf.memory();
+      return { value: { numTensors, numBytes, models: models.size } };
+    }
+  }
+});

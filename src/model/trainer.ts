@@ -1,0 +1,218 @@
+/**
+ * Training the denoiser on one series `[N, C]`:
+ *
+ *   1. split the windows in time order: the last `validationFraction` validate, with a gap of L
+ *   2. fit the robust scaler on the training rows only (no look-ahead into validation)
+ *   3. epochs of shuffled mini-batches (seeded), Adam on L_simple (Ho et al. eq. 14)
+ *   4. after each epoch, the validation loss at FIXED t and ε, so epochs are comparable
+ *   5. early stopping with `patience`, keeping the best epoch's weights
+ *   6. validation score quantiles through `scoreWindows`, the path every scorer uses
+ *
+ * Same seed, same backend → the same weights and loss curve (every random draw is seeded).
+ *
+ * Example:
+ *   const model = await train({ values, channels: ['temp'], timestamps }, resolveModelConfig({ epochs: 5 }));
+ *   await saveCheckpoint('models/temp', model);
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.ts';
+import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, makeTrainedModel, modelVersion, type ModelManifest, type ScoreQuantiles, type TrainedModel } from './checkpoint.ts';
+import { Denoiser } from './denoiser.ts';
+import { GaussianDiffusion, seededRng, type Rng } from './diffusion.ts';
+import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
+import { makeNoiseSchedule } from './noiseSchedule.ts';
+import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
+import { scoreWindows } from './windowScorer.ts';
+import { centerWindows, gatherWindows, splitWindows } from './windows.ts';
+
+export interface TrainSeries {
+  /** Row-major `[N, C]`, raw units. */
+  values: Float64Array;
+  channels: string[];
+  /** Epoch ms per row, length N. */
+  timestamps: Float64Array;
+}
+
+export interface TrainProgress {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** 1-based step within the epoch. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Mean training loss of the epoch so far. */
+  loss: number;
+  /** Present once per epoch, on the event after its last step. */
+  valLoss?: number;
+  /** ms left if every remaining epoch runs (early stopping can only shorten it). */
+  etaMs: number;
+}
+
+export interface TrainHooks {
+  onProgress?(p: TrainProgress): void;
+}
+
+/** Offsets added to the seed so the shuffling, the loss noise and the validation noise are independent streams. */
+const STREAM = { shuffle: 0x5f3759df, loss: 0x9e3779b9, validation: 0x7f4a7c15 } as const;
+
+/** Fisher-Yates, in place. */
+function shuffle(xs: number[], rng: Rng): void {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+}
+
+/** Normalised windows `[W, L, C]`, centred per window when the config says so. */
+function prepared(z: Float32Array, C: number, cfg: ModelConfig, starts: number[]): Float32Array {
+  const w = gatherWindows(z, C, cfg.windowLength, starts);
+  if (cfg.windowCentering) centerWindows(w, cfg.windowLength, C);
+  return w;
+}
+
+/** The fixed validation set: windows, one timestep each and one ε each, all from the seed. */
+function validationSet(x: Float32Array, count: number, cfg: ModelConfig) {
+  const rng = seededRng((cfg.seed + STREAM.validation) >>> 0);
+  const t = Int32Array.from({ length: count }, () => Math.floor(rng() * cfg.T));
+  const noiseSeed = Math.floor(rng() * 2 ** 31);
+  return { x, t, noiseSeed, count };
+}
+
+function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: ReturnType<typeof validationSet>, L: number, C: number, chunk: number): number {
+  let total = 0;
+  for (let s = 0; s < v.count; s += chunk) {
+    const b = Math.min(chunk, v.count - s);
+    total += tf.tidy(() => {
+      const x0 = tf.tensor3d(v.x.subarray(s * L * C, (s + b) * L * C), [b, L, C]); // [b, L, C]
+      const t = tf.tensor1d(v.t.subarray(s, s + b), 'int32'); // [b]
+      const noise = tf.randomNormal([b, L, C], 0, 1, 'float32', v.noiseSeed + s) as tf.Tensor3D; // [b, L, C]
+      return diffusion.trainingLoss(net, x0, { t, noise }).dataSync()[0] * b;
+    });
+  }
+  return total / v.count;
+}
+
+export function scoreQuantiles(scores: Float32Array): ScoreQuantiles {
+  const sorted = Float64Array.from(scores).sort();
+  const q = (p: number) => quantileSorted(sorted, p);
+  return { windows: sorted.length, p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), p999: q(0.999), max: sorted[sorted.length - 1] };
+}
+
+const snapshot = (net: Denoiser): tf.NamedTensorMap => Object.fromEntries(Object.entries(net.getWeights()).map(([k, v]) => [k, tf.clone(v)]));
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function checkSeries(series: TrainSeries): number {
+  const C = series.channels.length;
+  const N = series.timestamps.length;
+  if (C < 1 || series.values.length !== N * C) {
+    throw new ModelError('MODEL_INVALID', `training series: ${series.values.length} values for ${N} timestamps and ${C} channels (need [N, C] row-major)`, { field: 'values' });
+  }
+  return N;
+}
+
+/** Train a model on `series`. Resolves once the best weights are restored and the validation scores computed. */
+export async function train(series: TrainSeries, config: Partial<ModelConfig>, hooks: TrainHooks = {}): Promise<TrainedModel> {
+  const cfg = resolveModelConfig(config);
+  const N = checkSeries(series);
+  const C = series.channels.length;
+  const L = cfg.windowLength;
+  const split = splitWindows(N, L, cfg.stride, cfg.validationFraction);
+  const scaler: RobustScaler = fitRobustScaler(series.values.subarray(0, split.trainRows * C), C);
+  const z = normalize(scaler, series.values); // [N, C]
+  const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
+  const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
+
+  const net = new Denoiser({ channels: C, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
+  const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
+  const fit = await fitLoop(net, diffusion, cfg, trainX, split.train.length, val, hooks);
+
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT,
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    version: '',
+    schedule: diffusion.schedule.args,
+    denoiser: net.getConfig(),
+    t0: cfg.t0,
+    steps: cfg.steps,
+    draws: cfg.draws,
+    scoreSeed: cfg.seed,
+    windowLength: L,
+    channels: [...series.channels],
+    normalization: { ...scaler, windowCentering: cfg.windowCentering },
+    trainingData: { firstTimestamp: series.timestamps[0], lastTimestamp: series.timestamps[N - 1], rows: N, trainRows: split.trainRows, trainWindows: split.train.length, validationWindows: split.validation.length },
+    seed: cfg.seed,
+    training: { ...cfg },
+    losses: fit,
+    validationScores: { windows: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
+  };
+  const model = makeTrainedModel(manifest, net);
+  const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
+  manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length).windowScores);
+  manifest.version = await modelVersion(model);
+  return model;
+}
+
+interface FitResult {
+  train: number[];
+  validation: number[];
+  bestEpoch: number;
+  bestValidation: number;
+}
+
+/** The epoch loop: Adam steps, validation, early stopping. Leaves the best weights in `net`. */
+async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, trainX: Float32Array, count: number, val: ReturnType<typeof validationSet>, hooks: TrainHooks): Promise<FitResult> {
+  const { windowLength: L, batchSize, epochs } = cfg;
+  const C = net.args.channels;
+  const span = L * C;
+  const shuffleRng = seededRng((cfg.seed + STREAM.shuffle) >>> 0);
+  const lossRng = seededRng((cfg.seed + STREAM.loss) >>> 0);
+  const optimizer = tf.train.adam(cfg.lr);
+  const stepsPerEpoch = Math.ceil(count / batchSize);
+  const order = Array.from({ length: count }, (_, i) => i);
+  const batch = new Float32Array(batchSize * span);
+  const result: FitResult = { train: [], validation: [], bestEpoch: 0, bestValidation: Infinity };
+  let best: tf.NamedTensorMap | null = null;
+  let sinceBest = 0;
+  const started = performance.now();
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      shuffle(order, shuffleRng);
+      let sum = 0;
+      for (let step = 1; step <= stepsPerEpoch; step++) {
+        const idx = order.slice((step - 1) * batchSize, step * batchSize);
+        idx.forEach((w, j) => batch.set(trainX.subarray(w * span, (w + 1) * span), j * span));
+        const loss = tf.tidy(() => {
+          const x0 = tf.tensor3d(batch.subarray(0, idx.length * span), [idx.length, L, C]); // [b, L, C]
+          return optimizer.minimize(() => diffusion.trainingLoss(net, x0, { rng: lossRng }), true, net.trainableVariables())!.dataSync()[0];
+        });
+        if (!Number.isFinite(loss)) {
+          throw new ModelError('MODEL_INVALID', `training diverged at epoch ${epoch}, step ${step} (loss ${loss}); lower lr (now ${cfg.lr})`, { field: 'lr', epoch, step });
+        }
+        sum += loss;
+        const done = (epoch - 1) * stepsPerEpoch + step;
+        const etaMs = ((performance.now() - started) / done) * (epochs * stepsPerEpoch - done);
+        const last = step === stepsPerEpoch;
+        const valLoss = last ? validationLoss(net, diffusion, val, L, C, batchSize * 4) : undefined;
+        hooks.onProgress?.({ epoch, epochs, step, stepsPerEpoch, loss: sum / step, etaMs, ...(valLoss !== undefined ? { valLoss } : {}) });
+        await yieldToEventLoop();
+        if (valLoss === undefined) continue;
+        result.train.push(sum / stepsPerEpoch);
+        result.validation.push(valLoss);
+      }
+      const valLoss = result.validation[result.validation.length - 1];
+      if (valLoss < result.bestValidation) {
+        tf.dispose(best ?? {});
+        best = snapshot(net);
+        Object.assign(result, { bestEpoch: epoch, bestValidation: valLoss });
+        sinceBest = 0;
+      } else if (++sinceBest > cfg.patience) {
+        break;
+      }
+    }
+    if (best) net.setWeights(best);
+  } finally {
+    tf.dispose(best ?? {});
+    optimizer.dispose();
+  }
+  return result;
+}

@@ -1,0 +1,131 @@
+/**
+ * The one scoring code path: training validation, `diffwatch score` and the streaming service
+ * all call `scoreWindows`, so a threshold picked from validation quantiles means the same
+ * thing everywhere.
+ *
+ *   z      = robust-normalised window (per-window mean removed when the model was trained so)
+ *   x̂      = reconstruct(z): noise to t0 with K draws, S DDIM steps back, mean of the draws
+ *   e[i,c] = (x̂[i,c] - z[i,c])²                          squared error in scaled units
+ *   point score[i]     = mean over channels of e[i, ·]
+ *   window score       = point score of the newest point (i = L-1)
+ *   contribution[c]    = e[L-1, c] / Σ_c e[L-1, c]
+ *
+ * Why the mean over channels: its null distribution does not drift with C the way the max of C
+ * errors does, so validation quantiles transfer between models with different channel counts;
+ * the contributions still point at the channel that moved. Why the newest point: the streaming
+ * score is causal (a window is scored when its last point arrives), and the contributions
+ * explain that same number rather than the whole window.
+ *
+ * The K draws use the same noise for every window (common random numbers, drawn once per
+ * model from `scoreSeed`), so a window's score does not depend on its batch mates or on the
+ * batch size, and streaming and offline scores agree.
+ *
+ * Example:
+ *   const { windowScores } = scoreWindows(model, windows, windows.length / (L * C));
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.ts';
+import type { TrainedModel } from './checkpoint.ts';
+import { seededRng } from './diffusion.ts';
+import { denormalize, normalize } from './normalization.ts';
+import { centerWindows } from './windows.ts';
+
+export interface ScoreWindowsOptions {
+  /** Also return the reconstruction, in raw units. Default false. */
+  reconstruction?: boolean;
+  /** Windows per network call; bounds memory at K·batch·L·width floats per activation. Default 256. */
+  batchSize?: number;
+}
+
+export interface WindowScores {
+  /** `[B, L]` */
+  pointScores: Float32Array;
+  /** `[B, C]`, each row sums to 1 (or is all 0 when the newest point is reconstructed exactly). */
+  channelContributions: Float32Array;
+  /** `[B]` */
+  windowScores: Float32Array;
+  /** `[B, L, C]`, raw units; only with `reconstruction: true`. */
+  reconstruction?: Float32Array;
+}
+
+/** Standard normal draws from a seed (Box-Muller over mulberry32): the same on every backend. */
+function normalDraws(n: number, seed: number): Float32Array {
+  const rng = seededRng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng()));
+    const a = 2 * Math.PI * rng();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+  }
+  return out;
+}
+
+const noiseCache = new WeakMap<object, Float32Array>();
+
+/** The scoring noise of a model, `[K, 1, L, C]`, drawn once. */
+function scoringNoise(model: TrainedModel): Float32Array {
+  let noise = noiseCache.get(model.manifest);
+  if (!noise) {
+    const { draws, windowLength, channels, scoreSeed } = model.manifest;
+    noise = normalDraws(draws * windowLength * channels.length, scoreSeed);
+    noiseCache.set(model.manifest, noise);
+  }
+  return noise;
+}
+
+/** Score one chunk of `b` normalised windows `z` `[b, L, C]`; returns squared errors and (optionally) the reconstruction, scaled units. */
+function reconstructChunk(model: TrainedModel, z: Float32Array, b: number, withRecon: boolean): { sqError: Float32Array; recon?: Float32Array } {
+  const { t0, steps, draws, windowLength: L, channels } = model.manifest;
+  const C = channels.length;
+  const noise = scoringNoise(model);
+  return tf.tidy(() => {
+    const x0 = tf.tensor3d(z, [b, L, C]); // [b, L, C]
+    const eps = tf.tile(tf.tensor4d(noise, [draws, 1, L, C]), [1, b, 1, 1]) as tf.Tensor4D; // [K, b, L, C]
+    const r = model.diffusion.reconstruct(model.denoiser, x0, { t0, steps, draws, noise: eps });
+    const sqError = r.sqError.dataSync() as Float32Array; // [b, L, C]
+    return { sqError, recon: withRecon ? (r.reconstruction.dataSync() as Float32Array) : undefined };
+  });
+}
+
+/**
+ * Score B windows `[B, L, C]` (row-major, raw units, channels in the model's order).
+ * Runs the network in chunks of `batchSize`; every tensor is freed before it returns.
+ */
+export function scoreWindows(model: TrainedModel, windows: Float32Array, B: number, opts: ScoreWindowsOptions = {}): WindowScores {
+  const { windowLength: L, channels, normalization } = model.manifest;
+  const C = channels.length;
+  const span = L * C;
+  if (!Number.isInteger(B) || B < 0 || windows.length !== B * span) {
+    throw new ModelError('MODEL_MISMATCH', `scoreWindows: expected ${B} windows of [${L}, ${C}] (${B * span} values), got ${windows.length} values`, { expected: B * span, actual: windows.length });
+  }
+  const chunk = Math.max(1, opts.batchSize ?? 256);
+  const pointScores = new Float32Array(B * L);
+  const channelContributions = new Float32Array(B * C);
+  const windowScores = new Float32Array(B);
+  const reconstruction = opts.reconstruction ? new Float32Array(B * span) : undefined;
+
+  for (let start = 0; start < B; start += chunk) {
+    const b = Math.min(chunk, B - start);
+    const z = normalize(normalization, windows.subarray(start * span, (start + b) * span)); // [b, L, C]
+    const means = normalization.windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
+    const { sqError, recon } = reconstructChunk(model, z, b, reconstruction !== undefined);
+    for (let w = 0; w < b; w++) {
+      const out = start + w;
+      for (let i = 0; i < L; i++) {
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += sqError[(w * L + i) * C + c];
+        pointScores[out * L + i] = sum / C;
+      }
+      const newest = (w * L + L - 1) * C;
+      const total = pointScores[out * L + L - 1] * C;
+      for (let c = 0; c < C; c++) channelContributions[out * C + c] = total > 0 ? sqError[newest + c] / total : 0;
+      windowScores[out] = pointScores[out * L + L - 1];
+    }
+    if (recon && reconstruction) {
+      if (means) for (let w = 0; w < b; w++) for (let i = 0; i < L; i++) for (let c = 0; c < C; c++) recon[(w * L + i) * C + c] += means[w * C + c];
+      reconstruction.set(denormalize(normalization, recon), start * span);
+    }
+  }
+  return { pointScores, channelContributions, windowScores, ...(reconstruction ? { reconstruction } : {}) };
+}
