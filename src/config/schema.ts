@@ -24,6 +24,8 @@ export interface KafkaConfig {
   heartbeatIntervalMs: number;
   /** ms the broker may hold a fetch open waiting for data; also how late a resumed partition can start. */
   maxWaitTimeMs: number;
+  /** bytes fetched per partition per request; bounds how much a pause leaves already fetched. */
+  maxBytesPerPartition: number;
   /** ms between commits of the per-partition watermarks. */
   commitIntervalMs: number;
 }
@@ -137,6 +139,7 @@ export const DEFAULTS: DiffwatchConfig = {
     sessionTimeoutMs: 30_000,
     heartbeatIntervalMs: 3_000,
     maxWaitTimeMs: 1_000,
+    maxBytesPerPartition: 1_048_576,
     commitIntervalMs: 1_000,
   },
   ingest: {

@@ -69,6 +69,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('kafka.heartbeatIntervalMs', k.heartbeatIntervalMs, 100);
   int('kafka.commitIntervalMs', k.commitIntervalMs, 10);
   int('kafka.maxWaitTimeMs', k.maxWaitTimeMs, 10, 60_000);
+  int('kafka.maxBytesPerPartition', k.maxBytesPerPartition, 1_024);
   if (k.heartbeatIntervalMs * 3 > k.sessionTimeoutMs) throw new ConfigError('kafka.heartbeatIntervalMs', `must be at most a third of kafka.sessionTimeoutMs (${k.sessionTimeoutMs})`);
 
   const i = c.ingest;

@@ -59,6 +59,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     // When every partition is paused kafkajs sleeps this long before fetching again, so it
     // bounds how late a resumed partition starts flowing.
     maxWaitTimeInMs: cfg.maxWaitTimeMs,
+    maxBytesPerPartition: cfg.maxBytesPerPartition,
     allowAutoTopicCreation: false,
   });
   const flow = new FlowControl({

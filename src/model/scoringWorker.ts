@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
-import { rootLogger } from '../log.ts';
+import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
 import { loadCheckpoint, type TrainedModel } from './checkpoint.ts';
 import { scoreWindows } from './windowScorer.ts';
@@ -24,6 +24,8 @@ import { serveRequests, type Reply } from './workerPool.ts';
 /** `workerData.data` of a scoring worker. */
 export interface ScoringWorkerData {
   backend: BackendPreference;
+  /** Log level of the worker (each thread has its own logger state). Default: DIFFWATCH_LOG_LEVEL or 'info'. */
+  logLevel?: LogLevel;
 }
 
 export interface ModelInfo {
@@ -51,7 +53,8 @@ export type ScoringRequest =
 export type ScoringReply = ModelInfo | ScoredBatch | { numTensors: number; numBytes: number; models: number };
 
 const log = rootLogger.namespace('model').namespace('worker');
-const { backend: pref } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
+const { backend: pref, logLevel } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
+if (logLevel) setLogLevel(logLevel);
 // In Node the wasm backend runs its single-threaded SIMD binary (tfjs-backend-wasm's
 // WASM_HAS_MULTITHREAD_SUPPORT is false there); the count is set anyway so that a threaded
 // build could never start one XNNPACK thread per core in each of N workers on shared cores.

@@ -1,7 +1,8 @@
 /**
- * The whole data plane against the real broker and database: replay two NAB series plus poison
- * messages, run `diffwatch run --until-idle`, then check InfluxDB, the dead-letter topic, the
- * anomalies topic and the group's committed offsets.
+ * The whole data plane against the real broker and database: replay two NAB series (one as Avro,
+ * one as JSON, on two topics matched by a regex) plus poison messages, run
+ * `diffwatch run --until-idle`, then check InfluxDB, the dead-letter topic, the anomalies topic
+ * and the group's committed offsets.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -45,22 +46,25 @@ function diffwatch(args: string[], env: Record<string, string>, timeoutMs = 150_
 describe('diffwatch run, end to end', () => {
   it('scores every complete window once, dead-letters poison, emits decodable alerts and commits to the end', async () => {
     const brokers = kafkaBrokers();
-    const topic = uniqueName('e2e-telemetry');
+    // Two telemetry topics matched by one regex: Avro on one, JSON on the other.
+    const prefix = uniqueName('e2e-telemetry');
+    const topic = `${prefix}-avro`;
+    const jsonTopic = `${prefix}-json`;
     const dlq = `${topic}.dlq`;
     const anomalies = uniqueName('e2e-anomalies');
     const groupId = uniqueName('e2e-group');
     const database = uniqueName('e2e').replace(/-/g, '_');
-    await createTopics(brokers, [topic], 2);
+    await createTopics(brokers, [topic, jsonTopic], 2);
     await createTopics(brokers, [dlq, anomalies], 1);
     const env = { KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'warn' };
 
     // Two real series, one entity each.
     const series = [
-      { entity: 'ec2-latency', file: join(ROOT, 'data/nab/ec2_request_latency_system_failure.csv'), limit: 4032 },
-      { entity: 'ambient-temp', file: join(ROOT, 'data/nab/ambient_temperature_system_failure.csv'), limit: 3000 },
+      { entity: 'ec2-latency', file: join(ROOT, 'data/nab/ec2_request_latency_system_failure.csv'), limit: 4032, topic, format: 'avro' },
+      { entity: 'ambient-temp', file: join(ROOT, 'data/nab/ambient_temperature_system_failure.csv'), limit: 3000, topic: jsonTopic, format: 'json' },
     ];
     for (const s of series) {
-      const r = await diffwatch(['replay', '--file', s.file, '--topic', topic, '--entity', s.entity, '--limit', String(s.limit)], env);
+      const r = await diffwatch(['replay', '--file', s.file, '--topic', s.topic, '--format', s.format, '--entity', s.entity, '--limit', String(s.limit)], env);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).readings).toBe(s.limit);
     }
@@ -73,8 +77,8 @@ describe('diffwatch run, end to end', () => {
       { code: 'DECODE_FAILED', key: 'ec2-latency', value: Buffer.from('this is not avro') },
       { code: 'DECODE_FAILED', key: 'ec2-latency', value: null },
       { code: 'NON_FINITE_VALUE', key: 'ec2-latency', value: readingType.toBuffer({ entityId: 'ec2-latency', timestamp: Date.UTC(2014, 3, 1), values: { value: Number.NaN }, tags: null }) },
-      { code: 'RECORD_INVALID', key: 'ambient-temp', value: readingType.toBuffer({ entityId: '', timestamp: Date.UTC(2014, 3, 1), values: { value: 1 }, tags: null }) },
-      { code: 'MESSAGE_TOO_LARGE', key: 'ambient-temp', value: readingType.toBuffer({ entityId: 'ambient-temp', timestamp: Date.UTC(2014, 3, 1), values: big, tags: null }) },
+      { code: 'RECORD_INVALID', key: 'ec2-latency', value: readingType.toBuffer({ entityId: '', timestamp: Date.UTC(2014, 3, 1), values: { value: 1 }, tags: null }) },
+      { code: 'MESSAGE_TOO_LARGE', key: 'ec2-latency', value: readingType.toBuffer({ entityId: 'ambient-temp', timestamp: Date.UTC(2014, 3, 1), values: big, tags: null }) },
     ];
     const kafka = kafkaClient();
     const producer = kafka.producer();
@@ -87,8 +91,8 @@ describe('diffwatch run, end to end', () => {
     await producer.disconnect();
 
     const config = {
-      kafka: { topics: [topic], groupId, commitIntervalMs: 200 },
-      ingest: { maxMessageBytes: 4096 },
+      kafka: { topics: [], topicPattern: `^${prefix}-(avro|json)$`, groupId, commitIntervalMs: 200 },
+      ingest: { format: 'avro', formats: { [jsonTopic]: 'json' }, maxMessageBytes: 4096 },
       stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
       scorer: { kind: 'baseline', threshold: 6 },
       sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 } },
@@ -144,15 +148,17 @@ describe('diffwatch run, end to end', () => {
     const [alertRows] = [await influx.query<{ count: number }>(`SELECT count("event_id") AS count FROM "alerts"`)];
     expect(alertRows[0]?.count).toBe(events.length);
 
-    // 4. The group's committed offsets reached the end of every partition.
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    await admin.disconnect();
-    for (const end of ends) {
-      const c = committed.partitions.find((p) => p.partition === end.partition);
-      // An empty partition has nothing to commit (kafkajs reports -1 for "no committed offset").
-      const expected = end.high === '0' ? '-1' : end.high;
-      expect(c?.offset, `partition ${end.partition}`).toBe(expected);
+    // 4. The group's committed offsets reached the end of every partition of both topics.
+    for (const t of [topic, jsonTopic]) {
+      const ends = await admin.fetchTopicOffsets(t);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [t] });
+      for (const end of ends) {
+        const c = committed.partitions.find((p) => p.partition === end.partition);
+        // An empty partition has nothing to commit (kafkajs reports -1 for "no committed offset").
+        const expected = end.high === '0' ? '-1' : end.high;
+        expect(c?.offset, `${t} partition ${end.partition}`).toBe(expected);
+      }
     }
+    await admin.disconnect();
   });
 });

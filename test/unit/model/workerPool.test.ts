@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import { createWorkerPool, WorkerPoolError, type WorkerPool } from '../../../src/model/workerPool.ts';
@@ -111,5 +116,33 @@ describe('createWorkerPool', () => {
 
   it('rejects an invalid size', () => {
     expect(() => createWorkerPool({ entry, size: 0 })).toThrow(/positive integer/);
+  });
+});
+
+describe('workers outside vitest', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  // The pool and a TypeScript worker, loaded through tsx the way the CLI loads them. A file rather
+  // than `node -e`: workers inherit the parent's execArgv, and `--input-type` is refused there.
+  const script = (prelude: string) => `${prelude}
+    const { createWorkerPool } = await import(${JSON.stringify(`${root}src/model/workerPool.ts`)});
+    const pool = createWorkerPool({ entry: new URL(${JSON.stringify(entry.href)}), size: 2 });
+    const r = await pool.run({ kind: 'double', values: Float32Array.from([1, 2]) });
+    await pool.close();
+    console.log(JSON.stringify(Array.from(r.values)));`;
+
+  it.each([
+    ['tsx registered by its API, as bin/diffwatch.js does', [], "import { register } from 'tsx/esm/api';\nregister();"],
+    ['tsx as an --import loader', ['--import', 'tsx'], ''],
+  ])('run with %s', async (_, flags, prelude) => {
+    // Inside node_modules (git-ignored) so that the script resolves 'tsx' as the project does.
+    const dir = await mkdtemp(path.join(root, 'node_modules', '.pool-test-'));
+    try {
+      const file = path.join(dir, 'main.mjs');
+      await writeFile(file, script(prelude));
+      const { stdout } = await promisify(execFile)(process.execPath, [...flags, file], { cwd: root, timeout: 30_000 });
+      expect(stdout.trim()).toBe('[2,4]');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

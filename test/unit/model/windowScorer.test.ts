@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelError } from '../../../src/errors.ts';
+import type { TrainedModel } from '../../../src/model/checkpoint.ts';
+import { train } from '../../../src/model/trainer.ts';
+import { scoreWindows } from '../../../src/model/windowScorer.ts';
+import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
+import { useBackend } from './helpers.ts';
+
+const L = 16;
+const C = 2;
+const N = 640;
+
+/** Two periodic channels in different units: a period-16 sine around 50 (±10) and a period-8 square wave of ±1. */
+function series(): Float64Array {
+  const v = new Float64Array(N * C);
+  for (let i = 0; i < N; i++) {
+    v[i * C] = 50 + 10 * Math.sin((2 * Math.PI * i) / 16);
+    v[i * C + 1] = i % 8 < 4 ? 1 : -1;
+  }
+  return v;
+}
+
+describe('scoreWindows', () => {
+  let model: TrainedModel;
+  const values = series();
+  const windows = gatherWindows(values, C, L, windowStarts(N, L, 1).slice(0, 6)); // [6, L, C]
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, T: 50, t0: 15, draws: 2, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2 });
+  });
+  afterAll(() => model.dispose());
+
+  it('returns [B, L] point scores, [B, C] contributions summing to 1, and the newest point as the window score', () => {
+    const r = scoreWindows(model, windows, 6);
+    expect(r.pointScores).toHaveLength(6 * L);
+    expect(r.channelContributions).toHaveLength(6 * C);
+    expect(r.windowScores).toHaveLength(6);
+    expect(r.reconstruction).toBeUndefined();
+    for (let b = 0; b < 6; b++) {
+      expect(r.windowScores[b]).toBe(r.pointScores[b * L + L - 1]);
+      expect(r.channelContributions[b * C] + r.channelContributions[b * C + 1]).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('point score = mean over channels of the squared error in scaled units; contributions are the newest point\'s shares', () => {
+    const r = scoreWindows(model, windows, 6, { reconstruction: true });
+    const { center, scale } = model.manifest.normalization;
+    expect(center[0]).toBeCloseTo(50, 0);
+    for (let b = 0; b < 6; b++) {
+      for (let i = 0; i < L; i++) {
+        const e = [0, 1].map((c) => ((r.reconstruction![(b * L + i) * C + c] - windows[(b * L + i) * C + c]) / scale[c]) ** 2);
+        expect(r.pointScores[b * L + i]).toBeCloseTo((e[0] + e[1]) / 2, 3);
+        if (i === L - 1) expect(r.channelContributions[b * C]).toBeCloseTo(e[0] / (e[0] + e[1]), 3);
+      }
+    }
+  });
+
+  it('with window centering, the reconstruction is shifted back to raw units', () => {
+    const centred: TrainedModel = { ...model, manifest: { ...model.manifest, normalization: { ...model.manifest.normalization, windowCentering: true } } };
+    const r = scoreWindows(centred, windows, 6, { reconstruction: true });
+    const { scale } = model.manifest.normalization;
+    const e = [0, 1].map((c) => ((r.reconstruction![(L - 1) * C + c] - windows[(L - 1) * C + c]) / scale[c]) ** 2);
+    expect(r.windowScores[0]).toBeCloseTo((e[0] + e[1]) / 2, 3);
+    // The raw reconstruction lives around the raw level (50), not around 0.
+    expect(Math.abs(r.reconstruction![0] - windows[0])).toBeLessThan(10);
+  });
+
+  it('gives a window the same score alone, in a batch, and whatever the chunk size', () => {
+    const all = scoreWindows(model, windows, 6).windowScores;
+    const chunked = scoreWindows(model, windows, 6, { batchSize: 4 }).windowScores;
+    const alone = scoreWindows(model, windows.slice(3 * L * C, 4 * L * C), 1).windowScores;
+    for (let b = 0; b < 6; b++) expect(chunked[b]).toBeCloseTo(all[b], 5);
+    expect(alone[0]).toBeCloseTo(all[3], 5);
+    expect(scoreWindows(model, windows, 6).windowScores).toEqual(all);
+  });
+
+  it('scores a spike at the newest point far above every normal window, and blames its channel', () => {
+    const normal = scoreWindows(model, gatherWindows(values, C, L, windowStarts(N, L, 1)), N - L + 1).windowScores;
+    const spiked = windows.slice(0, L * C);
+    spiked[(L - 1) * C] += 40; // +4 scale units of the temp channel at the newest point
+    const r = scoreWindows(model, spiked, 1);
+    expect(r.windowScores[0]).toBeGreaterThan(3 * Math.max(...normal));
+    expect(r.channelContributions[0]).toBeGreaterThan(0.9);
+  });
+
+  it('rejects windows of the wrong size with MODEL_MISMATCH', () => {
+    expect(() => scoreWindows(model, new Float32Array(L * C + 1), 1)).toThrow(ModelError);
+  });
+
+  it('leaks no tensor over 100 calls', () => {
+    scoreWindows(model, windows, 6);
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 100; k++) scoreWindows(model, windows.subarray(0, (2 + (k % 4)) * L * C), 2 + (k % 4), { reconstruction: k % 2 === 0, batchSize: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
