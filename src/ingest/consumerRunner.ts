@@ -9,6 +9,7 @@
  * which never passes a message that is not yet durable in every sink.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Subject, type Observable } from 'rxjs';
 import type { KafkaConfig } from '../config/schema.ts';
 import { IngestError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -47,6 +48,8 @@ export interface ConsumerRunner {
    */
   stalledWithin(ref: PartitionRef, ms: number): boolean;
   commit(): Promise<void>;
+  /** Partitions taken away by a rebalance; their new owner re-reads them from the committed offsets. */
+  readonly revoked: Observable<PartitionRef[]>;
 }
 
 export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunner {
@@ -91,7 +94,9 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     awaitingFetch.clear();
   });
 
+  const revoked = new Subject<PartitionRef[]>();
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    const gone: PartitionRef[] = [];
     const next = new Set<string>();
     for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) next.add(`${topic}\u0000${p}`);
     for (const k of assigned) {
@@ -102,8 +107,13 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       lastCommitted.delete(k);
       awaitingFetch.delete(k);
       fetchedSince.delete(k);
+      gone.push({ topic, partition: Number(partition) });
     }
     assigned = next;
+    if (gone.length > 0) {
+      log.info('partitions revoked', { partitions: gone });
+      revoked.next(gone);
+    }
     log.info('group joined', { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
   });
 
@@ -171,6 +181,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   return {
     tracker,
     flow,
+    revoked,
     lastMessageAt: () => lastMessage,
     stalledWithin(ref, ms) {
       const k = `${ref.topic}\u0000${ref.partition}`;

@@ -7,7 +7,7 @@
  *        └────────── release(window.releases) ◀── influx + anomalies acked ◀───┘
  */
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
-import { Subject, concatMap, from, tap } from 'rxjs';
+import { Subject, concatMap, from, map, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createThresholdAlerter } from '../detect/thresholdAlerts.ts';
 import { ConfigError, IngestError } from '../errors.ts';
@@ -117,10 +117,17 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   });
   let stopping: Promise<void> | undefined;
 
+  const evict = runner.revoked.pipe(
+    map((parts) => {
+      const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
+      return (r: Reading) => gone.has(`${r.source.topic}\u0000${r.source.partition}`);
+    }),
+  );
   const subscription = readings
     .pipe(
-      // An entity whose partition is paused (backpressure) is silent, not idle.
-      windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs) }),
+      // An entity whose partition is paused (backpressure) is silent, not idle; one whose
+      // partition was revoked is rebuilt by the partition's new owner, so it is dropped here.
+      windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
       tap((w: Window) => {
         const p = partitionOf(w);
         if (p) runner.flow.begin(p);

@@ -1,4 +1,4 @@
-import { asyncScheduler, filter, groupBy, interval, switchMap, take, type GroupedObservable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { EMPTY, asyncScheduler, filter, groupBy, interval, merge, switchMap, take, type GroupedObservable, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 
 export interface KeyByEntityOptions<T = unknown> {
   /** ms without a record for an entity after which its group completes (its state is dropped). */
@@ -10,6 +10,12 @@ export interface KeyByEntityOptions<T = unknown> {
    * silence says nothing (its input was paused), so the idle clock starts over instead.
    */
   holdIdle?: (last: T) => boolean;
+  /**
+   * Evictions: each predicate emitted completes at once every group whose last record matches
+   * it (the service evicts the entities of partitions revoked in a rebalance, whose new owner
+   * rebuilds them from the committed offsets).
+   */
+  evict?: Observable<(last: T) => boolean>;
 }
 
 /**
@@ -23,12 +29,16 @@ export interface KeyByEntityOptions<T = unknown> {
 export function keyByEntity<T extends { entityId: string }>(
   opts: KeyByEntityOptions<T>,
 ): OperatorFunction<T, GroupedObservable<string, T>> {
-  const { idleMs, scheduler = asyncScheduler, holdIdle = () => false } = opts;
+  const { idleMs, scheduler = asyncScheduler, holdIdle = () => false, evict = EMPTY } = opts;
   return groupBy((record: T) => record.entityId, {
     // groupBy subscribes the duration before it pushes the group's first record,
     // so the debounce also sees that record and the idle clock starts with it.
     // Like debounceTime(idleMs), but a held entity is checked again every idleMs.
     duration: (group: GroupedObservable<string, T>) =>
-      group.pipe(switchMap((last) => interval(idleMs, scheduler).pipe(filter(() => !holdIdle(last)), take(1)))),
+      group.pipe(
+        switchMap((last) =>
+          merge(interval(idleMs, scheduler).pipe(filter(() => !holdIdle(last))), evict.pipe(filter((matches) => matches(last)))).pipe(take(1)),
+        ),
+      ),
   });
 }

@@ -1,4 +1,4 @@
-import { mergeMap, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { mergeMap, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { StreamConfig } from '../config/schema.ts';
 import type { Reading, SourceCoord, Window } from '../types.ts';
 import { alignToStep } from './alignToStep.ts';
@@ -15,6 +15,8 @@ export interface WindowsByEntityHooks {
   scheduler?: SchedulerLike;
   /** True while an entity's silence must not count as idleness (see keyByEntity `holdIdle`). */
   holdIdle?: (last: Reading) => boolean;
+  /** Evict the entities whose last reading matches (see keyByEntity `evict`). */
+  evict?: Observable<(last: Reading) => boolean>;
 }
 
 /**
@@ -31,7 +33,7 @@ export function windowsByEntity(cfg: { stream: StreamConfig }, hooks: WindowsByE
   const s = cfg.stream;
   return (source) =>
     source.pipe(
-      keyByEntity<Reading>({ idleMs: s.entityIdleMs, scheduler: hooks.scheduler, holdIdle: hooks.holdIdle }),
+      keyByEntity<Reading>({ idleMs: s.entityIdleMs, scheduler: hooks.scheduler, holdIdle: hooks.holdIdle, evict: hooks.evict }),
       mergeMap((entity) =>
         entity.pipe(
           orderByEventTime<Reading>({ allowedLatenessMs: s.allowedLatenessMs, onLate: hooks.onLate }),

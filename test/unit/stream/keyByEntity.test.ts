@@ -58,4 +58,17 @@ describe('keyByEntity', () => {
       expectObservable(summary).toBe('----------x-----|', { x: 'a:1' });
     });
   });
+
+  it('completes at once the groups an eviction matches, and only those', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-ab-------a---|', recs);
+      const evict = hot('----x---------', { x: (r: { entityId: string }) => r.entityId === 'a' });
+      const summary = source.pipe(
+        keyByEntity<{ entityId: string }>({ idleMs: 100, evict }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      // a is evicted at 4; b lives on until the source completes; a's next record opens a new group.
+      expectObservable(summary).toBe('----x---------(yz|)', { x: 'a:1', y: 'b:1', z: 'a:1' });
+    });
+  });
 });
