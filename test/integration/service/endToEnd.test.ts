@@ -4,44 +4,16 @@
  * `diffwatch run --until-idle`, then check InfluxDB, the dead-letter topic, the anomalies topic
  * and the group's committed offsets.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../src/ingest/deadLetter.ts';
 import { createAnomalyCodec, defaultReadingType } from '../../../src/ingest/codec/index.ts';
 import { readCsvSeries } from '../../../src/ingest/csvSeries.ts';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName, waitUntil } from '../helpers.ts';
+import { ROOT, runDiffwatch as diffwatch, writeConfig } from './runHelpers.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const BIN = join(ROOT, 'bin/diffwatch.js');
 const WINDOW = 32;
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function diffwatch(args: string[], env: Record<string, string>, timeoutMs = 150_000): Promise<Exit> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`diffwatch ${args[0]} did not exit within ${timeoutMs} ms\n${stderr.slice(-4000)}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('diffwatch run, end to end', () => {
   it('scores every complete window once, dead-letters poison, emits decodable alerts and commits to the end', async () => {
@@ -97,8 +69,7 @@ describe('diffwatch run, end to end', () => {
       scorer: { kind: 'baseline', threshold: 6 },
       sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 } },
     };
-    const cfgFile = join(mkdtempSync(join(tmpdir(), 'e2e-')), 'config.json');
-    writeFileSync(cfgFile, JSON.stringify(config));
+    const cfgFile = writeConfig(config);
     const run = await diffwatch(['run', '--config', cfgFile, '--until-idle', '4'], env);
     expect(run.code, run.stderr.slice(-4000)).toBe(0);
 
