@@ -38,12 +38,6 @@ const UNTIL_IDLE_S = 2;
 const POLL_MS = 100;
 /** ms a single run may take before it is declared failed. */
 const RUN_TIMEOUT_MS = 10 * 60_000;
-/**
- * ms; `stream.entityIdleMs` of the service. Far above any pause in a replay (a shorter gap would
- * discard windows and fail the exact point count), and well below the 10-minute default, because
- * an entity's idle timer outlives the service's shutdown and holds the process until it fires.
- */
-const ENTITY_IDLE_MS = 5_000;
 /** ms the service may take to exit once every point is written (idle wait, drain, final commit). */
 const EXIT_TIMEOUT_MS = 60_000;
 /** Messages per producer request. */
@@ -352,7 +346,7 @@ async function runOnce(i: number, opts: Options, series: CsvSeries, services: Se
     const produceS = await produce(kafka, topic, series, opts);
     const config = {
       kafka: { topics: [topic], groupId },
-      stream: { windowLength: opts.window, hop: opts.hop, entityIdleMs: ENTITY_IDLE_MS },
+      stream: { windowLength: opts.window, hop: opts.hop },
       scorer: { kind: 'baseline' },
       sinks: { anomaliesTopic: anomalies, influx: { database } },
     };

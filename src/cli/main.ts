@@ -18,6 +18,8 @@ const COMMANDS: Record<string, Loader> = {
   stack: async () => (await import('./stackCommand.ts')).stackCommand,
   run: async () => (await import('./runCommand.ts')).runCommand,
   replay: async () => (await import('./replayCommand.ts')).replayCommand,
+  train: async () => (await import('./trainCommand.ts')).trainCommand,
+  score: async () => (await import('./scoreCommand.ts')).scoreCommand,
   inspect: async () => (await import('./inspectCommand.ts')).inspectCommand,
   eval: async () => (await import('./evalCommand.ts')).evalCommand,
 };

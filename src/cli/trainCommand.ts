@@ -79,6 +79,14 @@ async function seriesFromFile(file: string, columns: string[] | undefined): Prom
   return { values: s.values, channels: s.channels, timestamps: s.timestamps };
 }
 
+function eventTime(flag: string, raw: string): number {
+  try {
+    return parseTimestamp(raw, { file: flag, line: 0 });
+  } catch {
+    throw new ConfigError(flag, `must be epoch ms or an ISO date-time, got ${JSON.stringify(raw)}`);
+  }
+}
+
 /** One entity's readings between two event times → `[N, C]`; rows missing a channel are skipped (and counted). */
 async function seriesFromTopic(args: ParsedArgs, cfg: Readonly<DiffwatchConfig>, log: Logger): Promise<TrainSeries> {
   const topic = flagString(args, 'topic')!;
@@ -87,8 +95,8 @@ async function seriesFromTopic(args: ParsedArgs, cfg: Readonly<DiffwatchConfig>,
   const to = flagString(args, 'to');
   if (!entityId) throw new ConfigError('--entity', 'is required with --topic');
   if (!from || !to) throw new ConfigError(from ? '--to' : '--from', 'is required with --topic (epoch ms or an ISO date-time)');
-  const fromMs = parseTimestamp(from, { file: '--from', line: 0 });
-  const toMs = parseTimestamp(to, { file: '--to', line: 0 });
+  const fromMs = eventTime('--from', from);
+  const toMs = eventTime('--to', to);
   if (!(toMs > fromMs)) throw new ConfigError('--to', `must be after --from (${from})`);
   const { Kafka, logLevel } = await import('kafkajs');
   const { kafkaLogCreator } = await import('../ingest/kafkaLogger.ts');

@@ -18,12 +18,18 @@ import { ModelError } from '../errors.ts';
 import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
 import { loadCheckpoint, type TrainedModel } from './checkpoint.ts';
+import type { ConvImpl } from './denoiser.ts';
 import { scoreWindows } from './windowScorer.ts';
 import { serveRequests, type Reply } from './workerPool.ts';
 
 /** `workerData.data` of a scoring worker. */
 export interface ScoringWorkerData {
   backend: BackendPreference;
+  /**
+   * Convolution form of the loaded denoisers. 'auto': tf.conv1d on wasm and cpu, where it was
+   * measured faster (docs/benchmarks.md), unfold on backends not measured here (tensorflow, webgpu).
+   */
+  conv?: 'auto' | ConvImpl;
   /** Log level of the worker (each thread has its own logger state). Default: DIFFWATCH_LOG_LEVEL or 'info'. */
   logLevel?: LogLevel;
 }
@@ -33,6 +39,7 @@ export interface ModelInfo {
   channels: string[];
   windowLength: number;
   backend: BackendName;
+  conv: ConvImpl;
 }
 
 /** What the model says about a batch of B windows of L points and C channels. */
@@ -53,7 +60,7 @@ export type ScoringRequest =
 export type ScoringReply = ModelInfo | ScoredBatch | { numTensors: number; numBytes: number; models: number };
 
 const log = rootLogger.namespace('model').namespace('worker');
-const { backend: pref, logLevel } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
+const { backend: pref, logLevel, conv = 'auto' } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
 if (logLevel) setLogLevel(logLevel);
 // In Node the wasm backend runs its single-threaded SIMD binary (tfjs-backend-wasm's
 // WASM_HAS_MULTITHREAD_SUPPORT is false there); the count is set anyway so that a threaded
@@ -64,6 +71,9 @@ const backendReady = initBackend(pref, log);
 // worker); every request awaits it and gets the typed BACKEND_UNAVAILABLE error instead.
 backendReady.catch(() => {});
 
+/** Backends where tf.conv1d scored faster than the unfold form and matched it (bench/model.ts, the conv1d equality tests). */
+const MEASURED_CONV1D = new Set(['wasm', 'cpu']);
+
 /** Checkpoints by directory, each the version last loaded from there. */
 const models = new Map<string, TrainedModel>();
 
@@ -72,6 +82,8 @@ async function modelFor(modelDir: string, version?: string): Promise<TrainedMode
   const cached = models.get(modelDir);
   if (cached && (version === undefined || cached.manifest.version === version)) return cached;
   const model = await loadCheckpoint(modelDir);
+  // Nothing trains in a scoring worker, so the forward-only conv1d form is safe here.
+  model.denoiser.convImpl = conv === 'auto' ? (MEASURED_CONV1D.has(tf.getBackend()) ? 'conv1d' : 'unfold') : conv;
   if (version !== undefined && model.manifest.version !== version) {
     model.dispose();
     throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed: expected version ${version}, found ${model.manifest.version}; restart the scorer to pick up the new model`, { path: modelDir, expected: version, actual: model.manifest.version });
@@ -103,8 +115,8 @@ async function score(req: Extract<ScoringRequest, { kind: 'score' }>): Promise<R
 serveRequests<ScoringRequest, ScoringReply>(async (req) => {
   switch (req.kind) {
     case 'load': {
-      const { manifest } = await modelFor(req.modelDir, req.version);
-      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName };
+      const { manifest, denoiser } = await modelFor(req.modelDir, req.version);
+      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName, conv: denoiser.convImpl };
       return { value: info };
     }
     case 'score':

@@ -1,12 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
+import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
+import { Denoiser } from '../../../src/model/denoiser.ts';
 import { chunkSizes, createDiffusionScorer, type DiffusionScorer } from '../../../src/model/diffusionScorer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import type { Window } from '../../../src/types.ts';
 import { randomCheckpoint } from './diffusionScorer.fixture.ts';
-import { captureLogger, useBackend } from './helpers.ts';
+import { captureLogger, maxAbsDiff, useBackend } from './helpers.ts';
 
 const CHANNELS = ['temp', 'load'];
 const L = 16;
@@ -51,9 +53,10 @@ afterAll(async () => {
 
 describe('createDiffusionScorer', () => {
   it('names the checkpoint it loaded', () => {
-    expect(scorer).toMatchObject({ name: 'diffusion', version, channels: CHANNELS, windowLength: L, backend: 'wasm' });
+    expect(scorer).toMatchObject({ name: 'diffusion', version, channels: CHANNELS, windowLength: L, backend: 'wasm', conv: 'conv1d' });
   });
 
+  // The workers run the conv1d form on wasm, this thread the unfold form: the comparison covers both.
   it('scores many entities in one call, in input order, equal to scoreWindows in this thread', async () => {
     // 37 windows, maxBatch 8: five chunks over two workers, the last one short.
     const windows = Array.from({ length: 37 }, (_, i) => makeWindow(i % 13, i));
@@ -143,5 +146,29 @@ describe('chunkSizes', () => {
     expect(chunkSizes(16, 2, 256)).toEqual([8, 8]);
     expect(chunkSizes(37, 2, 8)).toEqual([8, 8, 7, 7, 7]);
     expect(chunkSizes(600, 2, 256)).toEqual([200, 200, 200]);
+  });
+});
+
+describe('Denoiser convImpl conv1d (the scoring workers\' fast path)', () => {
+  it.each([
+    ['same', 'wasm'],
+    ['causal', 'wasm'],
+    ['same', 'cpu'],
+  ] as const)('equals the unfold form: padding %s on %s, dilations 1 to 8', async (padding, backend) => {
+    await useBackend(backend);
+    const net = new Denoiser({ channels: 3, width: 8, depth: 4, padding, seed: 3 });
+    const x = tf.randomNormal([5, 40, 3], 0, 1, 'float32', 11) as tf.Tensor3D; // [B, L, C]
+    const t = tf.tensor1d([0, 7, 30, 55, 99], 'int32');
+    const before = tf.memory().numTensors;
+    const unfold = net.apply(x, t);
+    net.convImpl = 'conv1d';
+    const native = net.apply(x, t);
+    expect(maxAbsDiff(unfold, native)).toBeLessThan(1e-5);
+    expect(tf.tidy(() => tf.max(tf.abs(unfold)).dataSync()[0])).toBeGreaterThan(1e-3); // not trivially equal zeros
+    tf.dispose([unfold, native]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, t]);
+    net.dispose();
+    await useBackend('wasm');
   });
 });

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import type { ModelConfig } from '../../../src/model/modelConfig.ts';
-import { train, type TrainProgress } from '../../../src/model/trainer.ts';
-import { useBackend } from './helpers.ts';
+import { registerTransposeFreeMatMulGradient, train, type TrainProgress } from '../../../src/model/trainer.ts';
+import { maxAbsDiff, useBackend } from './helpers.ts';
 
 const N = 400;
 const values = Float64Array.from({ length: N }, (_, i) => 20 + 5 * Math.sin(i / 3) + (i % 7) * 0.1);
@@ -74,6 +74,25 @@ describe('train', () => {
     expect(new Set(later).size).toBe(1);
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the transpose-free matMul gradient equals the analytic one for every transpose combination', () => {
+    registerTransposeFreeMatMulGradient();
+    tf.tidy(() => {
+      const A = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 1); // [batch, M, K]
+      const B = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 2); // [batch, K, N]
+      const R = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 3); // weights of the loss Σ R ⊙ (A·B)
+      const T = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
+      // d/dA Σ R ⊙ (A·B) = R·Bᵀ and d/dB = Aᵀ·R, computed without any gradient code.
+      const [wantA, wantB] = [tf.matMul(R, T(B)), tf.matMul(T(A), R)];
+      for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]]) {
+        const a = tA ? T(A) : A;
+        const b = tB ? T(B) : B;
+        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(R, tf.matMul(x, y, tA, tB))))([a, b]);
+        expect(maxAbsDiff(ga, tA ? T(wantA) : wantA)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(gb, tB ? T(wantB) : wantB)).toBeLessThan(1e-5);
+      }
+    });
   });
 
   it('refuses a series too short to split', async () => {

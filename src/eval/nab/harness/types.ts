@@ -1,0 +1,56 @@
+/**
+ * The contract between the NAB harness and a detector. A detector is a factory of per-file
+ * detectors: each NAB file is scored by a fresh one (NAB runs every file independently), which
+ * sees the file only through the service's stream operators, one window at a time.
+ */
+import type { Scorer, Window, WindowScore } from '../../../types.ts';
+
+/** What a detector may know about a file before it scores it. */
+export interface FileContext {
+  /** NAB data path, e.g. `realKnownCause/nyc_taxi.csv`. */
+  path: string;
+  /** Rows in the file. */
+  rows: number;
+  /** NAB's probationary rows of this file (15 %, at most 750): unscored by NAB, so a model may train on them. */
+  probationaryRows: number;
+  /**
+   * The probationary rows only, and nothing later: what a trained detector may fit on.
+   * `values[i * C + c]` is row i of channel c.  // [P, C]
+   */
+  training: { channels: readonly string[]; timestamps: Float64Array; values: Float64Array };
+  /** Seed for every random draw of the detector (noise, initial weights); runs are repeatable. */
+  seed: number;
+}
+
+/**
+ * The detector's own streaming alert decision, called once per scored window in stream order.
+ * @returns true when an alert opens at this window (an onset), false otherwise.
+ */
+export type AlertRule = (window: Window, score: WindowScore) => boolean;
+
+/** One file's detector: a streaming scorer, its NAB output mapping and its alert rule. */
+export interface FileDetector {
+  scorer: Scorer;
+  /**
+   * NAB's `anomaly_score` of a window's newest row: in [0, 1), strictly increasing in the
+   * evidence and never saturating, so that no two different evidences tie at the top.
+   */
+  anomalyScore(score: WindowScore): number;
+  /** Alert onsets, with the detector's fixed rule: no threshold is fitted on the labels. */
+  alert: AlertRule;
+  /** The alert threshold on the `anomaly_score` scale, drawn in the report. */
+  alertThreshold: number;
+  close(): Promise<void>;
+}
+
+/** A detector the harness can run. Its `name` is used in the NAB results file names. */
+export interface NabDetector {
+  readonly name: string;
+  /** One line for `--help` and the report. */
+  readonly summary: string;
+  /** Points per window L; the stream cuts windows of L rows with a hop of 1. */
+  readonly windowLength: number;
+  /** Every knob and its value, recorded in `summary.json`; none is tuned per file. */
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  open(ctx: FileContext): Promise<FileDetector>;
+}
