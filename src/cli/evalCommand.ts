@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { Command } from './main.ts';
+import { nabCommand } from './evalNabCommand.ts';
 import { flagNumber, flagString, type ParsedArgs } from './parseArgs.ts';
 
 const nabScoreCommand: Command = {
@@ -55,6 +56,7 @@ const nabScoreCommand: Command = {
  */
 const SUBCOMMANDS: Record<string, Command> = {
   'nab-score': nabScoreCommand,
+  nab: nabCommand,
 };
 
 function subcommandList(): string {

@@ -139,14 +139,19 @@ export interface LifecycleSnapshot {
 
 export interface AlertLifecycle {
   /** Events (0..n) caused by one window's judgement. */
-  update(input: LifecycleInput): AlertEvent[];
-  /** A JSON-serialisable copy of the state. */
-  snapshot(): LifecycleSnapshot;
+  update(input: LifecycleInput): readonly AlertEvent[];
+  /**
+   * A JSON-serialisable copy of the state, of one entity when `entityId` is given (a record
+   * per entity suits a compacted topic keyed by entity). Snapshots of several entities restore
+   * together by concatenating their `keys`.
+   */
+  snapshot(entityId?: string): LifecycleSnapshot;
   /** Drops an entity (the stream evicted it); an active incident is dropped without a resolved event. */
   forget(entityId: string): void;
 }
 
-const NONE: AlertEvent[] = [];
+// Most windows change nothing: one shared, frozen empty answer instead of an array per window.
+const NONE: readonly AlertEvent[] = Object.freeze([]);
 const log = rootLogger.namespace('detect.lifecycle');
 
 export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {}, restore?: LifecycleSnapshot): AlertLifecycle {
@@ -209,7 +214,10 @@ export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {
       accumulate(inc, input);
       return input.endTime - inc.lastEmitTime >= o.updateIntervalMs && changed(inc) ? emit(inc, input, 'ongoing') : NONE;
     },
-    snapshot: () => ({ version: 1, keys: [...states.values()].flatMap((m) => [...m.values()].map((k) => structuredClone(k))) }),
+    snapshot: (entityId) => {
+      const maps = entityId === undefined ? [...states.values()] : [states.get(entityId) ?? new Map<string, KeyState>()];
+      return { version: 1, keys: maps.flatMap((m) => [...m.values()].map((k) => structuredClone(k))) };
+    },
     forget: (entityId) => void states.delete(entityId),
   };
 }
@@ -237,13 +245,19 @@ function accumulate(inc: Incident, input: LifecycleInput): void {
   inc.peakRatio = Math.max(inc.peakRatio, input.score / input.threshold);
   const ch = input.channels;
   // A changed channel list makes earlier shares meaningless; start the mean again.
-  if (ch.length !== inc.channels.length || ch.some((c, i) => c !== inc.channels[i])) {
+  if (!sameChannels(ch, inc.channels)) {
     inc.channels = [...ch];
     inc.contribSum = new Array<number>(ch.length).fill(0);
     inc.contribCount = 0;
   }
   for (let c = 0; c < ch.length; c++) inc.contribSum[c] += input.contributions[c];
   inc.contribCount++;
+}
+
+function sameChannels(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function topContributions(inc: Incident, topK: number): AnomalyEvent['contributions'] {

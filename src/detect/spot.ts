@@ -7,7 +7,8 @@
  * exceeded with probability q. Then, per score x: x > z_q is an alarm (kept out of the model);
  * t < x ≤ z_q is a new peak (the GPD is refitted); x ≤ t only counts as an observation.
  * Unlike the paper, an alarm by default still counts as a tail event, censored at z_q - t:
- * its size is not trusted (it may be an anomaly), but dropping it biases the tail (`censorAlarms`).
+ * its size is not trusted (it may be an anomaly), but dropping it biases the tail. Censored
+ * alarms are capped at CENSOR_BUDGET times the share the model expects (`censorAlarms`).
  * DSPOT runs the same on x - M, where M is the mean of the last `depth` non-alarm scores, so
  * that the thresholds follow a drifting level.
  */
@@ -26,9 +27,10 @@ export interface SpotConfig {
   /** Refit the GPD every this many new peaks (1 = every peak, as in the paper). */
   refitEvery: number;
   /**
-   * Keep alarms in the tail model as right-censored excesses at z_q - t (true), or drop them
-   * as the paper does (false). Dropping them truncates the peaks at z_q, which biases γ down,
-   * lowers z_q, and truncates more: measured on i.i.d. scores, the alarm rate ends 2-4x above q.
+   * Keep alarms in the tail model as right-censored excesses at z_q - t, within CENSOR_BUDGET
+   * (true), or drop them as the paper does (false). Dropping them truncates the peaks at z_q,
+   * which biases γ down, lowers z_q, and truncates more: measured on i.i.d. scores, the alarm
+   * rate then ends 2-4x above q.
    */
   censorAlarms: boolean;
 }
@@ -37,6 +39,13 @@ export interface DspotConfig extends SpotConfig {
   /** Depth d of the moving average of recent normal scores. */
   depth: number;
 }
+
+/**
+ * Censored alarms may fill at most this multiple of the share of the kept tail events that the
+ * model expects above z_q. Under the null, alarms stay within it, so the tail is not truncated;
+ * a burst of true anomalies (or a level shift) is capped there, so it cannot inflate the tail.
+ */
+export const CENSOR_BUDGET = 2;
 
 /** What one score was: still calibrating, an alarm, a new peak, or a plain observation. */
 export type SpotOutcome = 'init' | 'alarm' | 'peak' | 'normal';
@@ -92,6 +101,8 @@ export class Spot {
   private readonly censored: Uint8Array;
   private peakHead = 0;
   private peakCount = 0;
+  /** Censored alarms among the kept excesses. */
+  private censoredCount = 0;
   private sinceFit = 0;
 
   constructor(readonly config: SpotConfig) {
@@ -128,7 +139,9 @@ export class Spot {
       return 'init';
     }
     if (x > this.zq) {
-      if (this.config.censorAlarms) this.addTailEvent(this.zq - this.t, 1);
+      if (this.config.censorAlarms && this.censoredCount < CENSOR_BUDGET * this.expectedAlarmShare() * (this.peakCount + 1)) {
+        this.addTailEvent(this.zq - this.t, 1);
+      }
       return 'alarm';
     }
     if (!(x > this.t)) {
@@ -155,7 +168,14 @@ export class Spot {
     this.refit();
   }
 
+  /** The share of tail events the fitted model expects above z_q: q n / N_t. */
+  private expectedAlarmShare(): number {
+    return this.nPeaks === 0 ? 1 : Math.min(1, (this.config.q * this.n) / this.nPeaks);
+  }
+
   private addPeak(excess: number, censored: 0 | 1): void {
+    if (this.peakCount === this.peaks.length) this.censoredCount -= this.censored[this.peakHead];
+    this.censoredCount += censored;
     this.peaks[this.peakHead] = excess;
     this.censored[this.peakHead] = censored;
     this.peakHead = (this.peakHead + 1) % this.peaks.length;
@@ -202,6 +222,7 @@ export class Spot {
     spot.nPeaks = s.nPeaks;
     spot.peaks.set(s.excesses);
     spot.censored.set(s.censored);
+    spot.censoredCount = s.censored.reduce((a, b) => a + b, 0);
     spot.peakCount = s.excesses.length;
     spot.peakHead = s.head;
     spot.sinceFit = s.sinceFit;

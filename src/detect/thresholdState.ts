@@ -67,6 +67,8 @@ export interface WindowDecision {
   threshold: number | null;
   /** Keep level; null until known. */
   keepLevel: number | null;
+  /** This window's score is above the open level (after warm-up): the alarm of SPOT. */
+  triggered: boolean;
   /** True while an incident is open (after this window). */
   isOpen: boolean;
 }
@@ -109,10 +111,8 @@ export class ThresholdState {
     const open = this.openLevel();
     const keep = Math.min(this.keepLevel(open), open);
     const warm = this.seen < this.config.warmupWindows || Number.isNaN(open);
-    if (!warm) {
-      if (!this.isOpen) this.isOpen = rawScore > open;
-      else this.isOpen = rawScore > keep;
-    }
+    const triggered = !warm && rawScore > open;
+    if (!warm) this.isOpen = triggered || (this.isOpen && rawScore > keep);
     this.spot?.step(rawScore);
     this.dspot?.step(rawScore);
     const z = this.calibration.update(rawScore);
@@ -126,6 +126,7 @@ export class ThresholdState {
       surprise: surpriseOf(z),
       threshold: Number.isNaN(open) ? null : open,
       keepLevel: Number.isNaN(keep) ? null : keep,
+      triggered,
       isOpen: this.isOpen,
     };
   }

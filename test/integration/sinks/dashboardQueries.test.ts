@@ -68,7 +68,7 @@ const events: AnomalyEvent[] = [
 const topChannel = (e: AnomalyEvent) => e.contributions.reduce<{ channel: string; share: number } | null>((b, c) => (!b || c.share > b.share ? c : b), null)?.channel ?? null;
 
 /** Selections to expand the dashboard for: every entity ("All"), one entity, one model version. */
-interface Selection { entity: string | string[]; model_version: string[] }
+type Selection = { entity: string | string[]; model_version: string[] };
 const ALL: Selection = { entity: ENTITIES.map((e) => e.id), model_version: ENTITIES.map((e) => e.model) };
 const PRESS: Selection = { entity: 'press.7', model_version: ['diffusion@2'] };
 const BASELINE: Selection = { ...ALL, model_version: ['baseline@1'] };
@@ -94,7 +94,7 @@ async function run(title: string, refId: string, variables: ExpandOptions['varia
   checked.add(q.path);
   return influx.query<Row>(q.influxql, { precision: 'ms' });
 }
-const byTime = (rows: Row[]) => rows.map((r) => ({ ...r, time: r.time.getTime() }));
+const byTime = (rows: Row[]): (Record<string, unknown> & { time: number })[] => rows.map((r) => ({ ...r, time: r.time.getTime() }));
 const buckets = Array.from({ length: N / 10 }, (_, b) => T0 + b * INTERVAL);
 const inBucket = (t: number, b: number) => t >= b && t < b + INTERVAL;
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;

@@ -16,7 +16,7 @@ function feed(opts: Partial<AlertLifecycleOptions>, inputs: LifecycleInput[]): A
   return inputs.flatMap((i) => lc.update(i));
 }
 
-const brief = (events: AlertEvent[]) => events.map((e) => [e.state, e.endTime, e.severity]);
+const brief = (events: readonly AlertEvent[]) => events.map((e) => [e.state, e.endTime, e.severity]);
 
 /** Deterministic uniform [0, 1) numbers (mulberry32). */
 function prng(seed: number): () => number {
@@ -177,6 +177,21 @@ describe('alertLifecycle', () => {
     // The restart re-reads from an older committed offset: the replayed windows are ignored.
     const after = ins.slice(80).flatMap((i) => restored.update(i));
     expect([...before, ...after]).toEqual(once);
+  });
+
+  it('snapshots one entity at a time, and per-entity snapshots restore together', () => {
+    const lc = createAlertLifecycle({ resolveAfterWindows: 1 });
+    lc.update(inp(1000, 12));
+    lc.update(inp(1000, 12, { entityId: 'f' }));
+    const e = lc.snapshot('e');
+    const f = lc.snapshot('f');
+    expect(e.keys.map((k) => k.entityId)).toEqual(['e']);
+    expect(lc.snapshot('nobody').keys).toEqual([]);
+    const restored = createAlertLifecycle({ resolveAfterWindows: 1 }, { version: 1, keys: [...e.keys, ...f.keys] });
+    expect(restored.update(inp(2000, 1, { entityId: 'f' })).map((ev) => [ev.state, ev.startTime])).toEqual([['resolved', 1000]]);
+    // A forgotten entity starts afresh: its next trigger is a new incident.
+    restored.forget('e');
+    expect(restored.update(inp(2000, 12)).map((ev) => [ev.state, ev.startTime])).toEqual([['open', 2000]]);
   });
 
   it('turns a level shift whose scores decay and flap around the threshold into one incident', () => {

@@ -63,7 +63,8 @@ export interface RunCorpusOptions {
   seed?: number;
   /** NAB's 0.15 unless given. */
   probationaryPercent?: number;
-  progress?: RunProgress;
+  /** Builds the progress display once the files are read and the total work is known. */
+  progress?: (plan: { tasks: number; totalRows: number }) => RunProgress;
 }
 
 export async function runCorpus(opts: RunCorpusOptions): Promise<CorpusRun> {
@@ -77,13 +78,13 @@ export async function runCorpus(opts: RunCorpusOptions): Promise<CorpusRun> {
   const pp = opts.probationaryPercent ?? PROBATIONARY_PERCENT;
   const seed = opts.seed ?? 0;
   const runs: DetectorRun[] = opts.detectors.map((detector) => ({ detector, files: [], wallMs: 0 }));
-  const files: CorpusFile[] = [];
-  for (const path of paths) {
-    const file = readCorpusFile(opts.nabDir, path, labels[path], pp);
-    files.push(file);
-    for (const run of runs) run.files.push(await runFile(run, file, seed, opts.progress));
+  const files = paths.map((path) => readCorpusFile(opts.nabDir, path, labels[path], pp));
+  const rows = files.reduce((n, f) => n + f.series.timestamps.length, 0);
+  const progress = opts.progress?.({ tasks: files.length * runs.length, totalRows: rows * runs.length });
+  for (const file of files) {
+    for (const run of runs) run.files.push(await runFile(run, file, seed, progress));
   }
-  opts.progress?.done();
+  progress?.done();
   return { nabDir: opts.nabDir, pattern: opts.pattern, corpusFiles: all.length, probationaryPercent: pp, seed, files, runs, wallMs: performance.now() - started };
 }
 

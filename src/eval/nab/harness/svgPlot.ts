@@ -32,6 +32,13 @@ const VALUE_H = 150;
 const SCORE_H = 70;
 const GAP = 8;
 
+/** The lowest finite score from row `from` on (the whole series when that leaves nothing), capped below 1. */
+function lowest(scores: Float64Array, from: number): number {
+  let lo = Infinity;
+  for (let i = from < scores.length ? from : 0; i < scores.length; i++) if (scores[i] < lo) lo = scores[i];
+  return Number.isFinite(lo) ? Math.min(lo, 0.99) : 0;
+}
+
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fx = (v: number) => v.toFixed(1);
 
@@ -45,8 +52,14 @@ function decimate(values: Float64Array, columns: number, maxOnly: boolean): [num
     let min = Infinity, max = -Infinity, iMin = lo, iMax = lo;
     for (let i = lo; i < hi && i < N; i++) {
       const v = values[i];
-      if (v < min) (min = v), (iMin = i);
-      if (v > max) (max = v), (iMax = i);
+      if (v < min) {
+        min = v;
+        iMin = i;
+      }
+      if (v > max) {
+        max = v;
+        iMax = i;
+      }
     }
     if (!Number.isFinite(max)) continue;
     if (maxOnly || min === max) pts.push([b, max]);
@@ -72,8 +85,13 @@ export function svgPlot(p: PlotInput): string {
   const plotW = W - LEFT;
   const height = VALUE_H + p.series.length * (SCORE_H + GAP) + 24;
   const xOf = (row: number) => LEFT + (row / Math.max(N, 1)) * plotW;
-  let lo = Infinity, hi = -Infinity;
-  for (const v of p.values) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of p.values) {
+    if (!Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   const parts: string[] = [`<rect x="${LEFT}" y="0" width="${plotW}" height="${height - 24}" fill="#fff" stroke="#ccc"/>`];
   parts.push(`<rect x="${LEFT}" y="0" width="${fx(xOf(p.probationaryRows) - LEFT)}" height="${height - 24}" fill="#eee"><title>probationary period: ${p.probationaryRows} rows</title></rect>`);
   for (const w of p.windowRows) {
@@ -83,12 +101,17 @@ export function svgPlot(p: PlotInput): string {
   parts.push(`<text x="${LEFT - 4}" y="12" text-anchor="end">${esc(hi.toPrecision(4))}</text><text x="${LEFT - 4}" y="${VALUE_H - 4}" text-anchor="end">${esc(lo.toPrecision(4))}</text>`);
   p.series.forEach((s, k) => {
     const top = VALUE_H + k * (SCORE_H + GAP) + GAP;
-    const yOf = (v: number) => top + SCORE_H - v * SCORE_H;
+    // Scores span [their lowest after the probationary period, 1]: a fixed [0, 1] would squeeze
+    // a bounded score's detail against the top of the panel.
+    const sLo = lowest(s.scores, p.probationaryRows);
+    const yOf = (v: number) => top + SCORE_H - ((v - sLo) / (1 - sLo || 1)) * SCORE_H;
+    const visible = (v: number) => Number.isFinite(v) && v >= sLo && v <= 1;
     parts.push(`<line x1="${LEFT}" x2="${W}" y1="${top - GAP / 2}" y2="${top - GAP / 2}" stroke="#ccc"/>`);
-    parts.push(`<text x="${LEFT - 4}" y="${top + 12}" text-anchor="end" fill="${s.color}">${esc(s.detector)}</text>`);
-    parts.push(polyline(s.scores, top, SCORE_H, 0, 1, plotW, s.color, true));
-    if (Number.isFinite(s.threshold) && s.threshold <= 1) parts.push(hline(yOf(s.threshold), s.color, '6 3', `optimised threshold (standard): ${s.threshold}`));
-    parts.push(hline(yOf(s.alertThreshold), '#555', '2 2', `alert threshold: ${s.alertThreshold}`));
+    parts.push(`<text x="${LEFT + 4}" y="${top + 10}" fill="${s.color}">${esc(s.detector)}</text>`);
+    parts.push(`<text x="${LEFT - 4}" y="${top + 10}" text-anchor="end">1</text><text x="${LEFT - 4}" y="${top + SCORE_H}" text-anchor="end">${esc(sLo.toFixed(2))}</text>`);
+    parts.push(polyline(s.scores, top, SCORE_H, sLo, 1, plotW, s.color, true));
+    if (visible(s.threshold)) parts.push(hline(yOf(s.threshold), s.color, '6 3', `optimised threshold (standard): ${s.threshold}`));
+    if (visible(s.alertThreshold)) parts.push(hline(yOf(s.alertThreshold), '#555', '2 2', `alert threshold: ${s.alertThreshold}`));
     for (let r = 0; r < N; r++) {
       if (s.alertOnsets[r] !== 1) continue;
       const x = xOf(r);
