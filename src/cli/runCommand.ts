@@ -34,7 +34,7 @@ export const runCommand: Command = {
     if (idleS !== undefined) {
       const idleMs = idleS * 1000;
       idleTimer = setInterval(() => {
-        if (Date.now() - service.lastMessageAt() >= idleMs && service.inFlight() === 0) {
+        if (Date.now() - service.lastMessageAt() >= idleMs && service.inFlight() === 0 && !service.resuming()) {
           clearInterval(idleTimer);
           void service.stop(`idle for ${idleS} s`).catch(() => undefined);
         }

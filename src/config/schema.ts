@@ -104,6 +104,8 @@ export interface InfluxConfig {
 export interface SinksConfig {
   /** Topic for alert events. */
   anomaliesTopic: string;
+  /** Scored micro-batches that may await durability at once (their acks may complete out of order). */
+  maxBatchesInFlight: number;
   influx: InfluxConfig;
 }
 
@@ -171,6 +173,7 @@ export const DEFAULTS: DiffwatchConfig = {
   },
   sinks: {
     anomaliesTopic: 'anomalies',
+    maxBatchesInFlight: 32,
     influx: {
       url: 'http://127.0.0.1:8086',
       database: 'diffwatch',

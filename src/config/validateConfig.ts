@@ -110,6 +110,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   num('scorer.threshold', sc.threshold, 0);
 
   str('sinks.anomaliesTopic', c.sinks.anomaliesTopic);
+  int('sinks.maxBatchesInFlight', c.sinks.maxBatchesInFlight, 1, 1_024);
   const f = c.sinks.influx;
   url('sinks.influx.url', f.url);
   if (!/^[A-Za-z0-9_-]+$/.test(f.database)) throw new ConfigError('sinks.influx.database', `must be a plain name of letters, digits, _ or -, got ${JSON.stringify(f.database)}`);

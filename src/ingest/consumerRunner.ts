@@ -39,8 +39,10 @@ export interface ConsumerRunner {
   release(sources: Iterable<SourceCoord>): void;
   readonly tracker: OffsetTracker;
   readonly flow: FlowControl;
-  /** Wall-clock ms of the last message fetched (or of start). */
+  /** Wall-clock ms of the last message fetched, of start, or of the first fetch after a resume. */
   lastMessageAt(): number;
+  /** True while some partition is paused, or resumed and not fetched since: the input is not idle. */
+  resuming(): boolean;
   /**
    * True while the partition is paused, or was resumed and has not been fetched for `ms` since:
    * silence on it says nothing about its producers. kafkajs fetches a resumed partition only on
@@ -81,6 +83,8 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
 
   // Resumed partitions not fetched since, and when each partition was first fetched after a resume.
   const awaitingFetch = new Set<string>();
+  let resumedFetching = false;
+  let lastActivity = Date.now();
   const fetchedSince = new Map<string, number>();
   let assigned = new Set<string>();
   const lastCommitted = new Map<string, string>();
@@ -91,7 +95,15 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   consumer.on(consumer.events.FETCH_START, () => {
     const now = Date.now();
     for (const k of awaitingFetch) fetchedSince.set(k, now);
+    if (awaitingFetch.size > 0) resumedFetching = true;
     awaitingFetch.clear();
+  });
+  // The first fetch after a resume restarts the idle clock: until it has returned, a resumed
+  // partition may still hold unread messages even though none has arrived for a while.
+  consumer.on(consumer.events.FETCH, () => {
+    if (!resumedFetching) return;
+    resumedFetching = false;
+    lastActivity = Date.now();
   });
 
   const revoked = new Subject<PartitionRef[]>();
@@ -182,7 +194,8 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     tracker,
     flow,
     revoked,
-    lastMessageAt: () => lastMessage,
+    lastMessageAt: () => Math.max(lastMessage, lastActivity),
+    resuming: () => awaitingFetch.size > 0 || resumedFetching || flow.anyPaused(),
     stalledWithin(ref, ms) {
       const k = `${ref.topic}\u0000${ref.partition}`;
       return flow.isPaused(ref) || awaitingFetch.has(k) || Date.now() - (fetchedSince.get(k) ?? -Infinity) < ms;

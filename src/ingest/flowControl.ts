@@ -62,6 +62,11 @@ export class FlowControl {
     return this.counts.get(`${ref.topic}\u0000${ref.partition}`)?.paused ?? false;
   }
 
+  anyPaused(): boolean {
+    for (const e of this.counts.values()) if (e.paused) return true;
+    return false;
+  }
+
   /** Forget a revoked partition. */
   drop(ref: PartitionRef): void {
     const k = `${ref.topic}\u0000${ref.partition}`;

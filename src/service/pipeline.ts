@@ -7,7 +7,7 @@
  *        └────────── release(window.releases) ◀── influx + anomalies acked ◀───┘
  */
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
-import { Subject, concatMap, from, map, tap } from 'rxjs';
+import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createThresholdAlerter } from '../detect/thresholdAlerts.ts';
 import { ConfigError, IngestError } from '../errors.ts';
@@ -31,6 +31,8 @@ export interface Service {
   stop(reason: string): Promise<void>;
   lastMessageAt(): number;
   inFlight(): number;
+  /** True while a paused or just-resumed partition may still hold unread input. */
+  resuming(): boolean;
 }
 
 /** The partition a window is accounted to for backpressure: that of its newest message. */
@@ -93,12 +95,21 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     runner.release(sources);
   };
 
-  async function sink(batch: Window[]): Promise<void> {
+  /** Scoring and alert state advance one micro-batch at a time, in order. */
+  async function scoreBatch(batch: Window[]) {
     const scores = await scorer.score(batch);
-    const { scored, events } = alerter.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
+    return { batch, ...alerter.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version }) };
+  }
+
+  // Alert events go out one batch after the other, so that an entity's open/resolved order holds.
+  let alertsSent: Promise<unknown> = Promise.resolve();
+
+  /** Several batches may await durability at once, so that the writer can fill its requests. */
+  async function deliver({ batch, scored, events }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
     const points = [...scored.map(scorePoint), ...events.map(alertPoint)];
+    if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
     // Both sinks must acknowledge before any message of these windows is released.
-    await Promise.all([influx.write(points), events.length > 0 ? anomalies.send(events) : undefined]);
+    await Promise.all([influx.write(points), alertsSent]);
     metrics.inc(METRICS.windowsScored, batch.length);
     metrics.inc(METRICS.alertsEmitted, events.length);
     metrics.inc(METRICS.pointsWritten, points.length);
@@ -133,7 +144,8 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
         if (p) runner.flow.begin(p);
       }),
       microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
-      concatMap((batch: Window[]) => from(sink(batch))),
+      concatMap((batch: Window[]) => from(scoreBatch(batch))),
+      mergeMap((scored) => from(deliver(scored)), cfg.sinks.maxBatchesInFlight),
     )
     .subscribe({
       error: (e) => {
@@ -161,6 +173,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     done,
     lastMessageAt: () => runner.lastMessageAt(),
     inFlight: () => runner.flow.inFlight(),
+    resuming: () => runner.resuming(),
     stop(reason) {
       stopping ??= shutdown(reason).then(resolveDone, (e) => {
         rejectDone(e);

@@ -24,11 +24,13 @@ describe('FlowControl', () => {
     fc.begin(p0);
     expect(events).toEqual(['pause t/0']);
     expect(fc.isPaused(p0)).toBe(true);
+    expect(fc.anyPaused()).toBe(true);
     fc.end(p0, 3); // 3 left: between the marks, still paused
     expect(events).toEqual(['pause t/0']);
     fc.end(p0, 2); // 1 left
     expect(events).toEqual(['pause t/0', 'resume t/0']);
     expect(fc.isPaused(p0)).toBe(false);
+    expect(fc.anyPaused()).toBe(false);
     expect(fc.inFlight(p0)).toBe(1);
   });
 

@@ -4,12 +4,22 @@
  * windows, cooldown), with its default options: nothing here is fitted to NAB's labels.
  */
 import { createAlertLifecycle, type AlertLifecycleOptions } from '../../../detect/alertLifecycle.ts';
-import type { AlertRule } from './types.ts';
+import type { Window, WindowScore } from '../../../types.ts';
+
+/** Levels decided elsewhere for this window (an adaptive threshold): they replace the fixed ones. */
+export interface WindowLevels {
+  threshold: number;
+  keepLevel: number;
+  triggered: boolean;
+}
+
+/** @returns true when a new incident opens at this window. */
+export type AlertRule = (window: Window, score: WindowScore, levels?: WindowLevels) => boolean;
 
 export interface LifecycleAlertOptions {
-  /** Open level on the window score (the detector's z units). */
+  /** Fixed open level on the window score (the detector's z units), unless a window brings its levels. */
   threshold: number;
-  /** Keep level, <= threshold: an open alert holds while the score stays at or above it. */
+  /** Fixed keep level, <= threshold: an open alert holds while the score stays at or above it. */
   keepLevel: number;
   /** Alert kind, e.g. the detector name. */
   kind: string;
@@ -24,8 +34,10 @@ export interface LifecycleAlertOptions {
  */
 export function lifecycleAlertRule(opts: LifecycleAlertOptions): AlertRule {
   const lc = createAlertLifecycle(opts.lifecycle);
-  return (w, s) => {
-    const judgeable = !s.warmup && !w.hasGap && Number.isFinite(s.score);
+  return (w, s, levels) => {
+    const threshold = levels?.threshold ?? opts.threshold;
+    const keepLevel = Math.min(levels?.keepLevel ?? opts.keepLevel, threshold);
+    const judgeable = !s.warmup && !w.hasGap && Number.isFinite(s.score) && threshold > 0 && Number.isFinite(keepLevel);
     const events = lc.update({
       entityId: w.entityId,
       kind: opts.kind,
@@ -33,10 +45,10 @@ export function lifecycleAlertRule(opts: LifecycleAlertOptions): AlertRule {
       channels: w.channels,
       modelVersion: opts.modelVersion,
       warmup: !judgeable,
-      triggered: judgeable && s.score >= opts.threshold,
+      triggered: judgeable && (levels?.triggered ?? s.score >= threshold),
       score: judgeable ? s.score : 0,
-      threshold: opts.threshold,
-      keepLevel: opts.keepLevel,
+      threshold: judgeable ? threshold : 1,
+      keepLevel: judgeable ? keepLevel : 0,
       contributions: s.channelContributions,
     });
     return events.some((e) => e.state === 'open' && e.startTime === e.endTime);

@@ -1,47 +1,88 @@
 /**
- * The service's statistical baseline as a NAB detector, configured as the service runs it by
- * default (`DEFAULTS`): robust z of each window's newest point against the points before the
- * window. It has nothing to train; NAB's probationary period is simply its warm-up.
+ * The service's statistical baseline as a NAB detector: robust z of each window's newest point
+ * against the points before the window (`model/baselineScorer.ts`, service defaults). It has
+ * nothing to train; NAB's probationary period is simply its warm-up.
+ *
+ * Calibrated (the default), each z goes through the service's detector state
+ * (`detect/thresholdState.ts`): a Numenta-style likelihood, written as the non-saturating
+ * `boundedSurprise`, and a SPOT open level for the alerts. Raw z differ in scale from file to
+ * file, and NAB sweeps ONE threshold over all files, so the raw form is there for comparison.
  */
 import { DEFAULTS } from '../../../config/schema.ts';
+import { boundedSurprise } from '../../../detect/calibration.ts';
+import { createThresholdState, THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
 import { createBaselineScorer } from '../../../model/baselineScorer.ts';
-import { lifecycleAlertRule } from './alertRule.ts';
+import { lifecycleAlertRule, type AlertRule } from './alertRule.ts';
 import { boundedScore } from './boundedScore.ts';
-import type { FileDetector, NabDetector } from './types.ts';
+import type { FileDetector, Judge, NabDetector } from './types.ts';
 
 export interface BaselineDetectorOptions {
+  /** Default `baseline`, or `baselineRaw` when not calibrated. */
+  name?: string;
+  /** Calibrate z into a likelihood and alert on SPOT's level. Default true. */
+  calibrated?: boolean;
+  /** Overrides of the service's detector-state defaults (calibrated only). */
+  thresholds?: Partial<ThresholdStateConfig>;
   /** Points per window L. Default the service's `stream.windowLength`. */
   windowLength?: number;
   /** Points of history per channel. Default the service's `scorer.baseline.historyLength`. */
   historyLength?: number;
-  /** Points of history before a score may alert. Default the service's `scorer.baseline.minHistory`. */
+  /** Points of history before a score counts. Default the service's `scorer.baseline.minHistory`. */
   minHistory?: number;
-  /** Alert open level on the robust z. Default the service's `scorer.threshold`. */
+  /** Uncalibrated only: alert open level on z. Default the service's `scorer.threshold`. */
   alertZ?: number;
-  /** Alert keep level on the robust z. Default two thirds of `alertZ`. */
+  /** Uncalibrated only: alert keep level on z. Default two thirds of `alertZ`. */
   keepZ?: number;
 }
 
 export function baselineDetector(opts: BaselineDetectorOptions = {}): NabDetector {
+  const calibrated = opts.calibrated ?? true;
+  const name = opts.name ?? (calibrated ? 'baseline' : 'baselineRaw');
   const windowLength = opts.windowLength ?? DEFAULTS.stream.windowLength;
   const historyLength = opts.historyLength ?? DEFAULTS.scorer.baseline.historyLength;
   const minHistory = opts.minHistory ?? DEFAULTS.scorer.baseline.minHistory;
   const alertZ = opts.alertZ ?? DEFAULTS.scorer.threshold;
   const keepZ = opts.keepZ ?? (2 * alertZ) / 3;
+  const thresholds = opts.thresholds ?? {};
   return {
-    name: 'baseline',
-    summary: 'the service\'s robust z-score baseline (median/MAD over a bounded history), service defaults',
+    name,
+    summary: calibrated
+      ? 'the service\'s robust z baseline, calibrated by the service\'s detector state (likelihood + SPOT)'
+      : 'the service\'s robust z baseline, uncalibrated (score z/(1+z), fixed alert level)',
     windowLength,
-    params: { windowLength, historyLength, minHistory, alertZ, keepZ, anomalyScore: 'z/(1+z)' },
+    params: calibrated
+      ? { windowLength, historyLength, minHistory, calibrated, ...flat({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }), anomalyScore: 'boundedSurprise(surprise)' }
+      : { windowLength, historyLength, minHistory, calibrated, alertZ, keepZ, anomalyScore: 'z/(1+z)' },
     async open(): Promise<FileDetector> {
       const scorer = createBaselineScorer({ historyLength, minHistory });
+      const alert = lifecycleAlertRule({ threshold: alertZ, keepLevel: keepZ, kind: name, modelVersion: scorer.version });
       return {
         scorer,
-        anomalyScore: (s) => boundedScore(s.score),
-        alert: lifecycleAlertRule({ threshold: alertZ, keepLevel: keepZ, kind: 'baseline', modelVersion: scorer.version }),
-        alertThreshold: boundedScore(alertZ),
+        judge: calibrated ? calibratedJudge(thresholds, alert) : (w, s) => ({ anomalyScore: boundedScore(s.score), alertOnset: alert(w, s) }),
+        alertThreshold: calibrated ? Number.NaN : boundedScore(alertZ),
         close: async () => {},
       };
     },
   };
+}
+
+/** Warm-up windows (too little history) neither feed the state nor score above 0. */
+function calibratedJudge(thresholds: Partial<ThresholdStateConfig>, alert: AlertRule): Judge {
+  const state = createThresholdState(thresholds);
+  return (w, s) => {
+    if (s.warmup || w.hasGap || !Number.isFinite(s.score)) return { anomalyScore: 0, alertOnset: alert(w, { ...s, warmup: true }) };
+    const d = state.update(s.score);
+    const levels = d.state === 'warmup' || d.threshold === null ? undefined : { threshold: d.threshold, keepLevel: d.keepLevel ?? d.threshold, triggered: d.triggered };
+    return { anomalyScore: boundedSurprise(d.surprise), alertOnset: alert(w, levels ? s : { ...s, warmup: true }, levels) };
+  };
+}
+
+/** `{ q: 1e-4, calibration: { shortWindow: 10 } }` → `{ q: 1e-4, 'calibration.shortWindow': 10 }`, for summary.json. */
+function flat(o: object, prefix = ''): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v !== null && typeof v === 'object') Object.assign(out, flat(v, `${prefix}${k}.`));
+    else out[prefix + k] = v ?? 'null';
+  }
+  return out;
 }

@@ -137,10 +137,10 @@ export function windowedGaussianDetector(opts: WindowedGaussianDetectorOptions =
     params: { windowLength: 1, windowSize, stepSize, minHistory, alertZ, keepZ, anomalyScore: 'z/(1+z)' },
     async open(): Promise<FileDetector> {
       const scorer = createWindowedGaussianScorer({ windowSize, stepSize, minHistory });
+      const alert = lifecycleAlertRule({ threshold: alertZ, keepLevel: keepZ, kind: 'windowedGaussian', modelVersion: scorer.version });
       return {
         scorer,
-        anomalyScore: (s) => boundedScore(s.score),
-        alert: lifecycleAlertRule({ threshold: alertZ, keepLevel: keepZ, kind: 'windowedGaussian', modelVersion: scorer.version }),
+        judge: (w, s) => ({ anomalyScore: boundedScore(s.score), alertOnset: alert(w, s) }),
         alertThreshold: boundedScore(alertZ),
         close: async () => {},
       };

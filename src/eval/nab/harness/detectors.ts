@@ -7,11 +7,12 @@ import { baselineDetector } from './baselineDetector.ts';
 import { windowedGaussianDetector } from './classicDetector.ts';
 import type { NabDetector } from './types.ts';
 
-export type { AlertRule, FileContext, FileDetector, NabDetector } from './types.ts';
+export type { FileContext, FileDetector, Judge, Judgement, NabDetector } from './types.ts';
 
 /** Detector name → factory with the detector's default knobs. */
 export const DETECTORS: Readonly<Record<string, () => NabDetector>> = {
   baseline: () => baselineDetector(),
+  baselineRaw: () => baselineDetector({ calibrated: false }),
   windowedGaussian: () => windowedGaussianDetector(),
 };
 

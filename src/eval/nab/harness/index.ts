@@ -1,5 +1,5 @@
 /** The NAB benchmark harness: a flat barrel. */
-export { lifecycleAlertRule, type LifecycleAlertOptions } from './alertRule.ts';
+export { lifecycleAlertRule, type AlertRule, type LifecycleAlertOptions, type WindowLevels } from './alertRule.ts';
 export { baselineDetector, type BaselineDetectorOptions } from './baselineDetector.ts';
 export { boundedScore, zOfBoundedScore } from './boundedScore.ts';
 export { createWindowedGaussianScorer, windowedGaussianDetector, WindowedGaussian, NAB_STEP_SIZE, NAB_WINDOW_SIZE, type WindowedGaussianDetectorOptions } from './classicDetector.ts';
@@ -14,5 +14,5 @@ export { formatScoreTable, readScoreboard, PROFILE_ORDER, type ScoreboardRow } f
 export { replayStreamConfig, scoreReplay, type ReplayScores, type ScoreReplayOptions } from './scoreReplay.ts';
 export { ALERT_THRESHOLD, NAB_PROFILES, summarise, writeSummary, type DetectorSummary, type ProfileSummary, type RunSummary } from './summary.ts';
 export { svgPlot, type PlotInput, type PlotSeries } from './svgPlot.ts';
-export type { AlertRule, FileContext, FileDetector, NabDetector } from './types.ts';
+export type { FileContext, FileDetector, Judge, Judgement, NabDetector } from './types.ts';
 export { formatScore, labelColumn, resultsCsv, writeResults } from './writeResults.ts';

@@ -53,8 +53,9 @@ export async function scoreReplay(series: CsvSeries, detector: FileDetector, opt
     batch.forEach((w, i) => {
       // With stepMs 0 every row is one reading, so the newest source is the window's newest row.
       const row = rowOfOffset(w.sources[w.sources.length - 1].offset);
-      out.scores[row] = detector.anomalyScore(scores[i]);
-      if (detector.alert(w, scores[i])) out.alertOnsets[row] = 1;
+      const j = detector.judge(w, scores[i]);
+      out.scores[row] = j.anomalyScore;
+      if (j.alertOnset) out.alertOnsets[row] = 1;
       last = row;
     });
     out.windows += batch.length;

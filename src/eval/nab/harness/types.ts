@@ -22,23 +22,28 @@ export interface FileContext {
   seed: number;
 }
 
-/**
- * The detector's own streaming alert decision, called once per scored window in stream order.
- * @returns true when an alert opens at this window (an onset), false otherwise.
- */
-export type AlertRule = (window: Window, score: WindowScore) => boolean;
-
-/** One file's detector: a streaming scorer, its NAB output mapping and its alert rule. */
-export interface FileDetector {
-  scorer: Scorer;
+/** What a detector concludes from one scored window. */
+export interface Judgement {
   /**
-   * NAB's `anomaly_score` of a window's newest row: in [0, 1), strictly increasing in the
+   * NAB's `anomaly_score` of the window's newest row: in [0, 1), strictly increasing in the
    * evidence and never saturating, so that no two different evidences tie at the top.
    */
-  anomalyScore(score: WindowScore): number;
-  /** Alert onsets, with the detector's fixed rule: no threshold is fitted on the labels. */
-  alert: AlertRule;
-  /** The alert threshold on the `anomaly_score` scale, drawn in the report. */
+  anomalyScore: number;
+  /** True when the detector's own alert rule opens an incident at this window (an onset). */
+  alertOnset: boolean;
+}
+
+/**
+ * Judges each scored window, called once per window in stream order. Stateful: this is where
+ * calibration, adaptive thresholds and the alert lifecycle live. No threshold is fitted on labels.
+ */
+export type Judge = (window: Window, score: WindowScore) => Judgement;
+
+/** One file's detector: a streaming scorer and what turns its scores into NAB output and alerts. */
+export interface FileDetector {
+  scorer: Scorer;
+  judge: Judge;
+  /** A fixed alert level on the `anomaly_score` scale, drawn in the report; NaN when adaptive. */
   alertThreshold: number;
   close(): Promise<void>;
 }

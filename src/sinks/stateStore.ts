@@ -1,0 +1,387 @@
+/**
+ * Detector state that survives restarts and rebalances: one record per entity in a compacted
+ * topic (`diffwatch.state`), keyed by entity id, so the topic holds each entity's latest state
+ * (the Kafka Streams changelog pattern, https://kafka.apache.org/documentation/#compaction).
+ *
+ * `put`/`remove` only mark an entity dirty; `flush` writes every dirty entity once (many puts
+ * between flushes coalesce into one record) and resolves when the broker acknowledged (acks -1).
+ * The service flushes just before it commits offsets, so the stored state is never behind them.
+ * `load` reads the topic from the beginning to the end offsets captured when it starts.
+ *
+ * @example
+ * const store = createStateStore({ kafka, log });
+ * await store.ensureTopic();
+ * const states = await store.load((id) => mine(id));
+ * store.put('pump-7', { modelVersion: 'baseline-1', lastWindowEnd, ...detector.snapshot() });
+ * await store.flush(); // then commit offsets
+ */
+import { randomUUID } from 'node:crypto';
+import { ConfigResourceTypes, type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { SinkError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { decodeStateRecord, encodeStateValue, StateStoreError, type EntityState, type EntityStateRecord } from './stateCodec.ts';
+
+export const STATE_SINK = 'state';
+
+/**
+ * Config of a newly created state topic. Every flush rewrites the state of busy entities, so the
+ * log is mostly dirty: clean at 10% dirty, and roll the active segment (which is never cleaned)
+ * after 10 min or 16 MiB, so a restart reads little more than one record per entity.
+ */
+export const STATE_TOPIC_CONFIG: Readonly<Record<string, string>> = Object.freeze({
+  'cleanup.policy': 'compact',
+  'min.cleanable.dirty.ratio': '0.1',
+  'segment.ms': String(10 * 60_000),
+  'segment.bytes': String(16 * 1024 * 1024),
+});
+
+export interface StateStoreOptions {
+  kafka: Kafka;
+  /** Default `diffwatch.state`. */
+  topic?: string;
+  /** Partitions of a topic this store creates. Default 1; pass the input topic's count to co-partition. */
+  partitions?: number;
+  /** Replicas of a topic this store creates. Default min(3, brokers in the cluster). */
+  replicationFactor?: number;
+  /** Overrides of STATE_TOPIC_CONFIG for a topic this store creates. */
+  topicConfig?: Record<string, string>;
+  log: Logger;
+  /** Wall clock, epoch ms (injected by tests). Default Date.now. */
+  now?: () => number;
+  /** Bytes (keys + values) per produce request; under the broker's default 1 MiB `max.message.bytes`. Default 900 000. */
+  maxBatchBytes?: number;
+  /** ms without progress before `load` gives up with STATE_LOAD_TIMEOUT. Default 30 000. */
+  loadIdleTimeoutMs?: number;
+  /** Prefix of the throwaway consumer group of `load` (ACLs often allow a prefix). Default `diffwatch-state-load`. */
+  loadGroupPrefix?: string;
+}
+
+export interface LoadOptions {
+  /** Read only these partitions of the state topic (e.g. the ones co-partitioned with an assignment). */
+  partitions?: readonly number[];
+}
+
+export interface LoadStats {
+  /** Messages read, tombstones and skipped records included. */
+  messages: number;
+  entities: number;
+  tombstones: number;
+  /** Records that could not be decoded (warned about, entity left without state). */
+  skipped: number;
+  partitions: number;
+  ms: number;
+}
+
+export interface StateStoreStats {
+  /** Entities put or removed since the last successful flush. */
+  dirty: number;
+  flushes: number;
+  recordsWritten: number;
+  tombstonesWritten: number;
+  bytesWritten: number;
+  lastFlushMs: number | null;
+  lastLoad: LoadStats | null;
+}
+
+export interface StateStore {
+  /** Create the topic compacted if missing, or warn (with the fix) when an existing one is not compacted. */
+  ensureTopic(): Promise<void>;
+  /** Latest state of every entity (passing `filter`), as of the end offsets when the call started. */
+  load(filter?: (entityId: string) => boolean, opts?: LoadOptions): Promise<Map<string, EntityStateRecord>>;
+  /** Keep `state` (serialised now) as the entity's latest; written by the next flush. */
+  put(entityId: string, state: EntityState): void;
+  /** Delete the entity's state (a tombstone at the next flush). */
+  remove(entityId: string): void;
+  /** Write all dirty entities; resolves when acknowledged by every in-sync replica. */
+  flush(): Promise<void>;
+  /** Flush what is dirty, then disconnect. */
+  close(): Promise<void>;
+  stats(): StateStoreStats;
+}
+
+interface Pending {
+  value: Buffer | null;
+  at: number;
+}
+
+function toSinkError(err: unknown, topic: string, batchSize: number): SinkError {
+  if (err instanceof SinkError) return err;
+  const e = err as { message?: string; retriable?: boolean; type?: string };
+  const opts = { sink: STATE_SINK, batchSize, retriable: e.retriable === true, cause: err };
+  const message = `writing detector state to ${topic} failed: ${e.message ?? String(err)}`;
+  if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return new SinkError('SINK_TOO_LARGE', message, opts);
+  return new SinkError('SINK_UNAVAILABLE', message, opts);
+}
+
+/** Split messages into requests of at most `maxBytes` of keys and values (a bigger single message goes alone). */
+export function chunkByBytes(messages: Message[], maxBytes: number): Message[][] {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(m.key as string) + (m.value ? (m.value as Buffer).length : 0);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function createStateStore(opts: StateStoreOptions): StateStore {
+  const { kafka, log } = opts;
+  const topic = opts.topic ?? 'diffwatch.state';
+  const now = opts.now ?? Date.now;
+  const maxBatchBytes = opts.maxBatchBytes ?? 900_000;
+  let dirty = new Map<string, Pending>();
+  let producer: Producer | null = null;
+  let flushing: Promise<void> = Promise.resolve();
+  let closed = false;
+  const counters = { flushes: 0, recordsWritten: 0, tombstonesWritten: 0, bytesWritten: 0, lastFlushMs: null as number | null, lastLoad: null as LoadStats | null };
+
+  const assertOpen = (entityId?: string) => {
+    if (closed) throw new StateStoreError('STATE_CLOSED', 'the state store is closed', { coords: { topic, entityId } });
+  };
+
+  async function flushNow(): Promise<void> {
+    if (dirty.size === 0) return;
+    const batch = dirty;
+    dirty = new Map();
+    const t0 = now();
+    try {
+      if (!producer) {
+        // No auto-creation: a topic created by a metadata request would get the broker's
+        // default `delete` policy and silently lose the state of quiet entities.
+        const p = kafka.producer({ allowAutoTopicCreation: false });
+        await p.connect();
+        producer = p;
+      }
+      const messages: Message[] = [...batch].map(([key, p]) => ({ key, value: p.value, timestamp: String(p.at) }));
+      for (const chunk of chunkByBytes(messages, maxBatchBytes)) {
+        await producer.sendBatch({ topicMessages: [{ topic, messages: chunk }], acks: -1 });
+        for (const m of chunk) {
+          batch.delete(m.key as string);
+          if (m.value === null) counters.tombstonesWritten++;
+          else counters.bytesWritten += (m.value as Buffer).length;
+        }
+        counters.recordsWritten += chunk.length;
+      }
+      counters.flushes++;
+      counters.lastFlushMs = now() - t0;
+    } catch (err) {
+      // What was not acknowledged stays dirty, unless a newer put or remove replaced it meanwhile.
+      for (const [k, p] of batch) if (!dirty.has(k)) dirty.set(k, p);
+      const sinkErr = toSinkError(err, topic, batch.size);
+      log.error('detector state not written', { topic, pending: batch.size, code: sinkErr.code, retriable: sinkErr.retriable, error: sinkErr.message });
+      throw sinkErr;
+    }
+  }
+
+  return {
+    async ensureTopic() {
+      await withAdmin(kafka, async (admin) => {
+        if (!(await admin.listTopics()).includes(topic)) {
+          const replicationFactor = opts.replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length);
+          const configEntries = Object.entries({ ...STATE_TOPIC_CONFIG, ...opts.topicConfig }).map(([name, value]) => ({ name, value }));
+          const created = await admin.createTopics({ topics: [{ topic, numPartitions: opts.partitions ?? 1, replicationFactor, configEntries }], waitForLeaders: true });
+          // false: another instance created it between the listing and here; check it like any existing topic.
+          if (created) return log.info('state topic created', { topic, partitions: opts.partitions ?? 1, replicationFactor, config: Object.fromEntries(configEntries.map((c) => [c.name, c.value])) });
+        }
+        await verifyCompacted(admin, topic, log);
+      });
+    },
+    async load(filter = () => true, loadOpts = {}) {
+      const { records, stats } = await loadStateTopic({ kafka, topic, log, filter, partitions: loadOpts.partitions, idleTimeoutMs: opts.loadIdleTimeoutMs ?? 30_000, groupId: `${opts.loadGroupPrefix ?? 'diffwatch-state-load'}-${randomUUID()}`, now });
+      counters.lastLoad = stats;
+      return records;
+    },
+    put(entityId, state) {
+      assertOpen(entityId);
+      const at = now();
+      dirty.delete(entityId); // re-insert, so a flush writes entities in the order they last changed
+      dirty.set(entityId, { value: encodeStateValue({ entityId, updatedAt: at, state }), at });
+    },
+    remove(entityId) {
+      assertOpen(entityId);
+      dirty.delete(entityId);
+      dirty.set(entityId, { value: null, at: now() });
+    },
+    flush() {
+      // One flush at a time: records of one entity from two flushes must reach the log in order.
+      const run = flushing.then(flushNow);
+      flushing = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await (flushing = flushing.then(flushNow));
+      } finally {
+        const p = producer;
+        producer = null;
+        if (p) await p.disconnect();
+      }
+    },
+    stats: () => ({ dirty: dirty.size, ...counters }),
+  };
+}
+
+async function verifyCompacted(admin: Admin, topic: string, log: Logger): Promise<void> {
+  const res = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }], includeSynonyms: false });
+  const policy = res.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
+  const policies = policy.split(',').map((s) => s.trim());
+  const fix = `kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics --entity-name ${topic} --add-config cleanup.policy=compact`;
+  if (!policies.includes('compact')) {
+    log.warn('state topic is not compacted: old states pile up and are deleted by retention, losing the state of quiet entities', { topic, cleanupPolicy: policy, fix });
+  } else if (policies.includes('delete')) {
+    log.warn('state topic also has the delete policy: entities quiet for longer than retention.ms lose their state', { topic, cleanupPolicy: policy, fix });
+  } else {
+    log.debug('state topic is compacted', { topic });
+  }
+}
+
+interface LoadArgs {
+  kafka: Kafka;
+  topic: string;
+  log: Logger;
+  filter: (entityId: string) => boolean;
+  partitions?: readonly number[];
+  idleTimeoutMs: number;
+  groupId: string;
+  now: () => number;
+}
+
+/** The latest record of an entity so far; `record` null after a tombstone or an unreadable record. */
+interface Latest {
+  record: EntityStateRecord | null;
+  /** updatedAt, or the message timestamp of a tombstone. */
+  at: number;
+  partition: number;
+}
+
+/**
+ * Read the state topic from its first offsets up to the end offsets captured at the start.
+ * Within a partition the later offset wins. Across partitions (only after someone added
+ * partitions to the topic, which moves keys) the later `updatedAt` wins.
+ */
+export async function loadStateTopic(a: LoadArgs): Promise<{ records: Map<string, EntityStateRecord>; stats: LoadStats }> {
+  const t0 = a.now();
+  const latest = new Map<string, Latest>();
+  const stats: LoadStats = { messages: 0, entities: 0, tombstones: 0, skipped: 0, partitions: 0, ms: 0 };
+  const open = new Map<number, bigint>(); // partition → exclusive end offset, while not read to it
+  let admin: Admin | null = null;
+  let consumer: Consumer | null = null;
+  let idle: NodeJS.Timeout | undefined;
+  let stage = 'connecting to the cluster';
+  let fail!: (e: Error) => void;
+  const timedOut = new Promise<never>((_, reject) => (fail = reject));
+  const progress = (next?: string) => {
+    if (next) stage = next;
+    clearTimeout(idle);
+    idle = setTimeout(() => fail(new StateStoreError('STATE_LOAD_TIMEOUT', `loading detector state from ${a.topic}: no progress for ${a.idleTimeoutMs} ms while ${stage}; is the broker reachable?`, { retriable: true, coords: { topic: a.topic, open: [...open.keys()], stage } })), a.idleTimeoutMs);
+  };
+
+  const apply = (partition: number, m: KafkaMessage) => {
+    stats.messages++;
+    let rec: EntityStateRecord | null = null;
+    let entityId: string;
+    let at = Number(m.timestamp);
+    try {
+      const d = decodeStateRecord(m.key, m.value, { topic: a.topic, partition, offset: m.offset });
+      entityId = d.kind === 'put' ? d.record.entityId : d.entityId;
+      if (d.kind === 'put') [rec, at] = [d.record, d.record.updatedAt];
+      else stats.tombstones++;
+    } catch (e) {
+      if (!(e instanceof StateStoreError)) throw e;
+      stats.skipped++;
+      a.log.warn('detector state record skipped', { ...e.coords, code: e.code, error: e.message });
+      if (!m.key || m.key.length === 0) return;
+      // The entity starts afresh rather than from an older state that compaction may or may not have kept.
+      entityId = m.key.toString('utf8');
+    }
+    if (!a.filter(entityId)) return;
+    const prev = latest.get(entityId);
+    if (prev && prev.partition !== partition && prev.at > at) return;
+    latest.set(entityId, { record: rec, at, partition });
+  };
+  const finished = new Promise<void>((resolve) => {
+    const reached = (partition: number, lastOffset: string) => {
+      const end = open.get(partition);
+      if (end === undefined || BigInt(lastOffset) + 1n < end) return;
+      open.delete(partition);
+      consumer?.pause([{ topic: a.topic, partitions: [partition] }]);
+      if (open.size === 0) resolve();
+    };
+    const work = async () => {
+      progress();
+      admin = a.kafka.admin();
+      await admin.connect();
+      progress('listing topics');
+      if (!(await admin.listTopics()).includes(a.topic)) {
+        a.log.info('no state topic yet: every entity starts afresh', { topic: a.topic });
+        return resolve();
+      }
+      progress('fetching end offsets');
+      const wanted = a.partitions ? new Set(a.partitions) : null;
+      const offsets = await admin.fetchTopicOffsets(a.topic);
+      const done = admin;
+      admin = null;
+      await done.disconnect();
+      const all = offsets.map((o) => o.partition);
+      for (const o of offsets) if ((!wanted || wanted.has(o.partition)) && BigInt(o.low) < BigInt(o.high)) open.set(o.partition, BigInt(o.high));
+      stats.partitions = open.size;
+      if (open.size === 0) return resolve();
+      progress('joining a throwaway consumer group');
+      consumer = a.kafka.consumer({ groupId: a.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+      const c = consumer;
+      // Batches that held only filtered records (control records, compacted-away offsets) reach
+      // no eachBatch, but this event still reports how far the partition has been read.
+      c.on(c.events.END_BATCH_PROCESS, (e) => reached(e.payload.partition, e.payload.lastOffset));
+      await c.connect();
+      await c.subscribe({ topic: a.topic, fromBeginning: true });
+      await c.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          progress('reading records');
+          const end = open.get(batch.partition);
+          if (end === undefined) return;
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= end) break; // written after load started: not part of this snapshot
+            apply(batch.partition, m);
+          }
+        },
+      });
+      // Partitions not to read (filtered out, or empty) never need a fetch.
+      const skip = all.filter((p) => !open.has(p));
+      if (skip.length > 0) c.pause([{ topic: a.topic, partitions: skip }]);
+    };
+    work().catch((e: Error) => fail(e instanceof StateStoreError ? e : new StateStoreError('STATE_UNAVAILABLE', `loading detector state from ${a.topic} failed while ${stage}: ${e.message}`, { retriable: true, coords: { topic: a.topic, stage }, cause: e })));
+  });
+
+  try {
+    await Promise.race([finished, timedOut]);
+  } finally {
+    clearTimeout(idle);
+    await Promise.allSettled([(admin as Admin | null)?.disconnect(), (consumer as Consumer | null)?.disconnect()]);
+  }
+  const records = new Map<string, EntityStateRecord>();
+  for (const [id, l] of latest) if (l.record) records.set(id, l.record);
+  Object.assign(stats, { entities: records.size, ms: a.now() - t0 });
+  a.log.info('detector state loaded', { topic: a.topic, ...stats });
+  return { records, stats };
+}
