@@ -266,6 +266,24 @@ interface LoadArgs {
   now: () => number;
 }
 
+/** Fails `expired` when `progress` is not called for `ms`; `stage` says what was awaited. */
+function idleWatchdog(ms: number, error: (stage: string) => Error) {
+  let timer: NodeJS.Timeout | undefined;
+  let fail!: (e: Error) => void;
+  const w = {
+    stage: 'connecting to the cluster',
+    expired: new Promise<never>((_, reject) => (fail = reject)),
+    progress(stage?: string) {
+      if (stage) w.stage = stage;
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(error(w.stage)), ms);
+    },
+    stop: () => clearTimeout(timer),
+  };
+  return w;
+}
+type Watchdog = ReturnType<typeof idleWatchdog>;
+
 /** The latest record of an entity so far; `record` null after a tombstone or an unreadable record. */
 interface Latest {
   record: EntityStateRecord | null;
@@ -275,112 +293,126 @@ interface Latest {
 }
 
 /**
- * Read the state topic from its first offsets up to the end offsets captured at the start.
- * Within a partition the later offset wins. Across partitions (only after someone added
- * partitions to the topic, which moves keys) the later `updatedAt` wins.
+ * Last write wins. Within a partition the later offset wins. Across partitions (only after
+ * someone added partitions to the topic, which moves keys) the later `updatedAt` wins.
  */
-export async function loadStateTopic(a: LoadArgs): Promise<{ records: Map<string, EntityStateRecord>; stats: LoadStats }> {
-  const t0 = a.now();
+function latestTable(a: LoadArgs, stats: LoadStats) {
   const latest = new Map<string, Latest>();
-  const stats: LoadStats = { messages: 0, entities: 0, tombstones: 0, skipped: 0, partitions: 0, ms: 0 };
-  const open = new Map<number, bigint>(); // partition → exclusive end offset, while not read to it
-  let admin: Admin | null = null;
-  let consumer: Consumer | null = null;
-  let idle: NodeJS.Timeout | undefined;
-  let stage = 'connecting to the cluster';
-  let fail!: (e: Error) => void;
-  const timedOut = new Promise<never>((_, reject) => (fail = reject));
-  const progress = (next?: string) => {
-    if (next) stage = next;
-    clearTimeout(idle);
-    idle = setTimeout(() => fail(new StateStoreError('STATE_LOAD_TIMEOUT', `loading detector state from ${a.topic}: no progress for ${a.idleTimeoutMs} ms while ${stage}; is the broker reachable?`, { retriable: true, coords: { topic: a.topic, open: [...open.keys()], stage } })), a.idleTimeoutMs);
-  };
-
-  const apply = (partition: number, m: KafkaMessage) => {
-    stats.messages++;
-    let rec: EntityStateRecord | null = null;
-    let entityId: string;
-    let at = Number(m.timestamp);
+  const decode = (partition: number, m: KafkaMessage): { entityId: string; record: EntityStateRecord | null; at: number } | null => {
     try {
       const d = decodeStateRecord(m.key, m.value, { topic: a.topic, partition, offset: m.offset });
-      entityId = d.kind === 'put' ? d.record.entityId : d.entityId;
-      if (d.kind === 'put') [rec, at] = [d.record, d.record.updatedAt];
-      else stats.tombstones++;
+      if (d.kind === 'put') return { entityId: d.record.entityId, record: d.record, at: d.record.updatedAt };
+      stats.tombstones++;
+      return { entityId: d.entityId, record: null, at: Number(m.timestamp) };
     } catch (e) {
       if (!(e instanceof StateStoreError)) throw e;
       stats.skipped++;
       a.log.warn('detector state record skipped', { ...e.coords, code: e.code, error: e.message });
-      if (!m.key || m.key.length === 0) return;
       // The entity starts afresh rather than from an older state that compaction may or may not have kept.
-      entityId = m.key.toString('utf8');
+      return m.key && m.key.length > 0 ? { entityId: m.key.toString('utf8'), record: null, at: Number(m.timestamp) } : null;
     }
-    if (!a.filter(entityId)) return;
-    const prev = latest.get(entityId);
-    if (prev && prev.partition !== partition && prev.at > at) return;
-    latest.set(entityId, { record: rec, at, partition });
   };
-  const finished = new Promise<void>((resolve) => {
-    const reached = (partition: number, lastOffset: string) => {
-      const end = open.get(partition);
-      if (end === undefined || BigInt(lastOffset) + 1n < end) return;
-      open.delete(partition);
-      consumer?.pause([{ topic: a.topic, partitions: [partition] }]);
-      if (open.size === 0) resolve();
-    };
-    const work = async () => {
-      progress();
-      admin = a.kafka.admin();
-      await admin.connect();
-      progress('listing topics');
-      if (!(await admin.listTopics()).includes(a.topic)) {
-        a.log.info('no state topic yet: every entity starts afresh', { topic: a.topic });
-        return resolve();
-      }
-      progress('fetching end offsets');
-      const wanted = a.partitions ? new Set(a.partitions) : null;
-      const offsets = await admin.fetchTopicOffsets(a.topic);
-      const done = admin;
-      admin = null;
-      await done.disconnect();
-      const all = offsets.map((o) => o.partition);
-      for (const o of offsets) if ((!wanted || wanted.has(o.partition)) && BigInt(o.low) < BigInt(o.high)) open.set(o.partition, BigInt(o.high));
-      stats.partitions = open.size;
-      if (open.size === 0) return resolve();
-      progress('joining a throwaway consumer group');
-      consumer = a.kafka.consumer({ groupId: a.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
-      const c = consumer;
-      // Batches that held only filtered records (control records, compacted-away offsets) reach
-      // no eachBatch, but this event still reports how far the partition has been read.
-      c.on(c.events.END_BATCH_PROCESS, (e) => reached(e.payload.partition, e.payload.lastOffset));
-      await c.connect();
-      await c.subscribe({ topic: a.topic, fromBeginning: true });
-      await c.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          progress('reading records');
-          const end = open.get(batch.partition);
-          if (end === undefined) return;
-          for (const m of batch.messages) {
-            if (BigInt(m.offset) >= end) break; // written after load started: not part of this snapshot
-            apply(batch.partition, m);
-          }
-        },
-      });
-      // Partitions not to read (filtered out, or empty) never need a fetch.
-      const skip = all.filter((p) => !open.has(p));
-      if (skip.length > 0) c.pause([{ topic: a.topic, partitions: skip }]);
-    };
-    work().catch((e: Error) => fail(e instanceof StateStoreError ? e : new StateStoreError('STATE_UNAVAILABLE', `loading detector state from ${a.topic} failed while ${stage}: ${e.message}`, { retriable: true, coords: { topic: a.topic, stage }, cause: e })));
-  });
+  return {
+    apply(partition: number, m: KafkaMessage) {
+      stats.messages++;
+      const d = decode(partition, m);
+      if (!d || !a.filter(d.entityId)) return;
+      const prev = latest.get(d.entityId);
+      if (prev && prev.partition !== partition && prev.at > d.at) return;
+      latest.set(d.entityId, { record: d.record, at: d.at, partition });
+    },
+    records(): Map<string, EntityStateRecord> {
+      const out = new Map<string, EntityStateRecord>();
+      for (const [id, l] of latest) if (l.record) out.set(id, l.record);
+      return out;
+    },
+  };
+}
 
-  try {
-    await Promise.race([finished, timedOut]);
-  } finally {
-    clearTimeout(idle);
-    await Promise.allSettled([(admin as Admin | null)?.disconnect(), (consumer as Consumer | null)?.disconnect()]);
+/** Exclusive end offset of every non-empty partition to read; empty when the topic is missing. */
+async function endOffsets(a: LoadArgs, w: Watchdog, cleanup: (() => Promise<void>)[]): Promise<{ ends: Map<number, bigint>; all: number[] }> {
+  const admin = a.kafka.admin();
+  cleanup.push(() => admin.disconnect());
+  await admin.connect();
+  w.progress('listing topics');
+  if (!(await admin.listTopics()).includes(a.topic)) {
+    a.log.info('no state topic yet: every entity starts afresh', { topic: a.topic });
+    return { ends: new Map(), all: [] };
   }
-  const records = new Map<string, EntityStateRecord>();
-  for (const [id, l] of latest) if (l.record) records.set(id, l.record);
+  w.progress('fetching end offsets');
+  const offsets = await admin.fetchTopicOffsets(a.topic);
+  const wanted = a.partitions ? new Set(a.partitions) : null;
+  const ends = new Map<number, bigint>();
+  for (const o of offsets) if ((!wanted || wanted.has(o.partition)) && BigInt(o.low) < BigInt(o.high)) ends.set(o.partition, BigInt(o.high));
+  return { ends, all: offsets.map((o) => o.partition) };
+}
+
+/**
+ * Read every partition of `ends` from its first offset to its end, with a throwaway group
+ * that commits nothing. kafkajs has no manual assignment; a fresh group with
+ * `fromBeginning` starts each partition at its log start offset.
+ */
+async function readToEnds(a: LoadArgs, plan: { ends: Map<number, bigint>; all: number[] }, apply: (partition: number, m: KafkaMessage) => void, w: Watchdog, cleanup: (() => Promise<void>)[]): Promise<void> {
+  const open = new Map(plan.ends);
+  w.progress('joining a throwaway consumer group');
+  const c = a.kafka.consumer({ groupId: a.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+  cleanup.push(() => c.disconnect());
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const reached = (partition: number, lastOffset: string) => {
+    const end = open.get(partition);
+    if (end === undefined || BigInt(lastOffset) + 1n < end) return;
+    open.delete(partition);
+    c.pause([{ topic: a.topic, partitions: [partition] }]);
+    if (open.size === 0) done();
+  };
+  // Batches that held only filtered records (control records) reach no eachBatch, but this
+  // event still reports how far the partition has been read.
+  c.on(c.events.END_BATCH_PROCESS, (e) => reached(e.payload.partition, e.payload.lastOffset));
+  await c.connect();
+  await c.subscribe({ topic: a.topic, fromBeginning: true });
+  await c.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      w.progress('reading records');
+      const end = open.get(batch.partition);
+      if (end === undefined) return;
+      for (const m of batch.messages) {
+        if (BigInt(m.offset) >= end) break; // written after load started: not part of this snapshot
+        apply(batch.partition, m);
+      }
+    },
+  });
+  // Partitions not to read (filtered out, or empty) never need a fetch.
+  const skip = plan.all.filter((p) => !plan.ends.has(p));
+  if (skip.length > 0) c.pause([{ topic: a.topic, partitions: skip }]);
+  await finished;
+}
+
+/** Read the state topic from its first offsets up to the end offsets captured at the start. */
+export async function loadStateTopic(a: LoadArgs): Promise<{ records: Map<string, EntityStateRecord>; stats: LoadStats }> {
+  const t0 = a.now();
+  const stats: LoadStats = { messages: 0, entities: 0, tombstones: 0, skipped: 0, partitions: 0, ms: 0 };
+  const table = latestTable(a, stats);
+  const w = idleWatchdog(a.idleTimeoutMs, (stage) => new StateStoreError('STATE_LOAD_TIMEOUT', `loading detector state from ${a.topic}: no progress for ${a.idleTimeoutMs} ms while ${stage}; is the broker reachable?`, { retriable: true, coords: { topic: a.topic, stage } }));
+  const cleanup: (() => Promise<void>)[] = [];
+  const read = async () => {
+    w.progress();
+    const plan = await endOffsets(a, w, cleanup);
+    stats.partitions = plan.ends.size;
+    if (plan.ends.size > 0) await readToEnds(a, plan, table.apply, w, cleanup);
+  };
+  try {
+    // On expiry, the finally below disconnects the clients that `read` is still waiting on.
+    await Promise.race([read(), w.expired]);
+  } catch (e) {
+    if (e instanceof StateStoreError) throw e;
+    throw new StateStoreError('STATE_UNAVAILABLE', `loading detector state from ${a.topic} failed while ${w.stage}: ${(e as Error).message}`, { retriable: true, coords: { topic: a.topic, stage: w.stage }, cause: e });
+  } finally {
+    w.stop();
+    await Promise.allSettled(cleanup.map((f) => f()));
+  }
+  const records = table.records();
   Object.assign(stats, { entities: records.size, ms: a.now() - t0 });
   a.log.info('detector state loaded', { topic: a.topic, ...stats });
   return { records, stats };
