@@ -101,6 +101,15 @@ export interface ScoredWindow {
   isAnomaly: boolean;
   scorer: string;
   modelVersion: string;
+  /**
+   * The detector's view of the window: `warmup` (too little history to judge, or a gap),
+   * `normal`, `anomalous` (an incident is open), or `replay` (already judged before a restart).
+   */
+  detectorState?: 'warmup' | 'normal' | 'anomalous' | 'replay';
+  /** Calibrated anomaly likelihood in [0, 1]. */
+  likelihood?: number;
+  /** -log10 of the calibrated tail probability: like the likelihood, but never saturates. */
+  surprise?: number;
 }
 
 /** The alert event (schemas/anomaly-event.avsc). */

@@ -20,14 +20,15 @@ export const nabCommand: Command = {
     '                       <out>/summary.json and <out>/report.html (default out/nab)',
     '  --files <glob>       only the labelled files matching, e.g. "realKnownCause/*" or "*temperature*"',
     '                       (no "/" matches the file name; "," separates patterns); default all',
-    '  --detectors <list>   comma-separated, from: baseline, windowedGaussian (default both)',
+    '  --detectors <list>   comma-separated, from: baseline, baselineRaw, windowedGaussian',
+    '                       (default baseline,windowedGaussian)',
     '  --report             also write the HTML report',
     '  --seed <n>           seed for detectors that draw random numbers (default 0)',
     '  --probationary-percent <p>  share of each file that is NAB\'s probationary period (default 0.15)',
   ].join('\n'),
   async run(args) {
     const h = await import('../eval/nab/harness/index.ts');
-    const { readProfiles } = await import('../eval/nab/corpus.ts');
+    const { readProfiles, NabError } = await import('../eval/nab/index.ts');
     const nabDir = flagString(args, 'nab-dir');
     if (!nabDir) throw new ConfigError('--nab-dir', 'is required: the NAB root holding data/ and labels/');
     const outDir = flagString(args, 'out') ?? join('out', 'nab');
@@ -40,7 +41,10 @@ export const nabCommand: Command = {
     const detectors = h.resolveDetectors(flagString(args, 'detectors') ?? h.DEFAULT_DETECTORS.join(','));
     const log = rootLogger.namespace('eval.nab');
     // A corpus folder without config/profiles.json is scored with NAB v1.1's profiles.
-    const profiles = await readProfiles(nabDir).catch(() => h.NAB_PROFILES);
+    const profiles = await readProfiles(nabDir).catch((e: unknown) => {
+      if (e instanceof NabError && e.code === 'NAB_NOT_FOUND') return h.NAB_PROFILES;
+      throw e;
+    });
     const pattern = flagString(args, 'files');
 
     const progress = (plan: { tasks: number; totalRows: number }) => h.createRunProgress({ ...plan, log });

@@ -3,6 +3,9 @@
  * Files in `config/` and environment variables only override these defaults;
  * `loadConfig` validates the result once and freezes it.
  */
+import { DEFAULT_LIFECYCLE_OPTIONS, type AlertLifecycleOptions } from '../detect/alertLifecycle.ts';
+import type { ChannelLimits } from '../detect/rules/outOfRange.ts';
+import { THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../detect/thresholdState.ts';
 
 export type IngestFormat = 'avro' | 'confluent' | 'json';
 
@@ -80,8 +83,6 @@ export interface ScorerConfig {
     /** Points of history an entity needs before its scores may alert (warm-up). */
     minHistory: number;
   };
-  /** Fixed alert threshold on the window score (the simple rule of the data plane). */
-  threshold: number;
 }
 
 export interface InfluxConfig {
@@ -120,11 +121,27 @@ export interface StackConfig {
   readyTimeoutMs: number;
 }
 
+export interface DetectConfig {
+  /** The adaptive threshold per entity (src/detect/thresholdState.ts). */
+  threshold: ThresholdStateConfig;
+  /** The alert lifecycle (src/detect/alertLifecycle.ts). */
+  lifecycle: AlertLifecycleOptions;
+  rules: {
+    /** A stuck sensor: a channel that varied before stays within epsilon for minPoints points. */
+    flatline: { enabled: boolean; minPoints: number; epsilon: number };
+    /** Per-channel limits, channel → { min?, max? }; empty: no range rule. */
+    outOfRange: { limits: Record<string, ChannelLimits> };
+    /** No data for minSteps typical steps (learned from arrivals, or stream.stepMs). */
+    silence: { enabled: boolean; minSteps: number };
+  };
+}
+
 export interface DiffwatchConfig {
   kafka: KafkaConfig;
   ingest: IngestConfig;
   stream: StreamConfig;
   scorer: ScorerConfig;
+  detect: DetectConfig;
   sinks: SinksConfig;
   stack: StackConfig;
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
@@ -169,7 +186,15 @@ export const DEFAULTS: DiffwatchConfig = {
     microBatchSize: 256,
     microBatchMs: 20,
     baseline: { historyLength: 1024, minHistory: 64 },
-    threshold: 6,
+  },
+  detect: {
+    threshold: { ...THRESHOLD_STATE_DEFAULTS, calibration: { ...THRESHOLD_STATE_DEFAULTS.calibration } },
+    lifecycle: { ...DEFAULT_LIFECYCLE_OPTIONS, severity: { ...DEFAULT_LIFECYCLE_OPTIONS.severity } },
+    rules: {
+      flatline: { enabled: true, minPoints: 60, epsilon: 0 },
+      outOfRange: { limits: {} },
+      silence: { enabled: true, minSteps: 10 },
+    },
   },
   sinks: {
     anomaliesTopic: 'anomalies',

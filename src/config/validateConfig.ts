@@ -2,6 +2,10 @@
  * Validation of a merged config. Each check names the key and says how to fix it.
  */
 import { ConfigError } from '../errors.ts';
+import { createAlertLifecycle } from '../detect/alertLifecycle.ts';
+import { validateCalibrationConfig } from '../detect/calibration.ts';
+import { validateLimits } from '../detect/rules/outOfRange.ts';
+import { validateThresholdStateConfig } from '../detect/thresholdState.ts';
 import type { DiffwatchConfig, IngestFormat } from './schema.ts';
 
 const FORMATS: readonly IngestFormat[] = ['avro', 'confluent', 'json'];
@@ -107,7 +111,20 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('scorer.baseline.historyLength', sc.baseline.historyLength, 8);
   int('scorer.baseline.minHistory', sc.baseline.minHistory, 1);
   if (sc.baseline.minHistory > sc.baseline.historyLength) throw new ConfigError('scorer.baseline.minHistory', `must be at most scorer.baseline.historyLength (${sc.baseline.historyLength})`);
-  num('scorer.threshold', sc.threshold, 0);
+
+  const d = c.detect;
+  validateThresholdStateConfig(d.threshold, 'detect.threshold');
+  validateCalibrationConfig(d.threshold.calibration, 'detect.threshold.calibration');
+  createAlertLifecycle(d.lifecycle); // validates every lifecycle key, naming it
+  bool('detect.rules.flatline.enabled', d.rules.flatline.enabled);
+  int('detect.rules.flatline.minPoints', d.rules.flatline.minPoints, 2);
+  if (d.rules.flatline.enabled && d.rules.flatline.minPoints <= s.maxFillSteps) {
+    throw new ConfigError('detect.rules.flatline.minPoints', `must exceed stream.maxFillSteps (${s.maxFillSteps}): forward-filled points repeat the last value and would look stuck`);
+  }
+  num('detect.rules.flatline.epsilon', d.rules.flatline.epsilon, 0);
+  validateLimits(d.rules.outOfRange.limits, 'detect.rules.outOfRange.limits');
+  bool('detect.rules.silence.enabled', d.rules.silence.enabled);
+  int('detect.rules.silence.minSteps', d.rules.silence.minSteps, 1);
 
   str('sinks.anomaliesTopic', c.sinks.anomaliesTopic);
   int('sinks.maxBatchesInFlight', c.sinks.maxBatchesInFlight, 1, 1_024);

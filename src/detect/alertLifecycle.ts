@@ -148,6 +148,8 @@ export interface AlertLifecycle {
   snapshot(entityId?: string): LifecycleSnapshot;
   /** Drops an entity (the stream evicted it); an active incident is dropped without a resolved event. */
   forget(entityId: string): void;
+  /** Replaces the state of the entities in `snapshot` (e.g. one entity's record from the state topic). */
+  restore(snapshot: LifecycleSnapshot): void;
 }
 
 // Most windows change nothing: one shared, frozen empty answer instead of an array per window.
@@ -158,7 +160,12 @@ export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {
   const o: AlertLifecycleOptions = { ...DEFAULT_LIFECYCLE_OPTIONS, ...options };
   validateOptions(o);
   const states = new Map<string, Map<string, KeyState>>(); // entity → kind → state
-  if (restore) for (const k of checkSnapshot(restore).keys) keyMap(states, k.entityId).set(k.kind, structuredClone(k));
+  const restoreKeys = (snap: LifecycleSnapshot) => {
+    const keys = checkSnapshot(snap).keys;
+    for (const id of new Set(keys.map((k) => k.entityId))) states.delete(id);
+    for (const k of keys) keyMap(states, k.entityId).set(k.kind, structuredClone(k));
+  };
+  if (restore) restoreKeys(restore);
 
   function emit(inc: Incident, input: LifecycleInput, state: AnomalyEvent['state']): AlertEvent[] {
     const contributions = topContributions(inc, o.topK);
@@ -180,6 +187,7 @@ export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {
   }
 
   return {
+    restore: restoreKeys,
     update(input) {
       checkInput(input);
       const st = stateOf(states, input.entityId, input.kind);

@@ -131,6 +131,11 @@ export class ThresholdState {
     };
   }
 
+  /** The open level (NaN until known), without judging anything. */
+  currentThreshold(): number {
+    return this.openLevel();
+  }
+
   private openLevel(): number {
     if (this.spot) return this.spot.threshold;
     if (this.dspot) return this.dspot.threshold;

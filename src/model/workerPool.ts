@@ -138,6 +138,8 @@ export function createWorkerPool<Req, Res>(opts: WorkerPoolOptions): WorkerPool<
   let nextSlot = 0;
   let restarts = 0;
   let closing = false;
+  /** The one shutdown, shared by every close() call. */
+  let closed: Promise<void> | null = null;
   let drained: (() => void) | null = null;
 
   function spawn(slot: Slot): void {
@@ -220,15 +222,17 @@ export function createWorkerPool<Req, Res>(opts: WorkerPoolOptions): WorkerPool<
       queued: queue.length,
       restarts,
     }),
-    async close() {
-      if (closing) return;
-      closing = true;
-      await new Promise<void>((resolve) => {
-        drained = resolve;
-        pump();
-      });
-      await Promise.all(slots.map((s) => s.worker?.terminate()));
-      log.debug('worker pool closed', { size, restarts });
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          pump();
+        });
+        await Promise.all(slots.map((s) => s.worker?.terminate()));
+        log.debug('worker pool closed', { size, restarts });
+      })();
+      return closed;
     },
   };
 }

@@ -9,7 +9,7 @@
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
-import { createThresholdAlerter } from '../detect/thresholdAlerts.ts';
+import { createDetector } from '../detect/detector.ts';
 import { ConfigError, IngestError } from '../errors.ts';
 import { createAnomalyCodec, createReadingDecoder } from '../ingest/codec/index.ts';
 import { createConsumerRunner } from '../ingest/consumerRunner.ts';
@@ -54,7 +54,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   const anomalyCodec = createAnomalyCodec();
   const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
   const scorer = createScorer(cfg);
-  const alerter = createThresholdAlerter({ threshold: cfg.scorer.threshold });
+  const detector = createDetector(cfg.detect);
   const decoder = createReadingDecoder({
     readerSchemaPath: cfg.ingest.readingSchema,
     formats: cfg.ingest.formats,
@@ -98,7 +98,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   /** Scoring and alert state advance one micro-batch at a time, in order. */
   async function scoreBatch(batch: Window[]) {
     const scores = await scorer.score(batch);
-    return { batch, ...alerter.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version }) };
+    return { batch, ...detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version }) };
   }
 
   // Alert events go out one batch after the other, so that an entity's open/resolved order holds.

@@ -24,6 +24,10 @@ export const SCORE_FIELDS = {
   anomaly: 'anomaly',
   /** string: one of ScoreState. */
   state: 'state',
+  /** float in [0, 1]: the calibrated anomaly likelihood (absent while warming up). */
+  likelihood: 'likelihood',
+  /** float: -log10 of the calibrated tail probability; orders the top scores where the likelihood saturates. */
+  surprise: 'surprise',
 } as const;
 /** float fields `contrib_<channel>`: the channel's share of the window's evidence. */
 export const CONTRIB_FIELD_PREFIX = 'contrib_';
@@ -49,7 +53,7 @@ export type ScoreState = 'warmup' | 'gap' | 'normal' | 'anomaly';
 export function scoreState(sw: ScoredWindow): ScoreState {
   if (sw.isAnomaly) return 'anomaly';
   if (sw.window.hasGap) return 'gap';
-  if (sw.score.warmup) return 'warmup';
+  if (sw.score.warmup || sw.detectorState === 'warmup') return 'warmup';
   return 'normal';
 }
 
@@ -66,6 +70,8 @@ export function scorePoint(sw: ScoredWindow): IPoint {
   };
   setFinite(fields, SCORE_FIELDS.score, sw.score.score);
   setFinite(fields, SCORE_FIELDS.threshold, sw.threshold);
+  if (sw.likelihood !== undefined) setFinite(fields, SCORE_FIELDS.likelihood, sw.likelihood);
+  if (sw.surprise !== undefined) setFinite(fields, SCORE_FIELDS.surprise, sw.surprise);
   const { channels } = sw.window;
   const shares = sw.score.channelContributions;
   if (shares.length === channels.length) {

@@ -341,6 +341,7 @@ async function endOffsets(a: LoadArgs, w: Watchdog, cleanup: (() => Promise<void
   }
   w.progress('fetching end offsets');
   const offsets = await admin.fetchTopicOffsets(a.topic);
+  await admin.disconnect();
   const wanted = a.partitions ? new Set(a.partitions) : null;
   const ends = new Map<number, bigint>();
   for (const o of offsets) if ((!wanted || wanted.has(o.partition)) && BigInt(o.low) < BigInt(o.high)) ends.set(o.partition, BigInt(o.high));
@@ -381,6 +382,7 @@ async function readToEnds(a: LoadArgs, plan: { ends: Map<number, bigint>; all: n
         if (BigInt(m.offset) >= end) break; // written after load started: not part of this snapshot
         apply(batch.partition, m);
       }
+      if (batch.messages.length > 0) reached(batch.partition, batch.messages[batch.messages.length - 1].offset);
     },
   });
   // Partitions not to read (filtered out, or empty) never need a fetch.

@@ -66,7 +66,8 @@ describe('diffwatch run, end to end', () => {
       kafka: { topics: [], topicPattern: `^${prefix}-(avro|json)$`, groupId, commitIntervalMs: 200 },
       ingest: { format: 'avro', formats: { [jsonTopic]: 'json' }, maxMessageBytes: 4096 },
       stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
-      scorer: { kind: 'baseline', threshold: 6 },
+      scorer: { kind: 'baseline' },
+      detect: { threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
       sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 } },
     };
     const cfgFile = writeConfig(config);

@@ -38,6 +38,8 @@ interface FakeOptions {
   batchSize?: number;
   /** The admin never connects (a broker that does not answer). */
   hang?: boolean;
+  /** listTopics fails with this. */
+  listError?: Error;
   sendBatch?: (b: ProducerBatch) => Promise<void>;
 }
 
@@ -46,6 +48,7 @@ function fakeKafka(o: FakeOptions = {}) {
   const sent: ProducerBatch[] = [];
   const created: unknown[] = [];
   const consumers: string[] = [];
+  const disconnected: string[] = [];
   const parts = o.partitions ?? {};
   const producer = {
     connect: async () => undefined,
@@ -58,8 +61,11 @@ function fakeKafka(o: FakeOptions = {}) {
   };
   const admin = {
     connect: () => (o.hang ? new Promise<void>(() => undefined) : Promise.resolve()),
-    disconnect: async () => undefined,
-    listTopics: async () => o.topics ?? [TOPIC],
+    disconnect: async () => void disconnected.push('admin'),
+    listTopics: async () => {
+      if (o.listError) throw o.listError;
+      return o.topics ?? [TOPIC];
+    },
     describeCluster: async () => ({ brokers: Array.from({ length: o.brokers ?? 1 }, (_, i) => ({ nodeId: i })) }),
     createTopics: async (req: { topics: unknown[] }) => (created.push(...req.topics), true),
     describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'cleanup.policy', configValue: o.cleanupPolicy ?? 'compact' }] }] }),
@@ -98,11 +104,14 @@ function fakeKafka(o: FakeOptions = {}) {
       subscribe: async () => undefined,
       run: async ({ eachBatch }: { eachBatch: Parameters<typeof loop>[0] }) => void setImmediate(() => void loop(eachBatch)),
       pause: (ps: { partitions: number[] }[]) => ps.forEach((x) => x.partitions.forEach((p) => paused.add(p))),
-      disconnect: async () => void (running = false),
+      disconnect: async () => {
+        running = false;
+        disconnected.push('consumer');
+      },
     };
   };
   const kafka = { producer: () => producer, admin: () => admin, consumer } as unknown as Kafka;
-  return { kafka, sent, created, consumers };
+  return { kafka, sent, created, consumers, disconnected };
 }
 
 const rec = (offset: number, key: string, st: EntityState | null, updatedAt = 1000 + offset): LogRecord => ({
@@ -307,6 +316,7 @@ describe('createStateStore: ensureTopic', () => {
 describe('createStateStore: load', () => {
   it('keeps the last write per key, applies tombstones, handles offset gaps and empty partitions, and stops at the captured end', async () => {
     const k = fakeKafka({
+      batchSize: 4, // the second batch straddles the end: offsets 8, 9 | 10, 11
       partitions: {
         // Compacted: offsets 0-2 and 5 are gone.
         0: { low: 3, high: 10, log: [rec(3, 'a', state(1)), rec(4, 'b', state(1)), rec(6, 'a', state(2)), rec(7, 'b', null), rec(8, 'c', state(1)), rec(9, 'a', state(3)), rec(10, 'a', state(99)), rec(11, 'd', state(1))] },
@@ -379,5 +389,20 @@ describe('createStateStore: load', () => {
     const err = await createStateStore({ kafka: k.kafka, log: recordingLogger(), loadIdleTimeoutMs: 30 }).load().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateStoreError);
     expect(err).toMatchObject({ code: 'STATE_LOAD_TIMEOUT', retriable: true, coords: { topic: TOPIC, stage: 'connecting to the cluster' } });
+    expect(k.disconnected).toContain('admin'); // the client it was waiting on is not left behind
+  });
+
+  it('wraps a broker failure in a retriable STATE_UNAVAILABLE naming the stage', async () => {
+    const k = fakeKafka({ listError: Object.assign(new Error('Connection error: ECONNREFUSED'), { retriable: true }) });
+    const err = await createStateStore({ kafka: k.kafka, log: recordingLogger() }).load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateStoreError);
+    expect(err).toMatchObject({ code: 'STATE_UNAVAILABLE', retriable: true, coords: { topic: TOPIC, stage: 'listing topics' } });
+    expect((err as Error).message).toContain('ECONNREFUSED');
+  });
+
+  it('disconnects its consumer once every partition is read', async () => {
+    const k = fakeKafka({ partitions: { 0: { low: 0, high: 1, log: [rec(0, 'a', state(1))] } } });
+    await createStateStore({ kafka: k.kafka, log: recordingLogger() }).load();
+    expect(k.disconnected).toContain('consumer');
   });
 });

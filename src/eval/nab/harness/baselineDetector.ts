@@ -41,7 +41,7 @@ export function baselineDetector(opts: BaselineDetectorOptions = {}): NabDetecto
   const windowLength = opts.windowLength ?? DEFAULTS.stream.windowLength;
   const historyLength = opts.historyLength ?? DEFAULTS.scorer.baseline.historyLength;
   const minHistory = opts.minHistory ?? DEFAULTS.scorer.baseline.minHistory;
-  const alertZ = opts.alertZ ?? DEFAULTS.scorer.threshold;
+  const alertZ = opts.alertZ ?? DEFAULTS.detect.threshold.fixedThreshold;
   const keepZ = opts.keepZ ?? (2 * alertZ) / 3;
   const thresholds = opts.thresholds ?? {};
   return {

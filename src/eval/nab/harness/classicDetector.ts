@@ -127,7 +127,7 @@ export function windowedGaussianDetector(opts: WindowedGaussianDetectorOptions =
   const windowSize = opts.windowSize ?? NAB_WINDOW_SIZE;
   const stepSize = opts.stepSize ?? NAB_STEP_SIZE;
   const minHistory = opts.minHistory ?? DEFAULTS.scorer.baseline.minHistory;
-  const alertZ = opts.alertZ ?? DEFAULTS.scorer.threshold;
+  const alertZ = opts.alertZ ?? DEFAULTS.detect.threshold.fixedThreshold;
   const keepZ = opts.keepZ ?? (2 * alertZ) / 3;
   return {
     name: 'windowedGaussian',

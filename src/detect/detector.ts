@@ -1,0 +1,163 @@
+/**
+ * The detection stage: turns scored windows into per-window decisions and alert events.
+ * Per entity it keeps an adaptive threshold (SPOT/DSPOT/fixed, with calibration and warm-up),
+ * the rules (flatline, out-of-range, silence) fed with each new point, and one alert lifecycle
+ * shared by all kinds. Its state per entity is plain JSON, for the compacted state topic.
+ *
+ * A window that ends at or before the last window an entity has already judged (a replay after
+ * a restart or a rebalance) is written again with the current levels but changes no state and
+ * raises no event, so a restart neither repeats alerts nor warms up again.
+ */
+import type { DetectConfig } from '../config/schema.ts';
+import type { ScoredWindow, Window, WindowScore } from '../types.ts';
+import { createAlertLifecycle, type AlertEvent, type AlertLifecycle, type LifecycleSnapshot } from './alertLifecycle.ts';
+import type { ValidationQuantiles } from './calibration.ts';
+import { createFlatline, createOutOfRange, createSilence, FLATLINE_KIND, OUT_OF_RANGE_KIND, ruleInput, SILENCE_KIND, type Flatline, type OutOfRange, type Silence } from './rules/index.ts';
+import { createThresholdState, ThresholdState, type ThresholdStateSnapshot } from './thresholdState.ts';
+
+/** The kind of alerts raised by the scorer's threshold. */
+export const MODEL_ALERT_KIND = 'model';
+
+/** What survives a restart for one entity. */
+export interface EntityDetectorSnapshot {
+  v: 1;
+  entityId: string;
+  modelVersion: string;
+  /** End time of the last judged window, epoch ms. */
+  lastWindowEnd: number;
+  threshold: ThresholdStateSnapshot;
+  lifecycle: LifecycleSnapshot;
+}
+
+interface EntityState {
+  modelVersion: string;
+  lastWindowEnd: number;
+  threshold: ThresholdState;
+  /** Built on the first window, when the channels are known; their state is short-lived and not kept. */
+  rules?: { flatline?: Flatline; outOfRange?: OutOfRange; silence?: Silence; lastPoint: number };
+}
+
+export interface DetectorOptions {
+  /** Validation score quantiles of the entity's model: the calibration's starting point. */
+  prior?: (entityId: string) => ValidationQuantiles | undefined;
+  /** The saved state of an entity seen for the first time (e.g. loaded from the state topic). */
+  lookup?: (entityId: string) => EntityDetectorSnapshot | undefined;
+}
+
+export interface Detector {
+  update(windows: readonly Window[], scores: readonly WindowScore[], meta: { scorer: string; modelVersion: string }): { scored: ScoredWindow[]; events: AlertEvent[] };
+  /** Entities whose state changed since the last call, with their snapshots. */
+  takeDirty(): EntityDetectorSnapshot[];
+  snapshot(entityId: string): EntityDetectorSnapshot | undefined;
+  /** Drop an entity (evicted): its new owner restores it from the state topic. */
+  forget(entityId: string): void;
+}
+
+export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): Detector {
+  const lifecycle: AlertLifecycle = createAlertLifecycle(cfg.lifecycle);
+  const entities = new Map<string, EntityState>();
+  const dirty = new Set<string>();
+
+  function entity(w: Window, modelVersion: string): EntityState {
+    let e = entities.get(w.entityId);
+    if (e) return e;
+    const saved = opts.lookup?.(w.entityId);
+    if (saved) {
+      lifecycle.restore(saved.lifecycle);
+      e = { modelVersion: saved.modelVersion, lastWindowEnd: saved.lastWindowEnd, threshold: ThresholdState.restore(saved.threshold) };
+    } else {
+      e = { modelVersion, lastWindowEnd: -Infinity, threshold: createThresholdState(cfg.threshold, opts.prior?.(w.entityId)) };
+    }
+    entities.set(w.entityId, e);
+    return e;
+  }
+
+  function rulesOf(e: EntityState, w: Window) {
+    if (e.rules) return e.rules;
+    const r = cfg.rules;
+    e.rules = {
+      flatline: r.flatline.enabled ? createFlatline({ minPoints: r.flatline.minPoints, epsilon: r.flatline.epsilon }, w.channels) : undefined,
+      outOfRange: Object.keys(r.outOfRange.limits).length > 0 ? createOutOfRange(r.outOfRange.limits, w.channels) : undefined,
+      silence: r.silence.enabled ? createSilence({ minSteps: r.silence.minSteps }, w.channels.length) : undefined,
+      lastPoint: -Infinity,
+    };
+    return e.rules;
+  }
+
+  /** Feed the window's points not seen before to the rules; collect their events. */
+  function runRules(e: EntityState, w: Window, events: AlertEvent[]): void {
+    const rules = rulesOf(e, w);
+    const C = w.channels.length;
+    for (let i = 0; i < w.length; i++) {
+      const t = w.timestamps[i];
+      if (t <= rules.lastPoint) continue;
+      rules.lastPoint = t;
+      const values = w.values.subarray(i * C, (i + 1) * C);
+      const at = { entityId: w.entityId, endTime: t, channels: w.channels };
+      if (rules.silence) events.push(...lifecycle.update(ruleInput(rules.silence.update(t, values), { ...at, kind: SILENCE_KIND })));
+      if (Number.isNaN(values[0])) continue; // a gap row: only silence has something to say
+      if (rules.flatline) events.push(...lifecycle.update(ruleInput(rules.flatline.update(values), { ...at, kind: FLATLINE_KIND })));
+      if (rules.outOfRange) events.push(...lifecycle.update(ruleInput(rules.outOfRange.update(values), { ...at, kind: OUT_OF_RANGE_KIND })));
+    }
+  }
+
+  function judge(w: Window, s: WindowScore, meta: { scorer: string; modelVersion: string }, events: AlertEvent[]): ScoredWindow {
+    const e = entity(w, meta.modelVersion);
+    const base = { window: w, score: s, scorer: meta.scorer, modelVersion: meta.modelVersion };
+    if (w.endTime <= e.lastWindowEnd) {
+      // A replay: report it with today's levels, learn nothing, raise nothing.
+      return { ...base, threshold: e.threshold.currentThreshold(), isAnomaly: false, detectorState: 'replay' };
+    }
+    e.lastWindowEnd = w.endTime;
+    e.modelVersion = meta.modelVersion;
+    dirty.add(w.entityId);
+    runRules(e, w, events);
+    if (s.warmup || w.hasGap || !Number.isFinite(s.score)) {
+      return { ...base, threshold: NaN, isAnomaly: false, detectorState: 'warmup' };
+    }
+    const d = e.threshold.update(s.score);
+    if (d.threshold !== null && d.keepLevel !== null && d.threshold > 0) {
+      events.push(
+        ...lifecycle.update({
+          entityId: w.entityId,
+          kind: MODEL_ALERT_KIND,
+          endTime: w.endTime,
+          channels: w.channels,
+          modelVersion: meta.modelVersion,
+          triggered: d.triggered,
+          score: s.score,
+          threshold: d.threshold,
+          keepLevel: Math.max(0, d.keepLevel),
+          contributions: s.channelContributions,
+          warmup: d.state === 'warmup',
+        }),
+      );
+    }
+    return { ...base, threshold: d.threshold ?? NaN, isAnomaly: d.isOpen, detectorState: d.state, likelihood: d.likelihood, surprise: d.surprise };
+  }
+
+  function snapshot(entityId: string): EntityDetectorSnapshot | undefined {
+    const e = entities.get(entityId);
+    if (!e) return undefined;
+    return { v: 1, entityId, modelVersion: e.modelVersion, lastWindowEnd: e.lastWindowEnd, threshold: e.threshold.snapshot(), lifecycle: lifecycle.snapshot(entityId) };
+  }
+
+  return {
+    update(windows, scores, meta) {
+      const events: AlertEvent[] = [];
+      const scored = windows.map((w, i) => judge(w, scores[i], meta, events));
+      return { scored, events };
+    },
+    takeDirty() {
+      const out = [...dirty].map((id) => snapshot(id)).filter((s): s is EntityDetectorSnapshot => s !== undefined);
+      dirty.clear();
+      return out;
+    },
+    snapshot,
+    forget(entityId) {
+      entities.delete(entityId);
+      lifecycle.forget(entityId);
+      dirty.delete(entityId);
+    },
+  };
+}
