@@ -348,6 +348,8 @@ async function runOnce(i: number, opts: Options, series: CsvSeries, services: Se
       kafka: { topics: [topic], groupId },
       stream: { windowLength: opts.window, hop: opts.hop },
       scorer: { kind: 'baseline' },
+      // A fresh state topic: a run must not resume the detector state of an earlier run.
+      detect: { stateTopic: `${topic}.state` },
       sinks: { anomaliesTopic: anomalies, influx: { database } },
     };
     const cfgFile = join(dir, 'config.json');

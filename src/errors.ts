@@ -76,9 +76,11 @@ export class StackError extends DiffwatchError {
   }
 }
 
+export type ModelErrorCode = 'MODEL_MISMATCH' | 'MODEL_NOT_FOUND' | 'MODEL_INVALID' | 'BACKEND_UNAVAILABLE' | 'WORKER_CRASHED' | 'POOL_CLOSED';
+
 /** A model or checkpoint problem (shape mismatch, missing files, wrong channels). */
 export class ModelError extends DiffwatchError {
-  constructor(code: 'MODEL_MISMATCH' | 'MODEL_NOT_FOUND' | 'MODEL_INVALID' | 'BACKEND_UNAVAILABLE', message: string, coords: ErrorCoordinates = {}) {
+  constructor(code: ModelErrorCode, message: string, coords: ErrorCoordinates = {}) {
     super(code, message, { coords });
   }
 }

@@ -77,6 +77,14 @@ export interface ScorerConfig {
   microBatchSize: number;
   /** ms to wait for a micro-batch to fill before scoring what is there. */
   microBatchMs: number;
+  diffusion: {
+    /** Checkpoint directory written by `diffwatch train`. */
+    modelDir: string | null;
+    /** Scoring worker threads; 0: one per core. */
+    workers: number;
+    /** TF.js backend: auto picks the fastest available (tensorflow, webgpu, wasm, cpu). */
+    backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  };
   baseline: {
     /** Points of history per entity and channel for the running median and MAD. */
     historyLength: number;
@@ -122,6 +130,8 @@ export interface StackConfig {
 }
 
 export interface DetectConfig {
+  /** Compacted topic holding each entity's detector state, keyed by entity. */
+  stateTopic: string;
   /** The adaptive threshold per entity (src/detect/thresholdState.ts). */
   threshold: ThresholdStateConfig;
   /** The alert lifecycle (src/detect/alertLifecycle.ts). */
@@ -185,9 +195,11 @@ export const DEFAULTS: DiffwatchConfig = {
     kind: 'baseline',
     microBatchSize: 256,
     microBatchMs: 20,
+    diffusion: { modelDir: null, workers: 0, backend: 'auto' },
     baseline: { historyLength: 1024, minHistory: 64 },
   },
   detect: {
+    stateTopic: 'diffwatch.state',
     threshold: { ...THRESHOLD_STATE_DEFAULTS, calibration: { ...THRESHOLD_STATE_DEFAULTS.calibration } },
     lifecycle: { ...DEFAULT_LIFECYCLE_OPTIONS, severity: { ...DEFAULT_LIFECYCLE_OPTIONS.severity } },
     rules: {

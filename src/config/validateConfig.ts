@@ -112,7 +112,13 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('scorer.baseline.minHistory', sc.baseline.minHistory, 1);
   if (sc.baseline.minHistory > sc.baseline.historyLength) throw new ConfigError('scorer.baseline.minHistory', `must be at most scorer.baseline.historyLength (${sc.baseline.historyLength})`);
 
+  if (sc.diffusion.modelDir !== null) str('scorer.diffusion.modelDir', sc.diffusion.modelDir);
+  if (sc.kind === 'diffusion' && sc.diffusion.modelDir === null) throw new ConfigError('scorer.diffusion.modelDir', 'the diffusion scorer needs a checkpoint directory (write one with `diffwatch train --out <dir>`)');
+  int('scorer.diffusion.workers', sc.diffusion.workers, 0, 64);
+  oneOf('scorer.diffusion.backend', sc.diffusion.backend, ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const);
+
   const d = c.detect;
+  str('detect.stateTopic', d.stateTopic);
   validateThresholdStateConfig(d.threshold, 'detect.threshold');
   validateCalibrationConfig(d.threshold.calibration, 'detect.threshold.calibration');
   createAlertLifecycle(d.lifecycle); // validates every lifecycle key, naming it

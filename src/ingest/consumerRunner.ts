@@ -29,6 +29,12 @@ export interface ConsumerRunnerOptions {
   deadLetters: DeadLetterPublisher;
   log: Logger;
   metrics: Metrics;
+  /** Awaited before each batch is handed over (e.g. until saved state has been reloaded). */
+  beforeBatch?: () => Promise<void>;
+  /** Awaited before offsets are committed (e.g. to flush state that must not lag the offsets). */
+  beforeCommit?: () => Promise<void>;
+  /** Called after each group join with the partitions gained and lost. */
+  onJoin?: (gained: PartitionRef[], lost: PartitionRef[]) => void;
 }
 
 export interface ConsumerRunner {
@@ -109,8 +115,14 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   const revoked = new Subject<PartitionRef[]>();
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     const gone: PartitionRef[] = [];
+    const gained: PartitionRef[] = [];
     const next = new Set<string>();
-    for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) next.add(`${topic}\u0000${p}`);
+    for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) {
+      for (const p of parts) {
+        next.add(`${topic}\u0000${p}`);
+        if (!assigned.has(`${topic}\u0000${p}`)) gained.push({ topic, partition: p });
+      }
+    }
     for (const k of assigned) {
       if (next.has(k)) continue;
       const [topic, partition] = k.split('\u0000');
@@ -126,6 +138,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       log.info('partitions revoked', { partitions: gone });
       revoked.next(gone);
     }
+    opts.onJoin?.(gained, gone);
     log.info('group joined', { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
   });
 
@@ -137,6 +150,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       .map((w) => ({ topic: w.topic, partition: w.partition, offset: w.offset }));
     if (offsets.length === 0) return;
     try {
+      await opts.beforeCommit?.();
       await consumer.commitOffsets(offsets);
       for (const o of offsets) lastCommitted.set(`${o.topic}\u0000${o.partition}`, o.offset);
       metrics.inc(METRICS.offsetsCommitted, offsets.length);
@@ -172,6 +186,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     const ref: PartitionRef = { topic, partition };
     const letters: DeadLetter[] = [];
     let last: string | undefined;
+    await opts.beforeBatch?.();
     for (const m of p.batch.messages) {
       if (!p.isRunning() || p.isStale()) break;
       handleMessage(topic, partition, m, letters);

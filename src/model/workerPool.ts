@@ -33,8 +33,7 @@ export type WorkerPoolErrorCode = 'WORKER_CRASHED' | 'POOL_CLOSED';
 /** A job the pool could not complete: its worker died, or the pool was closed. */
 export class WorkerPoolError extends ModelError {
   constructor(code: WorkerPoolErrorCode, message: string, coords: ErrorCoordinates = {}) {
-    // ModelError's constructor lists only the model codes; the pool's codes are its own.
-    super(code as unknown as ModelErrorCode, message, coords);
+    super(code, message, coords);
   }
 }
 

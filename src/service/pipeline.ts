@@ -2,13 +2,16 @@
  * The composition root: Kafka input → stream operators → scorer → sinks, with acks flowing
  * back to the offsets. It reads like a table of contents; each step lives in its own module.
  *
- *   consumerRunner ──readings──▶ windowsByEntity ──▶ microBatch ──▶ scorer ──▶ alerter
- *        ▲                                                                     │
- *        └────────── release(window.releases) ◀── influx + anomalies acked ◀───┘
+ *   consumerRunner ──readings──▶ windowsByEntity ──▶ microBatch ──▶ scorer ──▶ detector
+ *        ▲                                                                      │
+ *        └── release(window.releases), state snapshots ◀── influx + anomalies acked
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
+import type { ValidationQuantiles } from '../detect/calibration.ts';
 import { createDetector } from '../detect/detector.ts';
 import { ConfigError, IngestError } from '../errors.ts';
 import { createAnomalyCodec, createReadingDecoder } from '../ingest/codec/index.ts';
@@ -19,9 +22,12 @@ import type { PartitionRef } from '../ingest/flowControl.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
 import { createBaselineScorer } from '../model/baselineScorer.ts';
+import { createDiffusionScorer } from '../model/diffusionScorer.ts';
 import { createAnomalyProducer } from '../sinks/anomalyProducer.ts';
 import { alertPoint, scorePoint } from '../sinks/influxPoints.ts';
 import { createInfluxWriter } from '../sinks/influxWriter.ts';
+import { createStateStore } from '../sinks/stateStore.ts';
+import { createDurableDetectorState } from './durableDetectorState.ts';
 import { microBatch, windowsByEntity } from '../stream/index.ts';
 import type { Reading, Scorer, SourceCoord, Window } from '../types.ts';
 
@@ -41,9 +47,18 @@ function partitionOf(w: Window): PartitionRef | undefined {
   return s && { topic: s.topic, partition: s.partition };
 }
 
-export function createScorer(cfg: DiffwatchConfig): Scorer {
+export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger): Promise<Scorer> {
   if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
-  throw new ConfigError('scorer.kind', 'the diffusion scorer cannot be selected yet; set scorer.kind to "baseline"');
+  const d = cfg.scorer.diffusion;
+  if (!d.modelDir) throw new ConfigError('scorer.diffusion.modelDir', 'the diffusion scorer needs a checkpoint directory (write one with `diffwatch train`)');
+  return createDiffusionScorer({ modelDir: d.modelDir, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
+}
+
+/** The validation score quantiles of the diffusion model: where calibration starts. */
+function modelPrior(cfg: Readonly<DiffwatchConfig>): ValidationQuantiles | undefined {
+  if (cfg.scorer.kind !== 'diffusion' || !cfg.scorer.diffusion.modelDir) return undefined;
+  const manifest = JSON.parse(readFileSync(join(cfg.scorer.diffusion.modelDir, 'manifest.json'), 'utf8')) as { validationScores?: ValidationQuantiles };
+  return manifest.validationScores;
 }
 
 export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics: Metrics }): Promise<Service> {
@@ -53,8 +68,10 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
   const anomalyCodec = createAnomalyCodec();
   const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
-  const scorer = createScorer(cfg);
-  const detector = createDetector(cfg.detect);
+  const scorer = await createScorer(cfg, log);
+  const prior = modelPrior(cfg);
+  const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
+  const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: () => prior });
   const decoder = createReadingDecoder({
     readerSchemaPath: cfg.ingest.readingSchema,
     formats: cfg.ingest.formats,
@@ -68,6 +85,8 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   await influx.ensureDatabase();
   await producer.connect();
   await anomalies.connect();
+  await state.store.ensureTopic();
+  await state.reload();
 
   const readings = new Subject<Reading>();
   const runner = createConsumerRunner({
@@ -75,11 +94,29 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     config: cfg.kafka,
     flow: { highWaterMark: cfg.ingest.highWaterMark, lowWaterMark: cfg.ingest.lowWaterMark },
     decode: (value, source) => decoder.decode(value, source),
-    onReading: (r) => readings.next(r),
+    onReading: (r) => {
+      entityPartition.set(r.entityId, `${r.source.topic}\u0000${r.source.partition}`);
+      readings.next(r);
+    },
     deadLetters,
     log: log.namespace('consumer'),
     metrics,
+    beforeBatch: () => state.ready(),
+    beforeCommit: () => state.flush(),
+    onJoin: (gained, lost) => {
+      // Entities of lost partitions are rebuilt by their new owner from the state topic; the
+      // state of gained ones may have been written by their previous owner.
+      for (const id of entitiesOf(lost)) detector.forget(id);
+      if (gained.length > 0) void state.reload().catch((e) => log.error('detector state reload failed', { error: e }));
+    },
   });
+
+  // Which partition each entity's readings come from, to forget it when that partition goes.
+  const entityPartition = new Map<string, string>();
+  const entitiesOf = (parts: PartitionRef[]) => {
+    const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
+    return [...entityPartition].filter(([, k]) => gone.has(k)).map(([id]) => id);
+  };
 
   const onLate = (r: Reading) => {
     metrics.inc(METRICS.lateRecords);
@@ -95,21 +132,24 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     runner.release(sources);
   };
 
-  /** Scoring and alert state advance one micro-batch at a time, in order. */
+  /** Scoring and detector state advance one micro-batch at a time, in order. */
   async function scoreBatch(batch: Window[]) {
     const scores = await scorer.score(batch);
-    return { batch, ...detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version }) };
+    const decided = detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
+    return { batch, ...decided, seq: state.scored(detector.takeDirty()) };
   }
 
   // Alert events go out one batch after the other, so that an entity's open/resolved order holds.
   let alertsSent: Promise<unknown> = Promise.resolve();
 
   /** Several batches may await durability at once, so that the writer can fill its requests. */
-  async function deliver({ batch, scored, events }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
-    const points = [...scored.map(scorePoint), ...events.map(alertPoint)];
+  async function deliver({ batch, scored, events, seq }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
+    // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
+    const points = [...scored.filter((s) => s.detectorState !== 'replay').map(scorePoint), ...events.map(alertPoint)];
     if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
     // Both sinks must acknowledge before any message of these windows is released.
     await Promise.all([influx.write(points), alertsSent]);
+    state.durable(seq);
     metrics.inc(METRICS.windowsScored, batch.length);
     metrics.inc(METRICS.alertsEmitted, events.length);
     metrics.inc(METRICS.pointsWritten, points.length);
@@ -161,6 +201,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     subscription.unsubscribe();
     await influx.close();
     await anomalies.disconnect();
+    await state.store.close();
     await producer.disconnect();
     await scorer.close?.();
     log.info('stopped', { metrics: metrics.snapshot() });

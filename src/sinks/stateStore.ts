@@ -16,10 +16,13 @@
  * await store.flush(); // then commit offsets
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigResourceTypes, type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { SinkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodeStateRecord, encodeStateValue, StateStoreError, type EntityState, type EntityStateRecord } from './stateCodec.ts';
+
+// kafkajs is CommonJS: Node's ESM loader only sees the exports it can detect statically.
+const { ConfigResourceTypes } = kafkajs;
 
 export const STATE_SINK = 'state';
 

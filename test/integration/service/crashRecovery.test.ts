@@ -43,7 +43,7 @@ describe('diffwatch run, killed with SIGKILL mid-stream', () => {
       kafka: { topics: [topic], groupId, commitIntervalMs: 100, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
       stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
       scorer: { kind: 'baseline' },
-      detect: { threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
+      detect: { stateTopic: uniqueName('state'), threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
       // Small requests stretch the run over many writes, so the kill lands between two of them.
       sinks: { anomaliesTopic: anomalies, influx: { database, batchSize: 200, maxBufferPoints: 400, flushIntervalMs: 50 } },
     });

@@ -67,7 +67,7 @@ describe('diffwatch run, end to end', () => {
       ingest: { format: 'avro', formats: { [jsonTopic]: 'json' }, maxMessageBytes: 4096 },
       stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
       scorer: { kind: 'baseline' },
-      detect: { threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
+      detect: { stateTopic: uniqueName('state'), threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
       sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 } },
     };
     const cfgFile = writeConfig(config);

@@ -35,7 +35,7 @@ describe('diffwatch run, stopped with SIGTERM mid-stream', () => {
       // A long idle expiry: the open window must still be open when the service stops.
       stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 600_000 },
       scorer: { kind: 'baseline' },
-      detect: { threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
+      detect: { stateTopic: uniqueName('state'), threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
       // Small requests stretch the run over many writes, so the signal lands mid-stream.
       sinks: { anomaliesTopic: anomalies, influx: { database, batchSize: 200, maxBufferPoints: 400, flushIntervalMs: 50 } },
     });

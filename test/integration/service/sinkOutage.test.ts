@@ -66,7 +66,7 @@ describe('diffwatch run through an InfluxDB outage', () => {
       ingest: { highWaterMark: HIGH_WATER_MARK, lowWaterMark: 50 },
       stream: { windowLength: WINDOW, hop: 1, entityIdleMs: 1_500 },
       scorer: { kind: 'baseline' },
-      detect: { threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
+      detect: { stateTopic: uniqueName('state'), threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
       sinks: {
         anomaliesTopic: anomalies,
         influx: { database, batchSize: 100, maxBufferPoints: 300, flushIntervalMs: 50, retryDelayMs: 50, maxRetryDelayMs: 250, timeoutMs: 1_000 },
