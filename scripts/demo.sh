@@ -12,8 +12,12 @@ entity="machine-temperature"
 echo "== replaying data/nab/machine_temperature_system_failure.csv to $topic"
 npx diffwatch replay --file data/nab/machine_temperature_system_failure.csv --topic "$topic" --entity "$entity"
 echo "== running diffwatch (baseline scorer) until the topic is drained"
+# Each demo run has its own database and detector state, so that earlier runs do not mix in
+# (a detector that has already judged these windows would skip them as a replay).
+export INFLUX_DATABASE="${run//-/_}"
+export DIFFWATCH_STATE_TOPIC="$run.state"
 DIFFWATCH_TOPICS="$topic" DIFFWATCH_GROUP_ID="$run" DIFFWATCH_LOG_LEVEL="${DIFFWATCH_LOG_LEVEL:-warn}" \
   npx diffwatch run --config config/diffwatch.json --until-idle 3
-echo "== what diffwatch wrote to InfluxDB (database diffwatch)"
+echo "== what diffwatch wrote to InfluxDB (database $INFLUX_DATABASE)"
 npx diffwatch inspect --config config/diffwatch.json --entity "$entity"
 echo "== stop the local stack with: npx diffwatch stack down"

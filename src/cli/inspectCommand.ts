@@ -7,7 +7,7 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
 import { ALERT_FIELDS, ALERT_TAGS, ALERTS_MEASUREMENT, SCORE_FIELDS, SCORE_TAGS, SCORES_MEASUREMENT } from '../sinks/influxPoints.ts';
 import type { Command } from './main.ts';
-import { flagString } from './parseArgs.ts';
+import { flagNumber, flagString } from './parseArgs.ts';
 
 export interface EntitySummary {
   entity: string;
@@ -50,7 +50,7 @@ export async function inspectEntity(url: string, database: string, entity: strin
 
 export const inspectCommand: Command = {
   summary: 'show the scores and alerts diffwatch wrote for an entity',
-  usage: 'Usage: diffwatch inspect --entity <id> [--config <file>] [--json]',
+  usage: 'Usage: diffwatch inspect --entity <id> [--config <file>] [--limit <alert events, default 20>] [--json]',
   async run(args) {
     const cfg = loadConfig({ file: flagString(args, 'config') });
     const entity = flagString(args, 'entity');
@@ -60,11 +60,13 @@ export const inspectCommand: Command = {
       process.stdout.write(JSON.stringify(s, null, 2) + '\n');
       return 0;
     }
+    const limit = flagNumber(args, 'limit') ?? 20;
+    const incidents = new Set(s.alerts.filter((a) => a.state === 'open').map((a) => `${a.kind}@${a.time}`)).size;
     const out = [
       `entity ${s.entity}: ${s.windows} windows scored, max score ${s.maxScore?.toFixed(2) ?? '-'}`,
       `  by state: ${Object.entries(s.byState).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
-      `  alert events: ${s.alerts.length}`,
-      ...s.alerts.map((a) => `    ${a.time}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.kind.padEnd(8)} score ${a.score.toFixed(2).padStart(8)}  top ${a.topChannel ?? '-'}  id ${a.eventId}`),
+      `  alert events: ${s.alerts.length} (${incidents} opened)${s.alerts.length > limit ? `, the first ${limit}:` : ''}`,
+      ...s.alerts.slice(0, limit).map((a) => `    ${a.time}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.kind.padEnd(8)} score ${a.score.toFixed(2).padStart(8)}  top ${a.topChannel ?? '-'}  id ${a.eventId}`),
     ];
     process.stdout.write(out.join('\n') + '\n');
     return 0;

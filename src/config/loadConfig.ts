@@ -41,6 +41,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.DIFFWATCH_GROUP_ID) set('kafka', 'groupId', env.DIFFWATCH_GROUP_ID);
   if (env.DIFFWATCH_TOPICS) set('kafka', 'topics', csv(env.DIFFWATCH_TOPICS));
   if (env.DIFFWATCH_LOG_LEVEL) set('log', 'level', env.DIFFWATCH_LOG_LEVEL);
+  if (env.DIFFWATCH_STATE_TOPIC) set('detect', 'stateTopic', env.DIFFWATCH_STATE_TOPIC);
   if (env.INFLUX_URL || env.INFLUX_DATABASE) {
     const influx: Json = {};
     if (env.INFLUX_URL) influx.url = env.INFLUX_URL;
