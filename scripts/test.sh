@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+echo "== headless Chromium (for the evaluation report's screenshot test)"
+bash scripts/ensure-chromium.sh
+
 echo "== typecheck"
 npx tsc --noEmit
 
