@@ -7,13 +7,19 @@
  * first offset whose broker timestamp is ≥ `from`. A reading is produced after it happens, so
  * its broker timestamp is ≥ its event time and nothing at or after `from` lies before that
  * offset. Where to stop, per partition: at the end offset captured when reading starts, or at
- * the first reading (of any entity) whose event time is past `to + allowedLatenessMs`: later
- * readings can only be later still, up to the lateness the stream tolerates anyway.
+ * the entity's first reading whose event time is past `to + allowedLatenessMs`: its later
+ * readings can only be later still, up to the lateness the stream tolerates anyway. Only the
+ * entity's own readings say that: other entities on the partition may run ahead of it (a replay
+ * of one entity's history after another's, a producer that lags), so theirs stop nothing.
+ *
+ * A topic that does not exist is a `DiffwatchError('TOPIC_NOT_FOUND')` naming it, before any
+ * consumer joins (kafkajs would retry the metadata request for ~10 s and throw its own error).
  *
  * Example:
  *   const rows = await readTopicRange({ kafka, topic: 'telemetry', entityId: 'm-1', fromMs, toMs, decode, log });
  */
 import type { Kafka } from 'kafkajs';
+import { DiffwatchError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SensorReading, SourceCoord } from '../types.ts';
 
@@ -52,6 +58,9 @@ async function plan(kafka: Kafka, topic: string, fromMs: number): Promise<Partit
   const admin = kafka.admin();
   await admin.connect();
   try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new DiffwatchError('TOPIC_NOT_FOUND', `topic ${topic} does not exist: check the topic name and the brokers, or replay readings to it first`, { coords: { topic } });
+    }
     const ends = await admin.fetchTopicOffsets(topic);
     const starts = await admin.fetchTopicOffsetsByTimestamp(topic, fromMs);
     return ends
@@ -114,7 +123,7 @@ export async function readTopicRange(opts: ReadTopicRangeOptions): Promise<Topic
             out.undecodable++;
             continue;
           }
-          if (r.timestamp > stopAfter) return close(p.partition);
+          if (r.entityId === entityId && r.timestamp > stopAfter) return close(p.partition);
           if (r.entityId === entityId && r.timestamp >= fromMs && r.timestamp <= toMs) out.readings.push(r);
           if (BigInt(m.offset) + 1n >= p.end) return close(p.partition);
         }

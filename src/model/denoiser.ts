@@ -185,7 +185,8 @@ export class Denoiser {
         throw new ModelError('MODEL_MISMATCH', `denoiser weight ${name}: expected shape [${want}], got [${got}]`, { field: name, expected: want, actual: got });
       }
     }
-    for (const name of expected) this.weights[name].assign(values[name]);
+    // Assigning a variable to itself frees its data; such a value is already in place.
+    for (const name of expected) if (values[name] !== this.weights[name]) this.weights[name].assign(values[name]);
   }
 
   trainableVariables(): tf.Variable[] {

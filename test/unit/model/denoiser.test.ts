@@ -65,7 +65,11 @@ describe('Denoiser', () => {
     c.setWeights(a.getWeights());
     const yc = c.apply(x, t);
     expect(maxAbsDiff(ya, yc)).toBe(0);
-    tf.dispose([x, t, ya, yb0, yc0, yc]);
+    // Its own live variables are already in place: setting them again must not free them.
+    c.setWeights(c.getWeights());
+    const yc2 = c.apply(x, t);
+    expect(maxAbsDiff(ya, yc2)).toBe(0);
+    tf.dispose([x, t, ya, yb0, yc0, yc, yc2]);
     [a, b, c].forEach((n) => n.dispose());
   });
 
