@@ -20,7 +20,7 @@ export const nabCommand: Command = {
     '                       <out>/summary.json and <out>/report.html (default out/nab)',
     '  --files <glob>       only the labelled files matching, e.g. "realKnownCause/*" or "*temperature*"',
     '                       (no "/" matches the file name; "," separates patterns); default all',
-    '  --detectors <list>   comma-separated, from: baseline, baselineRaw, windowedGaussian',
+    '  --detectors <list>   comma-separated, from: diffusion, baseline, baselineRaw, windowedGaussian',
     '                       (default baseline,windowedGaussian)',
     '  --report             also write the HTML report',
     '  --seed <n>           seed for detectors that draw random numbers (default 0)',

@@ -45,6 +45,8 @@ export function wasmBinaryDir(): string {
 /** Try one backend; resolve to null when selected, or to the reason it is unavailable. */
 async function tryBackend(name: BackendName): Promise<string | null> {
   if (name === 'tensorflow') {
+    // libtensorflow prints plain-text INFO lines to stderr, which would break one-JSON-object-per-line logs.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
     const failures: string[] = [];
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       try {

@@ -120,7 +120,9 @@ export class Denoiser {
     this.args = resolveDenoiserArgs(input);
     this.weights = {};
     weightSpecs(this.args).forEach(([name, shape, std], i) => {
-      const init = std === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, std, 'float32', this.args.seed * 1009 + i);
+      // TF.js treats a seed of 0 as "no seed" (Math.random), so the first weight of seed 0 would not
+      // repeat: offset every weight's seed by one.
+      const init = std === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, std, 'float32', this.args.seed * 1009 + i + 1);
       this.weights[name] = tf.variable(init, true); // unnamed: tf variable names are global, two nets would clash
       init.dispose();
     });

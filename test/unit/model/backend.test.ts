@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/model/backend.ts';
@@ -6,7 +7,18 @@ import { captureLogger } from './helpers.ts';
 
 // Neither @tensorflow/tfjs-node(-gpu) nor @tensorflow/tfjs-backend-webgpu is installed in this
 // project's test environment; these tests pin how that absence is reported.
-describe('initBackend', () => {
+// These expectations hold where no native package is installed (`npm ci` installs none; see
+// docs/native-backend.md). With `npm run native:setup`, test/unit/model/nativeBackend.test.ts applies.
+const nativeInstalled = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((p) => {
+  try {
+    createRequire(import.meta.url).resolve(p);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+describe.skipIf(nativeInstalled)('initBackend', () => {
   it("'auto' skips tensorflow and webgpu with their reasons, selects wasm and logs why", async () => {
     const log = captureLogger();
     const choice = await initBackend('auto', log);

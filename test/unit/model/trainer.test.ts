@@ -49,8 +49,8 @@ describe('train', () => {
   });
 
   it('stops early after `patience` epochs without improvement and keeps the best epoch\'s weights', async () => {
-    // lr 0.2 diverges after the first epoch on this series: epoch 1 stays the best.
-    const cfg = { ...tiny, lr: 0.2, epochs: 6, patience: 1, seed: 1 };
+    // lr 0.9 diverges within a few epochs on this series, so an early epoch stays the best.
+    const cfg = { ...tiny, lr: 0.9, epochs: 8, patience: 1, seed: 1 };
     const stopped = await train(series, cfg);
     const { losses } = stopped.manifest;
     expect(losses.bestEpoch).toBeLessThan(losses.validation.length);

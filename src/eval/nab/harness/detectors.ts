@@ -5,6 +5,7 @@
 import { ConfigError } from '../../../errors.ts';
 import { baselineDetector } from './baselineDetector.ts';
 import { windowedGaussianDetector } from './classicDetector.ts';
+import { diffusionDetector } from './diffusionDetector.ts';
 import type { NabDetector } from './types.ts';
 
 export type { FileContext, FileDetector, Judge, Judgement, NabDetector } from './types.ts';
@@ -14,6 +15,7 @@ export const DETECTORS: Readonly<Record<string, () => NabDetector>> = {
   baseline: () => baselineDetector(),
   baselineRaw: () => baselineDetector({ calibrated: false }),
   windowedGaussian: () => windowedGaussianDetector(),
+  diffusion: () => diffusionDetector(),
 };
 
 export const DEFAULT_DETECTORS = ['baseline', 'windowedGaussian'] as const;

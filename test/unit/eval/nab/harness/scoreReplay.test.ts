@@ -19,7 +19,9 @@ describe('replaySource', () => {
 });
 
 describe('scoreReplay', () => {
-  for (const name of Object.keys(DETECTORS)) {
+  // The diffusion detector needs training rows that this tiny series lacks; its own test file
+  // checks its causality with a real training run.
+  for (const name of Object.keys(DETECTORS).filter((n) => n !== 'diffusion')) {
     it(`${name}: the score at row t depends on rows <= t only`, async () => {
       const detector = DETECTORS[name]();
       // Long enough for the calibrated baseline's alert levels (SPOT calibrates on 1,000 windows).

@@ -1,0 +1,208 @@
+/**
+ * The diffusion model as a NAB detector. For each file, `open` trains a fresh model on the
+ * file's probationary rows only (`ctx.training`, seeded from `ctx.seed`), then the harness
+ * replays the whole file through the service's stream operators into a scorer that calls
+ * `scoreWindows`, the one scoring path of the model (docs/model.md). Each window score is
+ * judged by the service's detector state (`detect/thresholdState.ts`), as `baseline` does,
+ * with the trained model's validation quantiles as the calibration prior: the likelihood is
+ * meaningful from the first window, where a prior-less calibration would wait for 100 scores.
+ *
+ * One configuration for every file (`NAB_DIFFUSION_MODEL`), sized so that the 58-file corpus
+ * trains and scores in under 30 minutes on 2 cores; see docs/evaluation.md, "Diffusion detector".
+ *
+ * @example
+ *   const d = diffusionDetector();                  // or DETECTORS.diffusion()
+ *   const fd = await d.open(ctx);                   // trains on ctx.training
+ *   const r = await scoreReplay(series, fd, { entityId: ctx.path, windowLength: d.windowLength });
+ *   await fd.close();                               // frees the weights
+ */
+import { boundedSurprise, CALIBRATION_DEFAULTS } from '../../../detect/calibration.ts';
+import { createThresholdState, THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
+import { ModelError, type ModelErrorCode } from '../../../errors.ts';
+import { rootLogger } from '../../../log.ts';
+import { initBackend, type BackendName, type BackendPreference } from '../../../model/backend.ts';
+import type { TrainedModel } from '../../../model/checkpoint.ts';
+import type { ConvImpl } from '../../../model/denoiser.ts';
+import { resolveModelConfig, type ModelConfig } from '../../../model/modelConfig.ts';
+import { train } from '../../../model/trainer.ts';
+import { scoreWindows } from '../../../model/windowScorer.ts';
+import type { Scorer, Window, WindowScore } from '../../../types.ts';
+import { lifecycleAlertRule, type AlertRule } from './alertRule.ts';
+import type { FileContext, FileDetector, Judge, NabDetector } from './types.ts';
+
+/**
+ * The model every NAB file gets. Measured on the 2-core development machine (wasm, under a
+ * load of about 4): 30 epochs on 750 probationary rows took 13–20 s, and scoring ran at about
+ * 2,400 windows/s with `tf.conv1d`: about 12 CPU s per file on average over the corpus.
+ * - windowLength 32: the probe of docs/evaluation.md; NAB's smallest probationary period (169
+ *   rows) still gives over 100 training windows.
+ * - width 32, depth 3: dilations 1, 2, 4 see 2 + 4·7 + 1 = 31 points, one window.
+ * - epochs 30, patience 5: the validation loss still fell at epoch 20–29 on the files measured;
+ *   with ~9 steps per epoch this is the probe's ~300 steps.
+ * - t0 30, steps 1, draws 4: the service defaults, which the probe used.
+ */
+export const NAB_DIFFUSION_MODEL: Readonly<Partial<ModelConfig>> = Object.freeze({
+  windowLength: 32,
+  width: 32,
+  depth: 3,
+  epochs: 30,
+  patience: 5,
+  t0: 30,
+  steps: 1,
+  draws: 4,
+});
+
+/**
+ * The detector-state settings that differ from the service's defaults: a short-term mean of
+ * ONE score. Numenta averages 10 raw scores because HTM's are noisy near-binary values; the
+ * model's error is already a graded per-point score, and averaging it over 10 windows diluted a
+ * one-point spike below ordinary fluctuations (the spike test of diffusionDetector.test.ts).
+ */
+export const NAB_DIFFUSION_THRESHOLDS: Readonly<Partial<ThresholdStateConfig>> = Object.freeze({
+  calibration: { ...CALIBRATION_DEFAULTS, shortWindow: 1 },
+});
+
+export interface DiffusionDetectorOptions {
+  /** Default `diffusion`. */
+  name?: string;
+  /** Overrides of `NAB_DIFFUSION_MODEL` (itself over `MODEL_DEFAULTS`); `seed` always comes from the run. */
+  model?: Partial<Omit<ModelConfig, 'seed'>>;
+  /** Overrides of the service's detector-state defaults. Default `NAB_DIFFUSION_THRESHOLDS`. */
+  thresholds?: Partial<ThresholdStateConfig>;
+  /** TF.js backend. Default 'wasm': the backend the corpus budget was measured on, on every machine. */
+  backend?: BackendPreference;
+  /**
+   * Convolution form for scoring. Default 'conv1d' (forward only, so after training): it scored
+   * 2,400 windows/s here against 800–1,200 for the unfold form, with equal scores.
+   */
+  conv?: ConvImpl;
+}
+
+let backendReady: Promise<BackendName> | null = null;
+
+/** Initialised once per process: every file's model shares the backend. */
+function ensureBackend(pref: BackendPreference): Promise<BackendName> {
+  backendReady ??= initBackend(pref, rootLogger.namespace('nab')).then((c) => c.name);
+  return backendReady;
+}
+
+export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetector {
+  const name = opts.name ?? 'diffusion';
+  // Resolved once so that a bad override fails before the first file, naming the key.
+  const modelConfig = resolveModelConfig({ ...NAB_DIFFUSION_MODEL, ...opts.model });
+  const { seed: _runSeed, ...modelParams } = modelConfig;
+  const thresholds = opts.thresholds ?? NAB_DIFFUSION_THRESHOLDS;
+  const backend = opts.backend ?? 'wasm';
+  const conv = opts.conv ?? 'conv1d';
+  const log = rootLogger.namespace('nab').namespace(name);
+  return {
+    name,
+    summary: `the diffusion model (window ${modelConfig.windowLength}, ${modelConfig.depth}×${modelConfig.width} filters) trained on each file's probationary rows, calibrated by the service's detector state`,
+    windowLength: modelConfig.windowLength,
+    params: {
+      ...prefixed(modelParams, 'model.'),
+      'model.seed': 'run seed + 1',
+      backend,
+      conv,
+      ...flat({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }),
+      prior: 'validationScores',
+      anomalyScore: 'boundedSurprise(surprise)',
+    },
+    async open(ctx: FileContext): Promise<FileDetector> {
+      await ensureBackend(backend);
+      const started = performance.now();
+      const model = await trainOn(ctx, modelConfig);
+      model.denoiser.convImpl = conv;
+      const { version, losses, validationScores } = model.manifest;
+      log.debug('trained', { path: ctx.path, rows: ctx.training.timestamps.length, version, epochs: losses.train.length, bestEpoch: losses.bestEpoch, trainMs: Math.round(performance.now() - started) });
+      const scorer = createInThreadScorer(model);
+      // No fixed levels: an alert opens only on the detector state's SPOT levels (see calibratedJudge).
+      const alert = lifecycleAlertRule({ threshold: Number.POSITIVE_INFINITY, keepLevel: Number.POSITIVE_INFINITY, kind: name, modelVersion: version });
+      return {
+        scorer,
+        judge: calibratedJudge(thresholds, validationScores, alert),
+        alertThreshold: Number.NaN,
+        close: async () => model.dispose(),
+      };
+    },
+  };
+}
+
+/**
+ * The model seed for a run seed: never 0. Why: TF.js draws from `Math.random()` when a random
+ * op's seed is 0 (`seed ? seed : Math.random()` in tfjs-core `ops/rand_util.ts`), and the
+ * denoiser seeds its first weight with `seed · 1009 + 0`, so seed 0 would give a different model,
+ * and different scores, on every run.
+ */
+export const modelSeed = (runSeed: number): number => (runSeed % 0xffffffff) + 1;
+
+/** Trains on `ctx.training` alone; a failure names the NAB file it happened on. */
+async function trainOn(ctx: FileContext, cfg: Readonly<ModelConfig>): Promise<TrainedModel> {
+  const { values, channels, timestamps } = ctx.training;
+  try {
+    return await train({ values, channels: [...channels], timestamps }, { ...cfg, seed: modelSeed(ctx.seed) });
+  } catch (err) {
+    if (!(err instanceof ModelError)) throw err;
+    throw new ModelError(err.code as ModelErrorCode, `${ctx.path}: ${err.message}`, { ...err.coords, entityId: ctx.path, probationaryRows: ctx.probationaryRows });
+  }
+}
+
+/**
+ * `scoreWindows` on the calling thread, as a `Scorer`. Why not the service's worker-pool
+ * scorer (`model/diffusionScorer.ts`): on 2 shared cores its 2 workers scored about 1,500
+ * windows/s plus ~2.4 s of start-up per file (and a checkpoint on disk), against about 2,400
+ * windows/s here; the scores are the same function of the same model.
+ */
+export function createInThreadScorer(model: TrainedModel): Scorer {
+  const { windowLength: L, channels, version } = model.manifest;
+  const C = channels.length;
+  const span = L * C;
+  return {
+    name: 'diffusion',
+    version,
+    async score(windows: readonly Window[]): Promise<WindowScore[]> {
+      const batch = new Float32Array(windows.length * span); // [B, L, C]
+      windows.forEach((w, i) => {
+        if (w.length !== L || w.channels.length !== C || w.channels.some((c, j) => c !== channels[j])) {
+          throw new ModelError('MODEL_MISMATCH', `entity ${w.entityId}: window of ${w.length} points on [${w.channels.join(', ')}], the model takes ${L} points on [${channels.join(', ')}]`, { entityId: w.entityId, expected: [...channels], actual: [...w.channels] });
+        }
+        batch.set(w.values, i * span);
+      });
+      const r = scoreWindows(model, batch, windows.length);
+      return windows.map((_, i) => ({
+        pointScores: r.pointScores.slice(i * L, (i + 1) * L),
+        channelContributions: r.channelContributions.slice(i * C, (i + 1) * C),
+        score: r.windowScores[i],
+        warmup: false,
+      }));
+    },
+  };
+}
+
+/**
+ * The detector state on each window score. Windows with a gap neither feed the state nor score
+ * above 0; alerts open only once the state has levels (after SPOT's calibration windows).
+ */
+function calibratedJudge(thresholds: Partial<ThresholdStateConfig>, prior: TrainedModel['manifest']['validationScores'], alert: AlertRule): Judge {
+  const state = createThresholdState(thresholds, prior);
+  return (w, s) => {
+    if (s.warmup || w.hasGap || !Number.isFinite(s.score)) return { anomalyScore: 0, alertOnset: alert(w, { ...s, warmup: true }) };
+    const d = state.update(s.score);
+    const levels = d.state === 'warmup' || d.threshold === null ? undefined : { threshold: d.threshold, keepLevel: d.keepLevel ?? d.threshold, triggered: d.triggered };
+    return { anomalyScore: boundedSurprise(d.surprise), alertOnset: alert(w, levels ? s : { ...s, warmup: true }, levels) };
+  };
+}
+
+function prefixed(o: object, prefix: string): Record<string, number | string | boolean> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [prefix + k, v as number | string | boolean]));
+}
+
+/** `{ q: 1e-4, calibration: { shortWindow: 10 } }` → `{ q: 1e-4, 'calibration.shortWindow': 10 }`, for summary.json. */
+function flat(o: object, prefix = ''): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v !== null && typeof v === 'object') Object.assign(out, flat(v, `${prefix}${k}.`));
+    else out[prefix + k] = v ?? 'null';
+  }
+  return out;
+}
