@@ -100,17 +100,10 @@ async function seriesFromTopic(args: ParsedArgs, cfg: Readonly<DiffwatchConfig>,
   if (!(toMs > fromMs)) throw new ConfigError('--to', `must be after --from (${from})`);
   const { Kafka, logLevel } = await import('kafkajs');
   const { kafkaLogCreator } = await import('../ingest/kafkaLogger.ts');
-  const { createReadingDecoder } = await import('../ingest/codec/index.ts');
+  const { readingDecoderFor } = await import('../ingest/codec/index.ts');
   const { readTopicRange } = await import('../ingest/readTopicRange.ts');
   const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-train`, brokers: [...cfg.kafka.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
-  const { decode } = createReadingDecoder({
-    readerSchemaPath: cfg.ingest.readingSchema,
-    formats: cfg.ingest.formats,
-    defaultFormat: cfg.ingest.format,
-    schemaIds: cfg.ingest.schemaIds,
-    writerSchemas: cfg.ingest.writerSchemas,
-    maxMessageBytes: cfg.ingest.maxMessageBytes,
-  });
+  const { decode } = readingDecoderFor(cfg.ingest);
   const range = await readTopicRange({ kafka, topic, entityId, fromMs, toMs, allowedLatenessMs: cfg.stream.allowedLatenessMs, decode, log });
   if (range.readings.length === 0) throw new ModelError('MODEL_INVALID', `no readings of entity ${entityId} on ${topic} between ${from} and ${to} (${range.messages} messages read)`, { topic, entityId });
   const channels = columnsFlag(args) ?? (cfg.stream.channels.length > 0 ? [...cfg.stream.channels] : Object.keys(range.readings[0].values).sort());

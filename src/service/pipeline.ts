@@ -14,7 +14,7 @@ import type { DiffwatchConfig } from '../config/schema.ts';
 import type { ValidationQuantiles } from '../detect/calibration.ts';
 import { createDetector } from '../detect/detector.ts';
 import { ConfigError, IngestError } from '../errors.ts';
-import { createAnomalyCodec, createReadingDecoder } from '../ingest/codec/index.ts';
+import { createAnomalyCodec, readingDecoderFor } from '../ingest/codec/index.ts';
 import { createConsumerRunner } from '../ingest/consumerRunner.ts';
 import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
 import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
@@ -72,14 +72,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   const prior = modelPrior(cfg);
   const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
   const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: () => prior });
-  const decoder = createReadingDecoder({
-    readerSchemaPath: cfg.ingest.readingSchema,
-    formats: cfg.ingest.formats,
-    defaultFormat: cfg.ingest.format,
-    schemaIds: cfg.ingest.schemaIds,
-    writerSchemas: cfg.ingest.writerSchemas,
-    maxMessageBytes: cfg.ingest.maxMessageBytes,
-  });
+  const decoder = readingDecoderFor(cfg.ingest);
   const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
 
   await influx.ensureDatabase();

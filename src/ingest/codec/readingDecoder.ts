@@ -17,6 +17,7 @@
  *     maxMessageBytes: 1_048_576 });
  *   const reading = decode(message.value, { topic, partition, offset: message.offset });
  */
+import type { IngestConfig } from '../../config/schema.ts';
 import type avro from 'avsc';
 import type { IngestFormat } from '../../config/schema.ts';
 import { ConfigError, IngestError } from '../../errors.ts';
@@ -150,4 +151,16 @@ function resolveWriter(cache: ResolverCache, path: string, key: string): avro.Re
   } catch (err) {
     throw new ConfigError(key, `writer schema ${path} cannot be resolved into the reading schema: ${(err as Error).message}`);
   }
+}
+
+/** The decoder the `ingest` section of the config describes (the service and `train --topic` share it). */
+export function readingDecoderFor(ingest: Readonly<IngestConfig>): ReadingDecoder {
+  return createReadingDecoder({
+    readerSchemaPath: ingest.readingSchema,
+    formats: { ...ingest.formats },
+    defaultFormat: ingest.format,
+    schemaIds: { ...ingest.schemaIds },
+    writerSchemas: { ...ingest.writerSchemas },
+    maxMessageBytes: ingest.maxMessageBytes,
+  });
 }
