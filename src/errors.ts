@@ -76,7 +76,15 @@ export class StackError extends DiffwatchError {
   }
 }
 
-export type ModelErrorCode = 'MODEL_MISMATCH' | 'MODEL_NOT_FOUND' | 'MODEL_INVALID' | 'BACKEND_UNAVAILABLE' | 'WORKER_CRASHED' | 'POOL_CLOSED';
+export type ModelErrorCode =
+  | 'MODEL_MISMATCH'
+  | 'MODEL_NOT_FOUND'
+  | 'MODEL_INVALID'
+  | 'BACKEND_UNAVAILABLE'
+  | 'WORKER_CRASHED'
+  | 'POOL_CLOSED'
+  | 'TRAINING_CANCELLED'
+  | 'TRAINING_FAILED';
 
 /** A model or checkpoint problem (shape mismatch, missing files, wrong channels). */
 export class ModelError extends DiffwatchError {
