@@ -77,6 +77,8 @@ export interface AlertEvent extends AnomalyEvent {
 }
 
 export interface AlertLifecycleOptions {
+  /** Consecutive triggered windows that open an incident (1: the first one does); a single-window blip opens nothing. */
+  openAfterWindows: number;
   /** Consecutive judged windows below the keep level that resolve an incident. */
   resolveAfterWindows: number;
   /** ms of event time; at most one `ongoing` event per incident per interval. */
@@ -95,6 +97,7 @@ export interface AlertLifecycleOptions {
 }
 
 export const DEFAULT_LIFECYCLE_OPTIONS: Readonly<AlertLifecycleOptions> = Object.freeze({
+  openAfterWindows: 1,
   resolveAfterWindows: 3,
   updateIntervalMs: 60_000,
   peakGrowth: 1.5,
@@ -129,6 +132,8 @@ interface KeyState {
   kind: string;
   lastEndTime: number | null;
   judged: number;
+  /** Consecutive triggered windows so far (absent in older snapshots: 0). */
+  streak?: number;
   incident: Incident | null;
 }
 
@@ -198,10 +203,11 @@ export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {
       st.lastEndTime = input.endTime;
       if (input.warmup) return NONE;
       st.judged++;
+      st.streak = input.triggered ? (st.streak ?? 0) + 1 : 0;
       let inc = st.incident;
       if (inc && inc.resolvedAt !== null && input.endTime - inc.resolvedAt > o.cooldownMs) inc = st.incident = null;
       if (!inc) {
-        if (!input.triggered || st.judged <= o.warmupWindows) return NONE;
+        if (!input.triggered || st.judged <= o.warmupWindows || st.streak < o.openAfterWindows) return NONE;
         st.incident = inc = newIncident(input);
         accumulate(inc, input);
         return emit(inc, input, 'open');
@@ -317,6 +323,7 @@ function validateOptions(o: AlertLifecycleOptions): void {
     const v = o[k] as number;
     if (!Number.isSafeInteger(v) || v < min) throw new ConfigError(key(k), `must be an integer >= ${min}, got ${v}`);
   };
+  int('openAfterWindows', 1);
   int('resolveAfterWindows', 1);
   int('updateIntervalMs', 0);
   int('cooldownMs', 0);

@@ -54,7 +54,7 @@ export const DETECT_NAB = {
   },
   // A machine whose readings come every 5 minutes: a re-trigger within a day of a resolution is
   // the same incident (same alert id), not a new page.
-  lifecycle: { cooldownMs: 24 * 3_600_000 },
+  lifecycle: { cooldownMs: 24 * 3_600_000, openAfterWindows: 3 },
 };
 
 /** The rows of the probationary part as a CSV in a fresh temporary directory. */

@@ -148,6 +148,17 @@ describe('alertLifecycle', () => {
     expect(brief(lc.update(inp(4000, 1)))).toEqual([['resolved', 4000, 'info']]);
   });
 
+  it('with openAfterWindows, a single-window blip opens nothing and a persistent excursion opens at its n-th window', () => {
+    const scores = [1, 15, 1, 1, 12, 13, 14, 2, 1, 1, 1];
+    const events = feed({ openAfterWindows: 3, updateIntervalMs: 10_000_000, resolveAfterWindows: 2 }, scores.map((s, i) => inp(1000 * (i + 1), s)));
+    expect(events.map((e) => [e.state, e.startTime, e.endTime])).toEqual([
+      ['open', 7000, 7000],
+      ['resolved', 7000, 9000],
+    ]);
+    // The default opens on the first triggered window, the blip included.
+    expect(feed({ resolveAfterWindows: 2 }, scores.map((s, i) => inp(1000 * (i + 1), s))).filter((e) => e.state === 'open').map((e) => e.endTime)).toEqual([2000, 5000]);
+  });
+
   it('does not open during the first warmupWindows judged windows of a key', () => {
     const ins = [inp(1000, 50, { warmup: true }), inp(2000, 50), inp(3000, 50), inp(4000, 50)];
     expect(brief(feed({ warmupWindows: 2 }, ins))).toEqual([['open', 4000, 'critical']]);
