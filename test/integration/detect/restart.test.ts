@@ -8,7 +8,7 @@
 import type { Admin } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName } from '../helpers.ts';
-import { committedOffsets, endOffsets, influxClient, killAllDiffwatch, produceSeries, runDiffwatch, startDiffwatch } from '../service/runHelpers.ts';
+import { committedOffsets, countScores, endOffsets, influxClient, killAllDiffwatch, produceSeries, runDiffwatch, startDiffwatch } from '../service/runHelpers.ts';
 import { ENTITY, FILE, ROWS, distinctEvents, readAnomalies, runConfig, runNames, scoreRows, trainOnProbation, warmupEnd, type ReadEvent, type TrainedModel } from './helpers.ts';
 
 afterEach(killAllDiffwatch);
@@ -56,10 +56,16 @@ describe('diffwatch run with the diffusion scorer, killed mid-stream and restart
     const admin: Admin = kafkaClient().admin();
     await admin.connect();
     try {
-      // 1. Run until alert events are on the anomalies topic and an offset is committed, then kill.
+      // 1. Run until windows past the warm-up are durable in InfluxDB, alert events are on the
+      // anomalies topic and an offset is committed, then kill. (Events can be ahead of InfluxDB,
+      // whose writer batches, so the warm-up is judged from InfluxDB itself.)
+      const warmWindows = refRows.filter((r) => r.time <= warmupEnd(refRows)).length;
       const first = startDiffwatch(['run', '--config', config], env);
       await first.waitFor(
-        async () => ((await endOffsets(admin, names.anomalies).catch(() => new Map())).get(0) ?? 0n) > 0n && ((await committedOffsets(admin, names.groupId, topic)).get(0) ?? -1n) > 0n,
+        async () =>
+          (await countScores(influx, ENTITY).catch(() => 0)) > warmWindows + 50 &&
+          ((await endOffsets(admin, names.anomalies).catch(() => new Map())).get(0) ?? 0n) > 0n &&
+          ((await committedOffsets(admin, names.groupId, topic)).get(0) ?? -1n) > 0n,
         { what: 'alert events published and an offset committed', timeoutMs: 180_000, intervalMs: 20 },
       );
       first.kill('SIGKILL');
