@@ -9,7 +9,7 @@ import type { ModelConfig } from '../../../src/model/modelConfig.ts';
 import { train, type TrainProgress, type TrainSeries } from '../../../src/model/trainer.ts';
 import { gatherWindows } from '../../../src/model/windows.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { captureLogger, useBackend } from './helpers.ts';
+import { captureLogger, probeEventLoop, useBackend } from './helpers.ts';
 
 const N = 400;
 const CHANNELS = ['temp', 'load'];
@@ -43,26 +43,6 @@ const events: TrainProgress[] = [];
 let maxGap = 0;
 let ticks = 0;
 let elapsedMs = 0;
-
-/** Run `job` while a 10 ms interval measures the largest gap between its ticks. */
-async function probeEventLoop<T>(job: () => Promise<T>): Promise<{ value: T; maxGap: number; ticks: number; elapsedMs: number }> {
-  let last = performance.now();
-  let maxGap = 0;
-  let ticks = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    maxGap = Math.max(maxGap, now - last);
-    last = now;
-    ticks++;
-  }, 10);
-  const started = performance.now();
-  try {
-    const value = await job();
-    return { value, maxGap, ticks, elapsedMs: performance.now() - started };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'diffwatch-bg-'));

@@ -24,3 +24,23 @@ export async function useBackend(name: BackendName): Promise<void> {
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
+
+/** Run `job` while a 10 ms interval measures the largest gap between its ticks (event-loop health). */
+export async function probeEventLoop<T>(job: () => Promise<T>): Promise<{ value: T; maxGap: number; ticks: number; elapsedMs: number }> {
+  let last = performance.now();
+  let maxGap = 0;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+    ticks++;
+  }, 10);
+  const started = performance.now();
+  try {
+    const value = await job();
+    return { value, maxGap, ticks, elapsedMs: performance.now() - started };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import { createWorkerPool, WorkerPoolError, type WorkerPool } from '../../../src/model/workerPool.ts';
 import type { FixtureReply, FixtureRequest } from './workerPool.fixture.ts';
-import { captureLogger } from './helpers.ts';
+import { captureLogger, probeEventLoop } from './helpers.ts';
 
 const entry = new URL('./workerPool.fixture.ts', import.meta.url);
 let pool: WorkerPool<FixtureRequest, FixtureReply> | undefined;
@@ -101,20 +101,7 @@ describe('createWorkerPool', () => {
     // One worker: on 2 shared cores, a second spinning thread would make the OS, not the pool,
     // the cause of any gap. Were the job run on this thread, the gap would be ≥ 300 ms.
     const p = makePool(1);
-    let last = performance.now();
-    let maxGap = 0;
-    let ticks = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-      ticks++;
-    }, 10);
-    try {
-      await Promise.all([p.run({ kind: 'spin', ms: 300 }), p.run({ kind: 'spin', ms: 300 })]);
-    } finally {
-      clearInterval(timer);
-    }
+    const { maxGap, ticks } = await probeEventLoop(() => Promise.all([p.run({ kind: 'spin', ms: 300 }), p.run({ kind: 'spin', ms: 300 })]));
     expect(ticks).toBeGreaterThan(10);
     expect(maxGap).toBeLessThan(100);
   });
