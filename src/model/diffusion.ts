@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import type { NoiseSchedule } from './noiseSchedule.ts';
+import { mulberry32 } from '../random.ts';
 
 /** The slice of the denoiser the process needs: ε̂ = ε_θ(x_t, t), `[B, L, C]` in and out. */
 export interface EpsModel {
@@ -30,15 +31,7 @@ export type Timesteps = number | tf.Tensor1D;
 export type Rng = () => number;
 
 /** A small seeded generator (mulberry32): the source of tf seeds across training steps. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRng: (seed: number) => Rng = mulberry32;
 
 const nextSeed = (rng: Rng) => Math.floor(rng() * 2 ** 31);
 

@@ -3,6 +3,7 @@ import { createAlertLifecycle, type AlertEvent, type AlertLifecycleOptions, type
 import { severityOf, validateSeverityLevels } from '../../../src/detect/severity.ts';
 import { ConfigError, DiffwatchError } from '../../../src/errors.ts';
 import { alertId, eventId } from '../../../src/sinks/alertId.ts';
+import { mulberry32 as prng } from '../../../src/random.ts';
 
 const CHANNELS = ['a', 'b', 'c'];
 
@@ -18,17 +19,6 @@ function feed(opts: Partial<AlertLifecycleOptions>, inputs: LifecycleInput[]): A
 
 const brief = (events: readonly AlertEvent[]) => events.map((e) => [e.state, e.endTime, e.severity]);
 
-/** Deterministic uniform [0, 1) numbers (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('severity', () => {
   it('maps peak/threshold to the documented levels', () => {

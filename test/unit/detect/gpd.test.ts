@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitGpd, fitGpdMoments, gpdLogLikelihood, tailQuantile } from '../../../src/detect/gpd.ts';
+import { mulberry32 as uniform } from '../../../src/random.ts';
 
-/** mulberry32: a seeded uniform in [0, 1), so every sample below is fixed. */
-function uniform(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n draws of GPD(γ, σ) by inversion: Y = σ/γ (U^-γ - 1). */
 function gpdSample(gamma: number, sigma: number, n: number, seed: number): Float64Array {

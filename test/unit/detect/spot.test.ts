@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
 import { Dspot, Spot, type SpotConfig } from '../../../src/detect/spot.ts';
+import { mulberry32 as uniform } from '../../../src/random.ts';
 
-/** mulberry32: a seeded uniform in [0, 1), so every stream below is fixed. */
-function uniform(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(seed: number): () => number {
   const u = uniform(seed);

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DiffwatchError } from '../../../src/errors.ts';
 import { createThresholdState, ThresholdState, type WindowDecision } from '../../../src/detect/thresholdState.ts';
+import { mulberry32 } from '../../../src/random.ts';
 
 /** |N(0, 1)| from a seeded mulberry32: a stand-in for robust-z window scores. */
 function halfNormal(seed: number): () => number {
-  const u = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = mulberry32(seed);
   return () => Math.abs(Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
 }
 

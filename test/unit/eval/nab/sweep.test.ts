@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NO_DETECTION_THRESHOLD, prepareCorpus, scoreCorpus, sweep, type CostMatrix } from '../../../../src/eval/nab/index.ts';
 import { STANDARD, makeResults, type FileSpec } from './helpers.ts';
+import { mulberry32 as rng } from '../../../../src/random.ts';
 
-/** A small deterministic generator (mulberry32), so that the corpus is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Files with two windows each; scores on a coarse grid so that many rows tie, higher inside windows. */
 function randomCorpus(seed: number, files: number, rows: number): FileSpec[] {

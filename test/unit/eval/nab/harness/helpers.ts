@@ -2,6 +2,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CsvSeries } from '../../../../../src/ingest/csvSeries.ts';
+import { mulberry32 as rng } from '../../../../../src/random.ts';
+export { rng };
 
 export const T0 = Date.UTC(2014, 3, 10, 0, 0, 0);
 export const STEP_MS = 5 * 60_000;
@@ -11,17 +13,6 @@ export const dataTime = (ms: number) => new Date(ms).toISOString().replace('T', 
 /** NAB's label-file spelling, `2014-04-10 00:05:00.000000`. */
 export const labelTime = (ms: number) => `${dataTime(ms)}.000000`;
 
-/** A deterministic pseudo-random sequence in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A noisy daily-ish wave with 5-minute rows. */
 export function wave(n: number, seed = 1): number[] {
