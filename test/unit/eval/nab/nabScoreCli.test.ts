@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evalCommand } from '../../../../src/cli/evalCommand.ts';
-import { parseArgs } from '../../../../src/cli/parseArgs.ts';
+import { captureRun } from '../../cli/captureRun.ts';
 import { ConfigError } from '../../../../src/errors.ts';
 import { NabError, readDetectorResults } from '../../../../src/eval/nab/index.ts';
 import { setLogSink } from '../../../../src/log.ts';
@@ -48,18 +48,7 @@ function makeCorpus(): string {
   return nab;
 }
 
-async function run(argv: string[]): Promise<{ rc: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    return { rc: await evalCommand.run(parseArgs(argv)), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (argv: string[]) => captureRun(evalCommand, argv);
 
 describe('diffwatch eval nab-score', () => {
   let restoreLog: ReturnType<typeof setLogSink>;

@@ -5,27 +5,16 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalCommand } from '../../../../../src/cli/evalCommand.ts';
-import { parseArgs } from '../../../../../src/cli/parseArgs.ts';
+import { captureRun } from '../../../cli/captureRun.ts';
 import { ConfigError } from '../../../../../src/errors.ts';
 import { setLogSink } from '../../../../../src/log.ts';
 import { PROFILES_JSON } from './helpers.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '../../../../../data/nab');
 
-async function run(argv: string[]): Promise<{ rc: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    return { rc: await evalCommand.run(parseArgs(argv)), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (argv: string[]) => captureRun(evalCommand, argv);
 
 describe('diffwatch eval nab', () => {
   let root: string;
