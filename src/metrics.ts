@@ -13,7 +13,6 @@ export const METRICS = {
   pointsWritten: 'diffwatch_influx_points_total',
   partitionsPaused: 'diffwatch_partition_pauses_total',
   offsetsCommitted: 'diffwatch_offset_commits_total',
-  windowsInFlight: 'diffwatch_windows_in_flight',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
