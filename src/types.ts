@@ -79,6 +79,8 @@ export interface WindowScore {
   score: number;
   /** True while the scorer has too little history for this entity to judge; such scores never alert. */
   warmup: boolean;
+  /** The model version that produced this score, when the scorer serves several (per entity, fine-tuned); else the scorer's `version`. */
+  modelVersion?: string;
 }
 
 /**

@@ -78,12 +78,21 @@ export interface ScorerConfig {
   /** ms to wait for a micro-batch to fill before scoring what is there. */
   microBatchMs: number;
   diffusion: {
-    /** Checkpoint directory written by `diffwatch train`. */
+    /** Checkpoint directory written by `diffwatch train`: the shared model of every entity that no rule in `models` maps elsewhere. */
     modelDir: string | null;
     /** Scoring worker threads; 0: one per core. */
     workers: number;
     /** TF.js backend: auto picks the fastest available (tensorflow, webgpu, wasm, cpu). */
     backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+    /**
+     * Directory of the models the service trains itself (cold start, fine-tuning) and of per-entity
+     * normalization: `<modelStore>/<key>/<version>/` with `<key>/CURRENT` naming the live version.
+     */
+    modelStore: string | null;
+    /** Entity → model rules; the first whose `match` (a regular expression) finds the entity id wins. */
+    models: ModelAssignment[];
+    coldStart: ColdStartConfig;
+    fineTune: FineTuneConfig;
   };
   baseline: {
     /** Points of history per entity and channel for the running median and MAD. */
@@ -91,6 +100,41 @@ export interface ScorerConfig {
     /** Points of history an entity needs before its scores may alert (warm-up). */
     minHistory: number;
   };
+}
+
+/**
+ * Which model scores an entity:
+ * - `dir`: a checkpoint written by `diffwatch train`, shared by every matching entity. With
+ *   `normalization: 'entity'` each entity is scaled by its own robust statistics, fitted on its
+ *   first `coldStart.windows` windows (warm-up until then), so one network serves machines that
+ *   run at different levels.
+ * - `entity`: a model per entity, trained by the service on the entity's first
+ *   `coldStart.windows` windows (cold start) and fine-tuned as configured.
+ * - `group`: one model for all matching entities, trained on the first windows of the group.
+ * An entity no rule matches uses `modelDir`; when that is null, it gets a model of its own.
+ */
+export type ModelAssignment =
+  | { match: string; use: 'dir'; dir: string; normalization: 'model' | 'entity' }
+  | { match: string; use: 'entity' }
+  | { match: string; use: 'group'; group: string };
+
+export interface ColdStartConfig {
+  /** Windows an entity (or group) collects before its model is trained or its normalization fitted. */
+  windows: number;
+  /** Overrides of the model's hyper-parameters for models trained here (windowLength is always stream.windowLength). */
+  training: Record<string, number | string | boolean>;
+  /** Training jobs at once, each on one worker thread: the CPU share training may take. */
+  maxConcurrent: number;
+}
+
+export interface FineTuneConfig {
+  /** Fine-tune an entity or group model after this many windows judged normal; 0: never. */
+  everyWindows: number;
+  /** The most recent normal windows kept per model to fine-tune on. */
+  recentWindows: number;
+  epochs: number;
+  /** Refit the input scaler on the recent windows, so that the model follows a new normal level. */
+  refitNormalization: boolean;
 }
 
 export interface InfluxConfig {
@@ -195,7 +239,15 @@ export const DEFAULTS: DiffwatchConfig = {
     kind: 'baseline',
     microBatchSize: 256,
     microBatchMs: 20,
-    diffusion: { modelDir: null, workers: 0, backend: 'auto' },
+    diffusion: {
+      modelDir: null,
+      workers: 0,
+      backend: 'auto',
+      modelStore: null,
+      models: [],
+      coldStart: { windows: 2_000, training: {}, maxConcurrent: 1 },
+      fineTune: { everyWindows: 0, recentWindows: 5_000, epochs: 3, refitNormalization: true },
+    },
     baseline: { historyLength: 1024, minHistory: 64 },
   },
   detect: {

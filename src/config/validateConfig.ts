@@ -6,7 +6,8 @@ import { createAlertLifecycle } from '../detect/alertLifecycle.ts';
 import { validateCalibrationConfig } from '../detect/calibration.ts';
 import { validateLimits } from '../detect/rules/outOfRange.ts';
 import { validateThresholdStateConfig } from '../detect/thresholdState.ts';
-import type { DiffwatchConfig, IngestFormat } from './schema.ts';
+import { resolveModelConfig } from '../model/modelConfig.ts';
+import type { DiffwatchConfig, IngestFormat, ModelAssignment } from './schema.ts';
 
 const FORMATS: readonly IngestFormat[] = ['avro', 'confluent', 'json'];
 
@@ -112,8 +113,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('scorer.baseline.minHistory', sc.baseline.minHistory, 1);
   if (sc.baseline.minHistory > sc.baseline.historyLength) throw new ConfigError('scorer.baseline.minHistory', `must be at most scorer.baseline.historyLength (${sc.baseline.historyLength})`);
 
-  if (sc.diffusion.modelDir !== null) str('scorer.diffusion.modelDir', sc.diffusion.modelDir);
-  if (sc.kind === 'diffusion' && sc.diffusion.modelDir === null) throw new ConfigError('scorer.diffusion.modelDir', 'the diffusion scorer needs a checkpoint directory (write one with `diffwatch train --out <dir>`)');
+  validateDiffusion(sc, s.windowLength);
   int('scorer.diffusion.workers', sc.diffusion.workers, 0, 64);
   oneOf('scorer.diffusion.backend', sc.diffusion.backend, ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const);
 
@@ -155,4 +155,69 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('stack.readyTimeoutMs', st.readyTimeoutMs, 1_000);
 
   oneOf('log.level', c.log.level, ['debug', 'info', 'warn', 'error', 'silent'] as const);
+}
+
+const ASSIGNMENT_KEYS: Record<ModelAssignment['use'], string[]> = {
+  dir: ['match', 'use', 'dir', 'normalization'],
+  entity: ['match', 'use'],
+  group: ['match', 'use', 'group'],
+};
+
+function validateAssignment(key: string, r: unknown): ModelAssignment {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ConfigError(key, `must be an object such as {"match": "^pump-", "use": "entity"}, got ${JSON.stringify(r)}`);
+  const rule = r as Record<string, unknown>;
+  oneOf(`${key}.use`, rule.use, ['dir', 'entity', 'group'] as const);
+  const use = rule.use as ModelAssignment['use'];
+  for (const k of Object.keys(rule)) {
+    if (!ASSIGNMENT_KEYS[use].includes(k)) throw new ConfigError(`${key}.${k}`, `unknown key for use "${use}". Known keys: ${ASSIGNMENT_KEYS[use].join(', ')}`);
+  }
+  str(`${key}.match`, rule.match);
+  try {
+    new RegExp(rule.match as string);
+  } catch (e) {
+    throw new ConfigError(`${key}.match`, `is not a valid regular expression: ${(e as Error).message}`);
+  }
+  if (use === 'dir') {
+    str(`${key}.dir`, rule.dir);
+    oneOf(`${key}.normalization`, rule.normalization, ['model', 'entity'] as const);
+  }
+  if (use === 'group' && (typeof rule.group !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(rule.group))) {
+    throw new ConfigError(`${key}.group`, `must be a name of letters, digits, _ . or -, got ${JSON.stringify(rule.group)}`);
+  }
+  return rule as unknown as ModelAssignment;
+}
+
+/** The diffusion scorer's models: where they come from, and what the service may train. */
+function validateDiffusion(sc: DiffwatchConfig['scorer'], windowLength: number): void {
+  const d = sc.diffusion;
+  if (d.modelDir !== null) str('scorer.diffusion.modelDir', d.modelDir);
+  if (d.modelStore !== null) str('scorer.diffusion.modelStore', d.modelStore);
+  if (!Array.isArray(d.models)) throw new ConfigError('scorer.diffusion.models', `must be an array of rules, got ${JSON.stringify(d.models)}`);
+  const rules = d.models.map((r, i) => validateAssignment(`scorer.diffusion.models[${i}]`, r));
+  const trains = d.modelDir === null || rules.some((r) => r.use !== 'dir' || r.normalization === 'entity');
+  if (sc.kind === 'diffusion' && d.modelDir === null && d.modelStore === null) {
+    throw new ConfigError('scorer.diffusion.modelDir', 'the diffusion scorer needs a checkpoint directory (write one with `diffwatch train --out <dir>`), or scorer.diffusion.modelStore to train a model per entity');
+  }
+  if (sc.kind === 'diffusion' && trains && d.modelStore === null) {
+    throw new ConfigError('scorer.diffusion.modelStore', 'models the service trains (per entity or group) and per-entity normalization need a directory: set scorer.diffusion.modelStore');
+  }
+  const cs = d.coldStart;
+  int('scorer.diffusion.coldStart.windows', cs.windows, 16);
+  int('scorer.diffusion.coldStart.maxConcurrent', cs.maxConcurrent, 1, 16);
+  if (typeof cs.training !== 'object' || cs.training === null || Array.isArray(cs.training)) throw new ConfigError('scorer.diffusion.coldStart.training', `must be an object of model settings, got ${JSON.stringify(cs.training)}`);
+  if ('windowLength' in cs.training && cs.training.windowLength !== windowLength) {
+    throw new ConfigError('scorer.diffusion.coldStart.training.windowLength', `must equal stream.windowLength (${windowLength}); leave it out to use that`);
+  }
+  try {
+    resolveModelConfig({ ...cs.training, windowLength });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const key = String(e.coords.key ?? 'model').replace(/^model\./, 'scorer.diffusion.coldStart.training.');
+    throw new ConfigError(key, e.message.replace(/^config [^:]+: /, ''));
+  }
+  const ft = d.fineTune;
+  int('scorer.diffusion.fineTune.everyWindows', ft.everyWindows, 0);
+  int('scorer.diffusion.fineTune.recentWindows', ft.recentWindows, 16);
+  int('scorer.diffusion.fineTune.epochs', ft.epochs, 1, 1_000);
+  bool('scorer.diffusion.fineTune.refitNormalization', ft.refitNormalization);
 }

@@ -102,14 +102,20 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
   }
 
   function judge(w: Window, s: WindowScore, meta: { scorer: string; modelVersion: string }, events: AlertEvent[]): ScoredWindow {
-    const e = entity(w, meta.modelVersion);
-    const base = { window: w, score: s, scorer: meta.scorer, modelVersion: meta.modelVersion };
+    const modelVersion = s.modelVersion ?? meta.modelVersion;
+    const e = entity(w, modelVersion);
+    const base = { window: w, score: s, scorer: meta.scorer, modelVersion };
     if (w.endTime <= e.lastWindowEnd) {
       // A replay: report it with today's levels, learn nothing, raise nothing.
       return { ...base, threshold: e.threshold.currentThreshold(), isAnomaly: false, detectorState: 'replay' };
     }
     e.lastWindowEnd = w.endTime;
-    e.modelVersion = meta.modelVersion;
+    if (e.modelVersion !== modelVersion) {
+      // The entity's first model arrived (cold start): calibrate from its validation scores,
+      // unless scores of an earlier version were already learned (a fine-tuned swap keeps them).
+      if (!s.warmup && e.threshold.snapshot().seen === 0) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId));
+      e.modelVersion = modelVersion;
+    }
     dirty.add(w.entityId);
     runRules(e, w, events);
     if (s.warmup || w.hasGap || !Number.isFinite(s.score)) {
@@ -123,7 +129,7 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
           kind: MODEL_ALERT_KIND,
           endTime: w.endTime,
           channels: w.channels,
-          modelVersion: meta.modelVersion,
+          modelVersion,
           triggered: d.triggered,
           score: s.score,
           threshold: d.threshold,

@@ -5,26 +5,32 @@
  *
  *   score(windows) ─ pack ─▶ chunks [b, L, C] ─▶ workers: scoreWindows ─▶ unpack ─▶ WindowScore[]
  *
- * One shared model for now; every worker loads it from `modelDir` at start-up, so a missing or
- * invalid checkpoint stops start-up rather than the first batch. The main thread only copies
- * numbers: the model never runs on it, so Kafka heartbeats and sink acks keep flowing.
+ * Every worker loads the default model from `modelDir` at start-up, so a missing or invalid
+ * checkpoint stops start-up rather than the first batch. More models (per entity, per group,
+ * fine-tuned versions) are `load`ed into every worker while the stream runs and scored with
+ * `scoreRouted`, which packs each model's windows into its own batches; `unload` frees a
+ * version that was swapped out. The main thread only copies numbers: the model never runs on
+ * it, so Kafka heartbeats and sink acks keep flowing.
  *
  * Example:
  *   const scorer = await createDiffusionScorer({ modelDir: 'models/m1', workers: 2, backend: 'wasm' });
  *   const scores = await scorer.score(windows); // scores[i] belongs to windows[i]
  *   await scorer.close();
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
 import type { Scorer, Window, WindowScore } from '../types.ts';
 import type { BackendName, BackendPreference } from './backend.ts';
+import type { ModelManifest, ScoreQuantiles } from './checkpoint.ts';
 import type { ConvImpl } from './denoiser.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool } from './workerPool.ts';
 
 export interface DiffusionScorerOptions {
-  /** Checkpoint directory, as written by `saveCheckpoint`. */
-  modelDir: string;
+  /** The default model's checkpoint directory, as written by `saveCheckpoint`. Null: every window is routed (`scoreRouted`). */
+  modelDir: string | null;
   /** Worker threads. Default `os.availableParallelism()`. */
   workers?: number;
   /** TF.js backend of every worker. Default 'auto'. */
@@ -44,14 +50,42 @@ export interface WorkerMemory {
   models: number;
 }
 
+/**
+ * The model a window is scored with. `affine` maps the window's raw values into the units of
+ * the model's own normalization, `x' = gain[c]·x + offset[c]` per model channel: with
+ * gain = s_model/s_entity and offset = c_model - c_entity·gain, the network sees
+ * `(x - c_entity)/s_entity`, so one network serves entities scaled by their own statistics.
+ */
+export interface ScoringRoute {
+  modelDir: string;
+  version: string;
+  affine?: { gain: Float32Array; offset: Float32Array };
+}
+
+export interface LoadedModel {
+  modelDir: string;
+  version: string;
+  channels: readonly string[];
+  windowLength: number;
+  /** The model's own robust scaler (`manifest.normalization`). */
+  normalization: { center: number[]; scale: number[] };
+  validationScores?: ScoreQuantiles;
+}
+
 export interface DiffusionScorer extends Scorer {
   readonly name: 'diffusion';
-  /** The checkpoint's content hash. */
+  /** The default checkpoint's content hash ('' without a default model). */
   readonly version: string;
-  /** The model's channels, in its input order. */
+  /** The default model's channels, in its input order (empty without a default model). */
   readonly channels: readonly string[];
-  /** The model's window length L, in points. */
+  /** The default model's window length L, in points (0 without a default model). */
   readonly windowLength: number;
+  /** Load a checkpoint into every worker; resolves once all of them can score with it. */
+  load(modelDir: string): Promise<LoadedModel>;
+  /** Free a loaded checkpoint in every worker (a version that was swapped out). */
+  unload(modelDir: string): Promise<void>;
+  /** Score each window with its route's model; `routes[i]` belongs to `windows[i]`. */
+  scoreRouted(windows: readonly Window[], routes: readonly ScoringRoute[]): Promise<WindowScore[]>;
   /** The backend the workers run on. */
   readonly backend: BackendName;
   /** The convolution form the workers run. */
@@ -95,63 +129,124 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   const log = (opts.log ?? rootLogger.namespace('model')).namespace('diffusion');
   const data: ScoringWorkerData = { backend: opts.backend ?? 'auto', conv: opts.conv ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
   const pool: WorkerPool<ScoringRequest, ScoringReply> = createWorkerPool({ entry: new URL('./scoringWorker.ts', import.meta.url), size: opts.workers, data, name: 'scoring', log });
-  let info: ModelInfo;
-  try {
-    const infos = (await pool.broadcast({ kind: 'load', modelDir: opts.modelDir })) as ModelInfo[];
-    info = infos[0];
+
+  /** Models every worker holds, by directory, with what packing needs. */
+  const loaded = new Map<string, LoadedModel & { mapOf: (w: Window) => Int32Array }>();
+  let backend: BackendName | undefined;
+  let conv: ConvImpl | undefined;
+
+  async function load(modelDir: string): Promise<LoadedModel> {
+    const infos = (await pool.broadcast({ kind: 'load', modelDir })) as ModelInfo[];
+    const info = infos[0];
     const other = infos.find((i) => i.version !== info.version);
-    if (other) throw new ModelError('MODEL_MISMATCH', `checkpoint ${opts.modelDir} changed while the workers loaded it (versions ${info.version} and ${other.version})`, { path: opts.modelDir });
+    if (other) throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed while the workers loaded it (versions ${info.version} and ${other.version})`, { path: modelDir });
+    const manifest = JSON.parse(await readFile(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
+    if (manifest.version !== info.version) throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed while it was loaded (versions ${info.version} and ${manifest.version})`, { path: modelDir });
+    backend = info.backend;
+    conv = info.conv;
+    const model: LoadedModel = {
+      modelDir,
+      version: info.version,
+      channels: info.channels,
+      windowLength: info.windowLength,
+      normalization: { center: manifest.normalization.center, scale: manifest.normalization.scale },
+      ...(manifest.validationScores ? { validationScores: manifest.validationScores } : {}),
+    };
+    loaded.set(modelDir, { ...model, mapOf: channelMap(info.channels) });
+    return model;
+  }
+
+  let initial: LoadedModel | undefined;
+  try {
+    if (opts.modelDir !== null) initial = await load(opts.modelDir);
+    else await pool.broadcast({ kind: 'memory' }); // start every worker (and its backend) now, not on the first batch
   } catch (err) {
     await pool.close();
     throw err;
   }
-  const { version, channels, windowLength: L } = info;
-  const C = channels.length;
-  const span = L * C;
-  const mapOf = channelMap(channels);
-  log.info('diffusion scorer ready', { modelDir: opts.modelDir, version, channels, windowLength: L, workers: pool.size, backend: info.backend, conv: info.conv, maxBatch });
+  log.info('diffusion scorer ready', { modelDir: opts.modelDir, version: initial?.version, channels: initial?.channels, windowLength: initial?.windowLength, workers: pool.size, backend, conv, maxBatch });
 
-  /** Copy windows [from, from + b) into one `[b, L, C]` batch in the model's channel order. */
-  function pack(windows: readonly Window[], maps: Int32Array[], from: number, b: number): Float32Array<ArrayBuffer> {
-    const out = new Float32Array(b * span); // [b, L, C]
-    for (let w = 0; w < b; w++) {
-      const { values } = windows[from + w];
-      const map = maps[from + w];
+  /** Copy windows `idx` into one `[b, L, C]` batch in the model's channel order, through each route's affine map. */
+  function pack(windows: readonly Window[], routes: readonly ScoringRoute[], maps: Int32Array[], idx: number[], L: number, C: number): Float32Array<ArrayBuffer> {
+    const span = L * C;
+    const out = new Float32Array(idx.length * span); // [b, L, C]
+    idx.forEach((k, w) => {
+      const { values } = windows[k];
+      const map = maps[k];
+      const affine = routes[k].affine;
       const base = w * span;
-      for (let i = 0; i < L; i++) for (let c = 0; c < C; c++) out[base + i * C + c] = values[i * C + map[c]];
-    }
+      for (let i = 0; i < L; i++) {
+        for (let c = 0; c < C; c++) {
+          const x = values[i * C + map[c]];
+          out[base + i * C + c] = affine ? affine.gain[c] * x + affine.offset[c] : x;
+        }
+      }
+    });
     return out;
   }
 
-  function unpack(r: ScoredBatch, w: number, map: Int32Array): WindowScore {
+  function unpack(r: ScoredBatch, w: number, L: number, C: number, map: Int32Array, version: string): WindowScore {
     const channelContributions = new Float32Array(C); // in the window's channel order
     for (let c = 0; c < C; c++) channelContributions[map[c]] = r.channelContributions[w * C + c];
-    return { pointScores: r.pointScores.slice(w * L, (w + 1) * L), channelContributions, score: r.windowScores[w], warmup: false };
+    return { pointScores: r.pointScores.slice(w * L, (w + 1) * L), channelContributions, score: r.windowScores[w], warmup: false, modelVersion: version };
   }
 
+  async function scoreRouted(windows: readonly Window[], routes: readonly ScoringRoute[]): Promise<WindowScore[]> {
+    if (routes.length !== windows.length) throw new ModelError('MODEL_INVALID', `scoreRouted: ${windows.length} windows but ${routes.length} routes`, {});
+    const maps: Int32Array[] = new Array(windows.length);
+    const byModel = new Map<string, number[]>();
+    windows.forEach((w, k) => {
+      const route = routes[k];
+      const m = loaded.get(route.modelDir);
+      if (!m || m.version !== route.version) throw new ModelError('MODEL_MISMATCH', `entity ${w.entityId}: model ${route.modelDir} (version ${route.version}) is not loaded${m ? `; version ${m.version} is` : ''}`, { entityId: w.entityId, path: route.modelDir });
+      if (w.length !== m.windowLength || w.values.length !== m.windowLength * w.channels.length) {
+        throw new ModelError('MODEL_MISMATCH', `entity ${w.entityId}: window of ${w.length} points, the model takes ${m.windowLength}`, { entityId: w.entityId, expected: m.windowLength, actual: w.length });
+      }
+      maps[k] = m.mapOf(w);
+      const idx = byModel.get(route.modelDir);
+      if (idx) idx.push(k);
+      else byModel.set(route.modelDir, [k]);
+    });
+    const out: WindowScore[] = new Array(windows.length);
+    const calls: Promise<void>[] = [];
+    for (const [modelDir, idx] of byModel) {
+      const m = loaded.get(modelDir)!;
+      const L = m.windowLength;
+      const C = m.channels.length;
+      let from = 0;
+      for (const b of chunkSizes(idx.length, pool.size, maxBatch)) {
+        const part = idx.slice(from, from + b);
+        from += b;
+        const batch = pack(windows, routes, maps, part, L, C);
+        const done = pool.run({ kind: 'score', modelDir, version: m.version, windows: batch, batch: b }, [batch.buffer]) as Promise<ScoredBatch>;
+        calls.push(done.then((r) => part.forEach((k, w) => (out[k] = unpack(r, w, L, C, maps[k], m.version)))));
+      }
+    }
+    await Promise.all(calls);
+    return out;
+  }
+
+  const defaultRoute = initial && { modelDir: initial.modelDir, version: initial.version };
   return {
     name: 'diffusion',
-    version,
-    channels,
-    windowLength: L,
-    backend: info.backend,
-    conv: info.conv,
-    async score(windows) {
-      const maps = windows.map((w) => {
-        if (w.length !== L || w.values.length !== L * w.channels.length) {
-          throw new ModelError('MODEL_MISMATCH', `entity ${w.entityId}: window of ${w.length} points, the model takes ${L}`, { entityId: w.entityId, expected: L, actual: w.length });
-        }
-        return mapOf(w);
-      });
-      let from = 0;
-      const calls = chunkSizes(windows.length, pool.size, maxBatch).map((b) => {
-        const start = from;
-        from += b;
-        const batch = pack(windows, maps, start, b);
-        const done = pool.run({ kind: 'score', modelDir: opts.modelDir, version, windows: batch, batch: b }, [batch.buffer]) as Promise<ScoredBatch>;
-        return done.then((r) => Array.from({ length: b }, (_, w) => unpack(r, w, maps[start + w])));
-      });
-      return (await Promise.all(calls)).flat();
+    version: initial?.version ?? '',
+    channels: initial?.channels ?? [],
+    windowLength: initial?.windowLength ?? 0,
+    get backend() {
+      return backend!;
+    },
+    get conv() {
+      return conv!;
+    },
+    score(windows) {
+      if (!defaultRoute) return Promise.reject(new ModelError('MODEL_INVALID', 'this scorer has no default model: route every window with scoreRouted', {}));
+      return scoreRouted(windows, windows.map(() => defaultRoute));
+    },
+    scoreRouted,
+    load,
+    async unload(modelDir) {
+      loaded.delete(modelDir);
+      await pool.broadcast({ kind: 'unload', modelDir } as ScoringRequest);
     },
     memory: () => pool.broadcast({ kind: 'memory' }) as Promise<WorkerMemory[]>,
     close: () => pool.close(),

@@ -6,14 +6,11 @@
  *        ▲                                                                      │
  *        └── release(window.releases), state snapshots ◀── influx + anomalies acked
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
-import type { ValidationQuantiles } from '../detect/calibration.ts';
 import { createDetector } from '../detect/detector.ts';
-import { ConfigError, IngestError } from '../errors.ts';
+import { IngestError } from '../errors.ts';
 import { createAnomalyCodec, readingDecoderFor } from '../ingest/codec/index.ts';
 import { createConsumerRunner } from '../ingest/consumerRunner.ts';
 import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
@@ -23,6 +20,7 @@ import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
 import { createBaselineScorer } from '../model/baselineScorer.ts';
 import { createDiffusionScorer } from '../model/diffusionScorer.ts';
+import { createModelRegistry, type ModelRegistry } from '../model/modelRegistry.ts';
 import { createAnomalyProducer } from '../sinks/anomalyProducer.ts';
 import { alertPoint, scorePoint } from '../sinks/influxPoints.ts';
 import { createInfluxWriter } from '../sinks/influxWriter.ts';
@@ -47,19 +45,20 @@ function partitionOf(w: Window): PartitionRef | undefined {
   return s && { topic: s.topic, partition: s.partition };
 }
 
-export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger): Promise<Scorer> {
+/** The scorer of the config: the statistical baseline, or the diffusion models of every entity (modelRegistry.ts). */
+export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger): Promise<Scorer | ModelRegistry> {
   if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
   const d = cfg.scorer.diffusion;
-  if (!d.modelDir) throw new ConfigError('scorer.diffusion.modelDir', 'the diffusion scorer needs a checkpoint directory (write one with `diffwatch train`)');
-  return createDiffusionScorer({ modelDir: d.modelDir, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
+  const pool = await createDiffusionScorer({ modelDir: null, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
+  try {
+    return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model') });
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
 }
 
-/** The validation score quantiles of the diffusion model: where calibration starts. */
-function modelPrior(cfg: Readonly<DiffwatchConfig>): ValidationQuantiles | undefined {
-  if (cfg.scorer.kind !== 'diffusion' || !cfg.scorer.diffusion.modelDir) return undefined;
-  const manifest = JSON.parse(readFileSync(join(cfg.scorer.diffusion.modelDir, 'manifest.json'), 'utf8')) as { validationScores?: ValidationQuantiles };
-  return manifest.validationScores;
-}
+const isRegistry = (s: Scorer | ModelRegistry): s is ModelRegistry => 'observe' in s;
 
 export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics: Metrics }): Promise<Service> {
   const { log, metrics } = deps;
@@ -69,9 +68,9 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   const anomalyCodec = createAnomalyCodec();
   const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
   const scorer = await createScorer(cfg, log);
-  const prior = modelPrior(cfg);
+  const models = isRegistry(scorer) ? scorer : undefined;
   const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
-  const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: () => prior });
+  const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id) });
   const decoder = readingDecoderFor(cfg.ingest);
   const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
 
@@ -99,7 +98,9 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     onJoin: (gained, lost) => {
       // Entities of lost partitions are rebuilt by their new owner from the state topic; the
       // state of gained ones may have been written by their previous owner.
-      for (const id of entitiesOf(lost)) detector.forget(id);
+      const gone = entitiesOf(lost);
+      for (const id of gone) detector.forget(id);
+      models?.forget(gone);
       if (gained.length > 0) void state.reload().catch((e) => log.error('detector state reload failed', { error: e }));
     },
   });
@@ -129,6 +130,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   async function scoreBatch(batch: Window[]) {
     const scores = await scorer.score(batch);
     const decided = detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
+    models?.observe(decided.scored);
     return { batch, ...decided, seq: state.scored(detector.takeDirty()) };
   }
 

@@ -1,0 +1,320 @@
+/**
+ * The diffusion scorer of the service: every entity is scored by the model the config assigns
+ * it (modelAssignment.ts), and the models the service makes itself are made here.
+ *
+ *   window ─ assign ─▶ dir model ──────────────────────────▶ scoreRouted ─▶ score @ version
+ *                    ├▶ dir model + entity scaler (norm:<id>) ┘
+ *                    └▶ trained model (entity:<id>, group:<name>)
+ *                         none yet: collect coldStart.windows ─▶ train in background ─▶ swap in
+ *                         live: normal windows ─▶ every fineTune.everyWindows ─▶ fine-tune ─▶ swap in
+ *
+ * Cold start: until its model (or scaler) exists, an entity's windows are warm-up scores
+ * (version `none`) that never alert. Training runs on worker threads, `coldStart.maxConcurrent`
+ * at a time. A finished version is written to the model store, loaded into every scoring
+ * worker, and only then made live: the swap is one assignment between two scored batches
+ * (batches are scored one after the other), so a batch is scored wholly by the old or wholly by
+ * the new version, and each score carries the version that produced it. The old version is
+ * freed once the batch in flight is done. A restarted service reads each key's live version
+ * from the store and goes on with it: no second cold start.
+ *
+ * Example:
+ *   const registry = await createModelRegistry({ config: cfg.scorer.diffusion, windowLength: 64, scorer, log });
+ *   const scores = await registry.score(windows);      // scores[i].modelVersion per window
+ *   registry.observe(detector.update(windows, scores, meta).scored);  // feeds fine-tuning
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DiffwatchConfig } from '../config/schema.ts';
+import { rootLogger, type Logger } from '../log.ts';
+import type { ScoredWindow, Scorer, Window, WindowScore } from '../types.ts';
+import type { BackendPreference } from './backend.ts';
+import { trainInBackground, type TrainInBackgroundOptions } from './backgroundTrainer.ts';
+import type { ScoreQuantiles } from './checkpoint.ts';
+import type { DiffusionScorer, LoadedModel, ScoringRoute } from './diffusionScorer.ts';
+import { compileAssignment, type ModelRoute } from './modelAssignment.ts';
+import { createModelStore, type ModelStore } from './modelStore.ts';
+import { fitRobustScaler, type RobustScaler } from './normalization.ts';
+import { RowCollector } from './rowCollector.ts';
+import type { TrainingResult } from './trainingWorker.ts';
+import { createTrainingQueue } from './trainingQueue.ts';
+
+type DiffusionConfig = DiffwatchConfig['scorer']['diffusion'];
+
+/** The version of a warm-up score: no model has judged the window. */
+export const NO_MODEL = 'none';
+
+export interface ModelRegistryOptions {
+  config: Readonly<DiffusionConfig>;
+  /** stream.windowLength: the L of every model trained here. */
+  windowLength: number;
+  /** The worker pool every model is loaded into. */
+  scorer: DiffusionScorer;
+  /** Training on worker threads; replaceable in tests. */
+  train?: (opts: TrainInBackgroundOptions) => Promise<TrainingResult>;
+  log?: Logger;
+}
+
+export interface ModelRegistry extends Scorer {
+  readonly name: 'diffusion';
+  /** Route, score, and collect cold-start rows. */
+  score(windows: readonly Window[]): Promise<WindowScore[]>;
+  /** The detector's judgement of scored windows: the normal ones feed fine-tuning. */
+  observe(scored: readonly ScoredWindow[]): void;
+  /** Validation score quantiles of the entity's live model: where its calibration starts. */
+  prior(entityId: string): ScoreQuantiles | undefined;
+  /** The version the entity's next window is scored with (`none` before its first model). */
+  versionOf(entityId: string): string;
+  /** Drop cached state of entities whose partitions went elsewhere; a regained one re-reads the store. */
+  forget(entityIds: readonly string[]): void;
+  /** Resolves once no cold start or fine-tune is under way (each swapped in, or failed). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Live {
+  dir: string;
+  version: string;
+  model: LoadedModel;
+  route: ScoringRoute;
+}
+
+interface KeyState {
+  key: string;
+  route: ModelRoute;
+  live?: Live;
+  /** Cold start: rows collected until the first model (or scaler) can be made. */
+  collecting?: RowCollector;
+  /** Fine-tuning: the most recent rows of windows judged normal. */
+  recent?: RowCollector;
+  normalSince: number;
+  busy: boolean;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The affine map that makes a model normalised by `model` see values normalised by `entity`, in the model's channel order. */
+function affineFor(model: LoadedModel, entity: RobustScaler, entityChannels: readonly string[]): ScoringRoute['affine'] {
+  const at = new Map(entityChannels.map((c, i) => [c, i]));
+  const C = model.channels.length;
+  const gain = new Float32Array(C);
+  const offset = new Float32Array(C);
+  model.channels.forEach((ch, c) => {
+    const e = at.get(ch);
+    const sEntity = e === undefined ? 1 : entity.scale[e];
+    const cEntity = e === undefined ? model.normalization.center[c] : entity.center[e];
+    gain[c] = model.normalization.scale[c] / sEntity;
+    offset[c] = model.normalization.center[c] - cEntity * gain[c];
+  });
+  return { gain, offset };
+}
+
+export async function createModelRegistry(opts: ModelRegistryOptions): Promise<ModelRegistry> {
+  const cfg = opts.config;
+  const L = opts.windowLength;
+  const log = (opts.log ?? rootLogger.namespace('model')).namespace('registry');
+  const train = opts.train ?? trainInBackground;
+  const scorer = opts.scorer;
+  const store: ModelStore | null = cfg.modelStore === null ? null : createModelStore(cfg.modelStore);
+  const assign = compileAssignment(cfg);
+  const queue = createTrainingQueue(cfg.coldStart.maxConcurrent);
+  const jobs = new AbortController();
+  const backend = cfg.backend as BackendPreference;
+  const coldRows = cfg.coldStart.windows + L - 1;
+  const recentRows = cfg.fineTune.recentWindows + L - 1;
+
+  /** Checkpoints the operator trained, loaded once. */
+  const dirModels = new Map<string, LoadedModel>();
+  if (cfg.modelDir !== null) dirModels.set(cfg.modelDir, await scorer.load(cfg.modelDir));
+  for (const r of cfg.models) if (r.use === 'dir' && !dirModels.has(r.dir)) dirModels.set(r.dir, await scorer.load(r.dir));
+
+  const keys = new Map<string, KeyState>();
+  /** Cold starts and fine-tunes under way, from collection done to swapped in (or failed). */
+  const pending = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  /** The batch being scored: a swapped-out version is freed only after it. */
+  let scoring: Promise<unknown> = Promise.resolve();
+
+  function dirModel(dir: string): LoadedModel {
+    return dirModels.get(dir)!;
+  }
+
+  /** A key's state; on first sight, its live version from the store (a restart goes on with it). */
+  async function stateOf(entityId: string): Promise<KeyState> {
+    const route = assign(entityId);
+    let k = keys.get(route.key);
+    if (k) return k;
+    k = { key: route.key, route, normalSince: 0, busy: false };
+    keys.set(route.key, k);
+    if (route.kind === 'dir' && !route.perEntityNormalization) {
+      const model = dirModel(route.dir);
+      k.live = { dir: route.dir, version: model.version, model, route: { modelDir: route.dir, version: model.version } };
+      return k;
+    }
+    const current = store!.current(route.key);
+    if (current) {
+      await install(k, current.dir, current.version, 'restored');
+      if (k.live) return k;
+    }
+    k.collecting = new RowCollector(coldRows);
+    log.info('cold start: collecting windows', { key: k.key, windows: cfg.coldStart.windows });
+    return k;
+  }
+
+  /** Make `dir` the key's live version. */
+  async function install(k: KeyState, dir: string, version: string, why: string): Promise<void> {
+    const old = k.live;
+    if (k.route.kind === 'dir') {
+      const model = dirModel(k.route.dir);
+      const saved = JSON.parse(readFileSync(join(dir, 'normalization.json'), 'utf8')) as { scaler: RobustScaler; channels: string[] };
+      const v = `${model.version}+${version.slice(0, 8)}`;
+      k.live = { dir, version: v, model, route: { modelDir: k.route.dir, version: model.version, affine: affineFor(model, saved.scaler, saved.channels) } };
+    } else {
+      const model = await scorer.load(dir);
+      k.live = { dir, version: model.version, model, route: { modelDir: dir, version: model.version } };
+      if (old && old.dir !== dir) void scoring.then(() => scorer.unload(old.dir)).catch((e) => log.warn('freeing a swapped-out model failed', { key: k.key, dir: old.dir, error: e }));
+    }
+    k.collecting = undefined;
+    k.normalSince = 0;
+    log.info('model live', { key: k.key, version: k.live.version, previous: old?.version, why });
+  }
+
+  /** Cold start done collecting: fit the scaler, or train the first model, in the background. */
+  function coldStart(k: KeyState): void {
+    const series = k.collecting!.series();
+    k.busy = true;
+    const job = k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start');
+    track(
+      job
+        .catch((e) => {
+          if (jobs.signal.aborted) return;
+          log.error('cold start failed; collecting again', { key: k.key, error: e });
+          k.collecting = new RowCollector(coldRows);
+        })
+        .finally(() => (k.busy = false)),
+    );
+  }
+
+  async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
+    const scaler = fitRobustScaler(series.values, series.channels.length);
+    const body = JSON.stringify({ scaler, channels: series.channels, rows: series.timestamps.length, firstTimestamp: series.timestamps[0], lastTimestamp: series.timestamps[series.timestamps.length - 1] });
+    const version = sha(body).slice(0, 16);
+    const staging = store!.staging(k.key);
+    await mkdir(staging, { recursive: true });
+    await writeFile(join(staging, 'normalization.json'), body);
+    const dir = await store!.commit(k.key, staging, version);
+    await install(k, dir, version, 'entity normalization fitted');
+  }
+
+  async function trainKey(k: KeyState, series: ReturnType<RowCollector['series']>, why: 'cold start' | 'fine-tune'): Promise<void> {
+    const staging = store!.staging(k.key);
+    const base = k.live;
+    const started = Date.now();
+    const result = await queue.run(() =>
+      train({
+        series,
+        config: { ...cfg.coldStart.training, windowLength: L },
+        outDir: staging,
+        backend,
+        signal: jobs.signal,
+        log,
+        ...(why === 'fine-tune' && base ? { initFrom: base.dir, fineTune: { epochs: cfg.fineTune.epochs, refitNormalization: cfg.fineTune.refitNormalization } } : {}),
+      }),
+    );
+    const dir = await store!.commit(k.key, staging, result.version);
+    log.info(why === 'cold start' ? 'cold start trained' : 'fine-tuned', { key: k.key, version: result.version, parent: base?.version, rows: series.timestamps.length, ms: Date.now() - started });
+    await install(k, dir, result.version, why);
+  }
+
+  function fineTune(k: KeyState): void {
+    const series = k.recent!.series();
+    k.busy = true;
+    k.normalSince = 0;
+    track(
+      trainKey(k, series, 'fine-tune')
+        .catch((e) => {
+          if (!jobs.signal.aborted) log.error('fine-tuning failed; the live version stays', { key: k.key, error: e });
+        })
+        .finally(() => (k.busy = false)),
+    );
+  }
+
+  const warmupScore = (w: Window): WindowScore => ({ pointScores: new Float32Array(w.length), channelContributions: new Float32Array(w.channels.length), score: Number.NaN, warmup: true, modelVersion: NO_MODEL });
+
+  async function scoreBatch(windows: readonly Window[]): Promise<WindowScore[]> {
+    const states = await Promise.all(windows.map((w) => stateOf(w.entityId)));
+    const live: number[] = [];
+    const routes: ScoringRoute[] = [];
+    const versions: string[] = []; // taken with the route: a swap during scoring does not relabel this batch
+    const out: WindowScore[] = new Array(windows.length);
+    windows.forEach((w, i) => {
+      const k = states[i];
+      if (k.live) {
+        live.push(i);
+        routes.push(k.live.route);
+        versions.push(k.live.version);
+        return;
+      }
+      out[i] = warmupScore(w);
+      if (!k.collecting || k.busy || w.hasGap) return;
+      k.collecting.add(w);
+      if (k.collecting.size >= coldRows) coldStart(k);
+    });
+    if (live.length > 0) {
+      const scores = await scorer.scoreRouted(live.map((i) => windows[i]), routes);
+      live.forEach((i, j) => (out[i] = { ...scores[j], modelVersion: versions[j] }));
+    }
+    return out;
+  }
+
+  return {
+    name: 'diffusion',
+    version: scorer.version,
+    score(windows) {
+      const p = scoreBatch(windows);
+      scoring = p.catch(() => {});
+      return p;
+    },
+    observe(scored) {
+      if (cfg.fineTune.everyWindows === 0) return;
+      for (const s of scored) {
+        const k = keys.get(assign(s.window.entityId).key);
+        if (!k?.live || k.route.kind !== 'trained') continue;
+        k.recent ??= new RowCollector(recentRows);
+        // The newest point of a window that is not normal (or was judged by another version) never becomes training data.
+        if (s.detectorState !== 'normal' || s.modelVersion !== k.live.version) {
+          k.recent.skip(s.window);
+          continue;
+        }
+        k.recent.add(s.window);
+        k.normalSince++;
+        if (!k.busy && k.normalSince >= cfg.fineTune.everyWindows && k.recent.size >= Math.min(recentRows, coldRows)) fineTune(k);
+      }
+    },
+    prior(entityId) {
+      return keys.get(assign(entityId).key)?.live?.model.validationScores;
+    },
+    versionOf(entityId) {
+      return keys.get(assign(entityId).key)?.live?.version ?? NO_MODEL;
+    },
+    forget(entityIds) {
+      for (const id of entityIds) {
+        const route = assign(id);
+        // A group's or a shared model's state belongs to all its entities; only an entity's own key goes.
+        if (route.key === `entity:${id}` || route.key === `norm:${id}`) keys.delete(route.key);
+      }
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.all(pending);
+    },
+    async close() {
+      jobs.abort(new Error('the service is stopping'));
+      while (pending.size > 0) await Promise.all(pending);
+      await scorer.close();
+    },
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The model registry with a fake worker pool and a fake trainer: routing, cold start, restart
+ * from the store, fine-tuning and the atomic swap. The real pool and trainer are covered by
+ * their own tests and, end to end, by test/integration/model/coldStart.test.ts.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../../src/config/schema.ts';
+import type { TrainInBackgroundOptions } from '../../../src/model/backgroundTrainer.ts';
+import type { DiffusionScorer, LoadedModel, ScoringRoute } from '../../../src/model/diffusionScorer.ts';
+import { createModelRegistry, NO_MODEL } from '../../../src/model/modelRegistry.ts';
+import type { TrainingResult } from '../../../src/model/trainingWorker.ts';
+import type { ScoredWindow, Window } from '../../../src/types.ts';
+import { captureLogger } from './helpers.ts';
+
+const L = 4;
+
+function win(entityId: string, t: number, values: number[] = [t, 2 * t], channels = ['a', 'b']): Window {
+  // L points ending at t, one per ms; values[c] + i offsets so that rows differ.
+  const C = channels.length;
+  const v = new Float32Array(L * C);
+  for (let i = 0; i < L; i++) for (let c = 0; c < C; c++) v[i * C + c] = values[c] + i - (L - 1);
+  return { entityId, channels, length: L, startTime: t - L + 1, endTime: t, timestamps: Float64Array.from({ length: L }, (_, i) => t - L + 1 + i), values: v, hasGap: false, sources: [], releases: [] };
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** A pool that "scores" a window as its route's version length plus the affine-mapped newest value of channel 0. */
+function fakePool(opts: { normalization?: LoadedModel['normalization']; gate?: () => Promise<void> } = {}) {
+  const loads: string[] = [];
+  const unloads: string[] = [];
+  const routed: ScoringRoute[][] = [];
+  const pool: DiffusionScorer = {
+    name: 'diffusion',
+    version: '',
+    channels: [],
+    windowLength: 0,
+    backend: 'wasm',
+    conv: 'conv1d',
+    async load(dir) {
+      loads.push(dir);
+      return { modelDir: dir, version: basename(dir), channels: ['a', 'b'], windowLength: L, normalization: opts.normalization ?? { center: [0, 0], scale: [1, 1] }, validationScores: { windows: 10, p50: 1, p90: 2, p95: 3, p99: 4, p999: 5, max: 6 } };
+    },
+    async unload(dir) {
+      unloads.push(dir);
+    },
+    async scoreRouted(windows, routes) {
+      routed.push([...routes]);
+      await opts.gate?.();
+      return windows.map((w, i) => {
+        const a = routes[i].affine;
+        const x = w.values[(L - 1) * 2];
+        return { pointScores: new Float32Array(L), channelContributions: new Float32Array(2), score: a ? a.gain[0] * x + a.offset[0] : x, warmup: false };
+      });
+    },
+    score: async () => [],
+    memory: async () => [],
+    close: async () => {},
+  };
+  return { pool, loads, unloads, routed };
+}
+
+/** A trainer that writes a marker checkpoint and names versions v1, v2, …; `hold` keeps jobs waiting. */
+function fakeTrainer(hold?: () => Promise<void>) {
+  const calls: TrainInBackgroundOptions[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const train = async (o: TrainInBackgroundOptions): Promise<TrainingResult> => {
+    calls.push(o);
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    try {
+      await hold?.();
+      if (o.signal?.aborted) throw new Error('cancelled');
+      await mkdir(o.outDir, { recursive: true });
+      await writeFile(join(o.outDir, 'manifest.json'), '{}');
+      const version = `v${calls.length}`;
+      return { version, dir: o.outDir, backend: 'wasm', manifest: {} as TrainingResult['manifest'] };
+    } finally {
+      running--;
+    }
+  };
+  return { train, calls, maxRunning: () => maxRunning };
+}
+
+function config(over: Partial<typeof DEFAULTS.scorer.diffusion> = {}) {
+  const store = mkdtempSync(join(tmpdir(), 'dw-registry-'));
+  return { ...DEFAULTS.scorer.diffusion, modelStore: store, coldStart: { windows: 5, training: { epochs: 2 }, maxConcurrent: 1 }, ...over };
+}
+
+const normal = (w: Window, modelVersion: string): ScoredWindow => ({ window: w, score: { pointScores: new Float32Array(L), channelContributions: new Float32Array(2), score: 0, warmup: false }, threshold: 1, isAnomaly: false, scorer: 'diffusion', modelVersion, detectorState: 'normal' });
+
+describe('modelRegistry', () => {
+  it('cold start: warm-up scores until coldStart.windows windows, one background training, then the new version', async () => {
+    const cfg = config();
+    const { pool } = fakePool();
+    const trainer = fakeTrainer();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
+    const versions: string[] = [];
+    for (let t = 10; t < 14; t++) versions.push(...(await reg.score([win('m1', t)])).map((s) => s.modelVersion!));
+    expect(versions).toEqual([NO_MODEL, NO_MODEL, NO_MODEL, NO_MODEL]);
+    expect(trainer.calls).toHaveLength(0);
+    const fifth = await reg.score([win('m1', 14)]);
+    expect(fifth[0]).toMatchObject({ warmup: true, modelVersion: NO_MODEL });
+    expect(Number.isNaN(fifth[0].score)).toBe(true);
+    await reg.idle();
+    expect(trainer.calls).toHaveLength(1);
+    const job = trainer.calls[0];
+    // 5 windows of 4 points, hop 1: 8 distinct rows, each once, in time order.
+    expect(Array.from(job.series.timestamps)).toEqual([7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(job.series.channels).toEqual(['a', 'b']);
+    expect(job.config).toMatchObject({ epochs: 2, windowLength: L });
+    expect(job.initFrom).toBeUndefined();
+    // The store names it live, and the next window is scored by it.
+    expect(readFileSync(join(cfg.modelStore!, 'entity-m1', 'CURRENT'), 'utf8').trim()).toBe('v1');
+    const next = await reg.score([win('m1', 15)]);
+    expect(next[0]).toMatchObject({ warmup: false, modelVersion: 'v1', score: 15 });
+    expect(reg.versionOf('m1')).toBe('v1');
+    expect(reg.prior('m1')?.p99).toBe(4);
+    await reg.close();
+  });
+
+  it('a restarted registry goes on with the stored version: no second cold start', async () => {
+    const cfg = config();
+    const first = fakeTrainer();
+    const a = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: first.train, log: captureLogger() });
+    for (let t = 10; t < 15; t++) await a.score([win('m1', t)]);
+    await a.idle();
+    await a.close();
+
+    const second = fakeTrainer();
+    const b = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: second.train, log: captureLogger() });
+    const s = await b.score([win('m1', 20)]);
+    expect(s[0]).toMatchObject({ warmup: false, modelVersion: 'v1' });
+    expect(second.calls).toHaveLength(0);
+    await b.close();
+  });
+
+  it('fine-tunes on normal windows only, from the live checkpoint, and swaps the new version in', async () => {
+    const cfg = config({ fineTune: { everyWindows: 3, recentWindows: 3, epochs: 2, refitNormalization: true } });
+    const { pool, unloads } = fakePool();
+    const trainer = fakeTrainer();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
+    for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
+    await reg.idle();
+    const liveDir = join(cfg.modelStore!, 'entity-m1', 'v1');
+    // Two normal windows and an anomalous one: not enough normal windows yet.
+    for (let t = 15; t < 18; t++) {
+      const w = win('m1', t);
+      const [s] = await reg.score([w]);
+      reg.observe([t === 16 ? { ...normal(w, s.modelVersion!), detectorState: 'anomalous' } : normal(w, s.modelVersion!)]);
+    }
+    expect(trainer.calls).toHaveLength(1);
+    const w = win('m1', 18);
+    reg.observe([normal(w, (await reg.score([w]))[0].modelVersion!)]);
+    await reg.idle();
+    expect(trainer.calls).toHaveLength(2);
+    const ft = trainer.calls[1];
+    expect(ft.initFrom).toBe(liveDir);
+    expect(ft.fineTune).toEqual({ epochs: 2, refitNormalization: true });
+    // Rows of the normal windows 15, 17 and 18; window 16's new row (16) is not among them.
+    expect(Array.from(ft.series.timestamps)).not.toContain(16);
+    expect(Array.from(ft.series.timestamps)).toContain(18);
+    const [after] = await reg.score([win('m1', 19)]);
+    expect(after.modelVersion).toBe('v2');
+    expect(readFileSync(join(cfg.modelStore!, 'entity-m1', 'CURRENT'), 'utf8').trim()).toBe('v2');
+    await Promise.resolve();
+    expect(unloads).toEqual([liveDir]);
+    await reg.close();
+  });
+
+  it('the swap is atomic: a batch in flight keeps the old version, which is freed only after it', async () => {
+    const cfg = config({ fineTune: { everyWindows: 1, recentWindows: 4, epochs: 1, refitNormalization: false } });
+    let gate: Deferred<void> | undefined;
+    const { pool, unloads } = fakePool({ gate: () => gate?.promise ?? Promise.resolve() });
+    let hold: Deferred<void> | undefined;
+    const trainer = fakeTrainer(() => hold?.promise ?? Promise.resolve());
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
+    for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
+    await reg.idle();
+    hold = deferred();
+    for (let t = 15; t < 20; t++) {
+      const w = win('m1', t);
+      reg.observe([normal(w, (await reg.score([w]))[0].modelVersion!)]);
+    }
+    expect(trainer.calls).toHaveLength(2); // the fine-tune is running, held
+    gate = deferred();
+    const inFlight = reg.score([win('m1', 20), win('m1', 21)]);
+    hold.resolve();
+    await reg.idle(); // v2 is live now, while the batch is still being scored
+    expect(reg.versionOf('m1')).toBe('v2');
+    expect(unloads).toEqual([]);
+    gate.resolve();
+    const scores = await inFlight;
+    expect(scores.map((s) => s.modelVersion)).toEqual(['v1', 'v1']);
+    await new Promise((r) => setImmediate(r));
+    expect(unloads).toEqual([join(cfg.modelStore!, 'entity-m1', 'v1')]);
+    gate = undefined;
+    expect((await reg.score([win('m1', 22)]))[0].modelVersion).toBe('v2');
+    await reg.close();
+  });
+
+  it('a group trains one model for all its entities; training jobs never overlap beyond maxConcurrent', async () => {
+    const cfg = config({ models: [{ match: '^fan-', use: 'group', group: 'fans' }] });
+    const trainer = fakeTrainer();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: trainer.train, log: captureLogger() });
+    for (let t = 10; t < 13; t++) await reg.score([win('fan-1', t), win('fan-2', t), win('m1', t)]);
+    for (let t = 13; t < 15; t++) await reg.score([win('m1', t)]);
+    await reg.idle();
+    expect(trainer.calls.map((c) => basename(join(c.outDir, '..')))).toEqual(['group-fans', 'entity-m1']);
+    expect(trainer.maxRunning()).toBe(1);
+    const s = await reg.score([win('fan-1', 30), win('fan-2', 30), win('fan-3', 30), win('m1', 30)]);
+    expect(s.map((x) => x.modelVersion)).toEqual(['v1', 'v1', 'v1', 'v2']);
+    await reg.close();
+  });
+
+  it('a shared model with per-entity normalization: each entity scored in its own scale, stored and restored', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'dw-base-'));
+    const cfg = config({ modelDir: null, models: [{ match: '.*', use: 'dir', dir: base, normalization: 'entity' }] });
+    const { pool } = fakePool({ normalization: { center: [100, 0], scale: [10, 1] } });
+    const trainer = fakeTrainer();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
+    // Entity e1 runs around 1,000 with spread; its scaler is fitted on its own rows.
+    for (let t = 10; t < 15; t++) expect((await reg.score([win('e1', t, [1_000 + t, 0])]))[0].modelVersion).toBe(NO_MODEL);
+    await reg.idle();
+    expect(trainer.calls).toHaveLength(0);
+    const [s] = await reg.score([win('e1', 15, [1_015, 0])]);
+    const baseVersion = basename(base);
+    expect(s.modelVersion).toMatch(new RegExp(`^${baseVersion}\\+[0-9a-f]{8}$`));
+    // Rows at t = 7 … 14 hold 1,000 + t: median 1,010.5 → the model sees (x - 1,010.5)/s_e, mapped into its own units: 100 + 10·(x - 1,010.5)/s_e.
+    const saved = JSON.parse(readFileSync(join(cfg.modelStore!, 'norm-e1', readFileSync(join(cfg.modelStore!, 'norm-e1', 'CURRENT'), 'utf8').trim(), 'normalization.json'), 'utf8'));
+    expect(saved.scaler.center[0]).toBe(1_010.5);
+    const sE = saved.scaler.scale[0];
+    expect(sE).toBeGreaterThan(1);
+    expect(s.score).toBeCloseTo(100 + (10 * (1_015 - 1_010.5)) / sE, 3);
+    await reg.close();
+    const again = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool({ normalization: { center: [100, 0], scale: [10, 1] } }).pool, train: trainer.train, log: captureLogger() });
+    expect((await again.score([win('e1', 40, [1_015, 0])]))[0].modelVersion).toBe(s.modelVersion);
+    await again.close();
+  });
+
+  it('a failed cold start is logged and collects again; the entity stays in warm-up', async () => {
+    const cfg = config();
+    let fail = true;
+    const ok = fakeTrainer();
+    const train = async (o: TrainInBackgroundOptions) => {
+      if (fail) throw new Error('series too short');
+      return ok.train(o);
+    };
+    const log = captureLogger();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train, log });
+    for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
+    await reg.idle();
+    await new Promise((r) => setImmediate(r));
+    expect(log.lines.some((l) => l.level === 'error' && l.msg.includes('cold start failed'))).toBe(true);
+    expect(existsSync(join(cfg.modelStore!, 'entity-m1', 'CURRENT'))).toBe(false);
+    fail = false;
+    for (let t = 15; t < 20; t++) expect((await reg.score([win('m1', t)]))[0].modelVersion).toBe(NO_MODEL);
+    await reg.idle();
+    expect((await reg.score([win('m1', 20)]))[0].modelVersion).toBe('v1');
+    await reg.close();
+  });
+});
