@@ -1,7 +1,7 @@
 /**
  * `diffwatch run --config <file> [--until-idle <seconds>]`: the service. Runs until SIGTERM or
  * SIGINT (or, with --until-idle, until no message has arrived for that long and nothing is in
- * flight); then it stops fetching, drains, flushes the sinks, commits and exits 0.
+ * flight and no model is being trained); then it stops fetching, drains, flushes the sinks, commits and exits 0.
  */
 import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
@@ -17,7 +17,7 @@ export const runCommand: Command = {
     'Usage: diffwatch run [--config <file>] [--until-idle <seconds>]',
     '',
     '  --config <file>        JSON config overriding the defaults (env overrides it: KAFKA_BROKERS, INFLUX_URL, ...)',
-    '  --until-idle <s>       exit 0 once no message has arrived for <s> seconds and all work is durable',
+    '  --until-idle <s>       exit 0 once no message has arrived for <s> seconds, all work is durable and no model is training',
   ].join('\n'),
   async run(args) {
     const cfg = loadConfig({ file: flagString(args, 'config') });
@@ -34,7 +34,7 @@ export const runCommand: Command = {
     if (idleS !== undefined) {
       const idleMs = idleS * 1000;
       idleTimer = setInterval(() => {
-        if (Date.now() - service.lastMessageAt() >= idleMs && service.inFlight() === 0 && !service.resuming()) {
+        if (Date.now() - service.lastMessageAt() >= idleMs && service.inFlight() === 0 && !service.resuming() && !service.training()) {
           clearInterval(idleTimer);
           void service.stop(`idle for ${idleS} s`).catch(() => undefined);
         }

@@ -1,7 +1,7 @@
 /**
- * Train a model on a dedicated worker thread and write its checkpoint, so that the calling
- * thread's event loop (Kafka heartbeats, sink acks, timers) keeps running during a fit that
- * can take minutes. One worker per job, started through workerBoot.mjs like the scoring
+ * Train (or, with `initFrom`, fine-tune) a model on a dedicated worker thread and write its
+ * checkpoint, so that the calling thread's event loop (Kafka heartbeats, sink acks, timers)
+ * keeps running during a fit that can take minutes. One worker per job, started through workerBoot.mjs like the scoring
  * workers, and gone when the job ends.
  *
  * The series' Float64Arrays are moved to the worker, not copied: after the call they are
@@ -12,15 +12,17 @@
  * (e.g. `ModelError('MODEL_INVALID')` for a series too short to split), `TrainingError
  * ('TRAINING_CANCELLED')` when `signal` aborts (the worker is terminated first),
  * `WorkerPoolError('WORKER_CRASHED')` when the thread dies without answering, and a
- * `ConfigError` before any thread starts when `config` is invalid.
+ * `ConfigError` before any thread starts when `config` or `fineTune` is invalid. A missing or
+ * mismatched `initFrom` checkpoint rejects with the worker's MODEL_NOT_FOUND / MODEL_MISMATCH.
  *
  * Example:
  *   const ac = new AbortController();
  *   const { version, dir } = await trainInBackground({ series, config: { epochs: 5 }, outDir: 'models/m2', signal: ac.signal, onProgress: bar.update });
+ *   const next = await trainInBackground({ series: recent, initFrom: dir, fineTune: { epochs: 3 }, outDir: 'models/m3' });
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DiffwatchError, ModelError, type ErrorCoordinates } from '../errors.ts';
+import { ConfigError, DiffwatchError, ModelError, type ErrorCoordinates } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
 import type { BackendPreference } from './backend.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
@@ -45,8 +47,17 @@ export class TrainingError extends ModelError {
 export interface TrainInBackgroundOptions {
   /** Row-major `[N, C]` values and N timestamps; both arrays are moved to the worker (see the file comment). */
   series: TrainSeries;
-  /** Overrides of MODEL_DEFAULTS, validated here before the worker starts. */
-  config: Partial<ModelConfig>;
+  /** Overrides of MODEL_DEFAULTS, validated here before the worker starts. Must be empty (or absent) with `initFrom`. */
+  config?: Partial<ModelConfig>;
+  /**
+   * Fine-tune the checkpoint in this directory instead of training from scratch: the worker
+   * loads it (its channels must be the series') and runs `fineTune`. Relative paths resolve
+   * against this process's cwd. Use another `outDir`, so that scorers reading the parent never
+   * see a half-written directory.
+   */
+  initFrom?: string;
+  /** Fine-tuning settings (epochs, lr, refitNormalization, ...), validated here; only with `initFrom`. */
+  fineTune?: FineTuneOptions;
   /** Checkpoint directory; relative paths resolve against this process's cwd. */
   outDir: string;
   /** TF.js backend of the worker. Default 'auto'. Same backend and seed → same `version`. */
@@ -58,6 +69,74 @@ export interface TrainInBackgroundOptions {
   log?: Logger;
   /** Log level inside the worker, which does not share this thread's logger state. */
   workerLogLevel?: LogLevel;
+}
+
+/**
+ * Settings of `fineTune` (fineTune.ts). Declared here, with their check, so that the calling
+ * thread can validate them without loading TF.js; fineTune.ts re-exports the type.
+ */
+export interface FineTuneOptions {
+  /** Epochs at most. Default 3: the parent already fits the kind of data; a few passes adapt it. */
+  epochs?: number;
+  /** Epochs without a better validation loss tolerated. Default: the parent's. */
+  patience?: number;
+  /**
+   * Adam learning rate. Default: the parent's lr / 4. Why lower: Adam's first steps move every
+   * weight by about lr whatever its gradient (the update is normalised by the gradient's own
+   * size), and the optimizer state is not stored with the parent, so a fresh Adam at the full
+   * rate would knock the weights out of the minimum they were trained into and forget the
+   * parent's data before it adapts to the new one.
+   */
+  lr?: number;
+  /** Windows per step. Default: the parent's. */
+  batchSize?: number;
+  /** Share of the new windows held out for validation. Default: the parent's. */
+  validationFraction?: number;
+  /** Seed of the shuffling and the training noise. Default: the parent's. */
+  seed?: number;
+  /** Refit the robust per-channel scaler on the new series (true, default) or keep the parent's (false). */
+  refitNormalization?: boolean;
+}
+
+const FINE_TUNE_CONFIG_KEYS = ['epochs', 'patience', 'lr', 'batchSize', 'validationFraction', 'seed'] as const;
+
+/**
+ * Check fine-tuning options on their own (no parent needed), so that a bad value fails before a
+ * worker starts. Throws `ConfigError` naming `fineTune.<key>`. It lives here rather than in
+ * fineTune.ts so that the calling thread can check options without loading TF.js (about 100 MB
+ * and 0.8 s), which it otherwise never needs; `fineTune` runs the same check.
+ */
+export function checkFineTuneOptions(opts: FineTuneOptions): void {
+  const known = new Set<string>([...FINE_TUNE_CONFIG_KEYS, 'refitNormalization']);
+  for (const key of Object.keys(opts)) {
+    if (!known.has(key)) throw new ConfigError(`fineTune.${key}`, `unknown key. Known keys: ${[...known].join(', ')}`);
+  }
+  if (opts.refitNormalization !== undefined && typeof opts.refitNormalization !== 'boolean') {
+    throw new ConfigError('fineTune.refitNormalization', `must be true or false, got ${JSON.stringify(opts.refitNormalization)}`);
+  }
+  // These keys' ranges depend on no other key, so checking each alone against the defaults is exact.
+  for (const key of FINE_TUNE_CONFIG_KEYS) {
+    if (opts[key] === undefined) continue;
+    try {
+      resolveModelConfig({ [key]: opts[key] });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new ConfigError(`fineTune.${key}`, e.message.slice(e.message.indexOf(': ') + 2));
+    }
+  }
+}
+
+/** The job, checked: a config to train from scratch, or a parent checkpoint and fine-tuning options. */
+function checkJobOptions(opts: TrainInBackgroundOptions): void {
+  if (opts.initFrom === undefined) {
+    if (opts.fineTune !== undefined) throw new ConfigError('fineTune', 'fine-tuning needs the parent checkpoint: set initFrom to its directory');
+    resolveModelConfig(opts.config ?? {}); // a bad key or value fails here, with its ConfigError, before a thread starts
+    return;
+  }
+  if (opts.config && Object.keys(opts.config).length > 0) {
+    throw new ConfigError('model', `a fine-tune takes its architecture and schedule from the checkpoint in initFrom (${opts.initFrom}); pass epochs, lr and the like in fineTune, not config`);
+  }
+  checkFineTuneOptions(opts.fineTune ?? {});
 }
 
 const BOOT = new URL('./workerBoot.mjs', import.meta.url);
@@ -87,13 +166,20 @@ function workerFailure(e: Parameters<typeof reviveError>[0], outDir: string): Er
 export async function trainInBackground(opts: TrainInBackgroundOptions): Promise<TrainingResult> {
   const log = (opts.log ?? rootLogger.namespace('model')).namespace('backgroundTrainer');
   const outDir = path.resolve(opts.outDir);
-  resolveModelConfig(opts.config); // a bad key or value fails here, with its ConfigError, before a thread starts
+  checkJobOptions(opts);
   if (opts.signal?.aborted) throw cancelled(opts.signal, outDir);
 
   const { values, timestamps, channels } = opts.series;
   const moved = { values: movable(values), timestamps: movable(timestamps) };
   const series: TrainSeries = { ...moved, channels: [...channels] };
-  const job: TrainingJob = { series, config: { ...opts.config }, outDir, backend: opts.backend ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
+  const job: TrainingJob = {
+    series,
+    config: { ...opts.config },
+    outDir,
+    backend: opts.backend ?? 'auto',
+    ...(opts.initFrom !== undefined ? { initFrom: path.resolve(opts.initFrom), fineTune: { ...opts.fineTune } } : {}),
+    ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}),
+  };
   const started = performance.now();
 
   return new Promise<TrainingResult>((resolve, reject) => {
@@ -103,7 +189,7 @@ export async function trainInBackground(opts: TrainInBackgroundOptions): Promise
       name: 'training',
     });
     const { threadId } = worker;
-    log.info('background training started', { outDir, threadId, backend: job.backend, rows: series.timestamps.length, channels: series.channels.length });
+    log.info('background training started', { outDir, threadId, backend: job.backend, rows: series.timestamps.length, channels: series.channels.length, ...(job.initFrom ? { initFrom: job.initFrom } : {}) });
     let settled = false;
     let lastError: Error | undefined;
 

@@ -5,7 +5,8 @@
  *   model.json     the TF.js weights manifest (name, shape, dtype, byteOffset, byteLength of each)
  *   manifest.json  everything else needed to score: schedule and denoiser args, t0/S/K, window
  *                  length, channels in order, normalisation stats, training data range, seed,
- *                  training config, losses, validation score quantiles, and `version`
+ *                  training config, losses, validation score quantiles, `version`, and
+ *                  `parent` (the version it was fine-tuned from) when it was fine-tuned
  *
  * `version` is a content hash: sha256 over the weights bytes followed by the canonical JSON of
  * the manifest without `version` (keys sorted), first 16 hex digits. Saving the same model twice
@@ -63,6 +64,11 @@ export interface ModelManifest {
   training: ModelConfig;
   losses: { train: number[]; validation: number[]; bestEpoch: number; bestValidation: number };
   validationScores: ScoreQuantiles;
+  /**
+   * Version of the model this one was fine-tuned from (`fineTune`); absent for a model trained
+   * from scratch and in checkpoints written before fine-tuning existed.
+   */
+  parent?: string;
 }
 
 /** A model ready to score: its manifest and its live network. `dispose()` frees the weights. */
@@ -156,6 +162,7 @@ function checkManifest(m: Record<string, unknown>, path: string): ModelManifest 
   for (const key of ['version', 'schedule', 'denoiser', 'channels', 'normalization', 'training', 'windowLength', 't0', 'steps', 'draws', 'scoreSeed'] as const) {
     if (m[key] === undefined) throw bad(key, 'is missing');
   }
+  if (m.parent !== undefined && (typeof m.parent !== 'string' || !/^[0-9a-f]{16}$/.test(m.parent))) throw bad('parent', `must be a 16-hex-digit model version, got ${JSON.stringify(m.parent)}`);
   const manifest = m as unknown as ModelManifest;
   if (!Array.isArray(manifest.channels) || manifest.channels.length !== manifest.denoiser.channels) throw bad('channels', `must list ${manifest.denoiser.channels} channel names`);
   const n = manifest.normalization;

@@ -246,7 +246,7 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
     load,
     async unload(modelDir) {
       loaded.delete(modelDir);
-      await pool.broadcast({ kind: 'unload', modelDir } as ScoringRequest);
+      await pool.broadcast({ kind: 'unload', modelDir });
     },
     memory: () => pool.broadcast({ kind: 'memory' }) as Promise<WorkerMemory[]>,
     close: () => pool.close(),

@@ -68,6 +68,8 @@ export interface ModelRegistry extends Scorer {
   versionOf(entityId: string): string;
   /** Drop cached state of entities whose partitions went elsewhere; a regained one re-reads the store. */
   forget(entityIds: readonly string[]): void;
+  /** True while a cold start or fine-tune is under way. */
+  training(): boolean;
   /** Resolves once no cold start or fine-tune is under way (each swapped in, or failed). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -123,6 +125,8 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   const backend = cfg.backend as BackendPreference;
   const coldRows = cfg.coldStart.windows + L - 1;
   const recentRows = cfg.fineTune.recentWindows + L - 1;
+  /** Rows a fine-tune needs at least: training and validation windows both (the split holds out a share). */
+  const minFineTuneRows = Math.min(4 * L, recentRows);
 
   /** Checkpoints the operator trained, loaded once. */
   const dirModels = new Map<string, LoadedModel>();
@@ -214,19 +218,15 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     const staging = store!.staging(k.key);
     const base = k.live;
     const started = Date.now();
-    const result = await queue.run(() =>
-      train({
-        series,
-        config: { ...cfg.coldStart.training, windowLength: L },
-        outDir: staging,
-        backend,
-        signal: jobs.signal,
-        log,
-        ...(why === 'fine-tune' && base ? { initFrom: base.dir, fineTune: { epochs: cfg.fineTune.epochs, refitNormalization: cfg.fineTune.refitNormalization } } : {}),
-      }),
-    );
+    const rows = series.timestamps.length; // the arrays are moved to the worker
+    // A fine-tune keeps its parent's architecture: only the fitting settings are passed.
+    const what =
+      why === 'fine-tune' && base
+        ? { initFrom: base.dir, fineTune: { epochs: cfg.fineTune.epochs, refitNormalization: cfg.fineTune.refitNormalization } }
+        : { config: { ...cfg.coldStart.training, windowLength: L } };
+    const result = await queue.run(() => train({ series, ...what, outDir: staging, backend, signal: jobs.signal, log }));
     const dir = await store!.commit(k.key, staging, result.version);
-    log.info(why === 'cold start' ? 'cold start trained' : 'fine-tuned', { key: k.key, version: result.version, parent: base?.version, rows: series.timestamps.length, ms: Date.now() - started });
+    log.info(why === 'cold start' ? 'cold start trained' : 'fine-tuned', { key: k.key, version: result.version, parent: base?.version, rows, ms: Date.now() - started });
     await install(k, dir, result.version, why);
   }
 
@@ -292,7 +292,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
         }
         k.recent.add(s.window);
         k.normalSince++;
-        if (!k.busy && k.normalSince >= cfg.fineTune.everyWindows && k.recent.size >= Math.min(recentRows, coldRows)) fineTune(k);
+        if (!k.busy && k.normalSince >= cfg.fineTune.everyWindows && k.recent.size >= minFineTuneRows) fineTune(k);
       }
     },
     prior(entityId) {
@@ -308,6 +308,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
         if (route.key === `entity:${id}` || route.key === `norm:${id}`) keys.delete(route.key);
       }
     },
+    training: () => pending.size > 0,
     async idle() {
       while (pending.size > 0) await Promise.all(pending);
     },

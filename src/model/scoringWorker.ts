@@ -8,8 +8,14 @@
  *
  * Requests (ScoringRequest) and replies (ScoringReply):
  *   load    { modelDir, version? }       → ModelInfo (loads and caches the checkpoint)
- *   score   { modelDir, version, windows [B, L, C], batch } → ScoredBatch, buffers transferred back
+ *   score   { modelDir, version, windows [B, L, C], batch, normalization? }
+ *                                        → ScoredBatch, buffers transferred back; with
+ *                                          `normalization`, the entity's own scaler is used
+ *   unload  { modelDir }                 → { models } left; frees that checkpoint's weights
  *   memory  {}                           → tf.memory() of this worker, for leak checks
+ *
+ * A pool sends a request to ONE worker; `load` and `unload` go to every worker (broadcast),
+ * since each holds its own copy.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -19,7 +25,7 @@ import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
 import { loadCheckpoint, type TrainedModel } from './checkpoint.ts';
 import type { ConvImpl } from './denoiser.ts';
-import { scoreWindows } from './windowScorer.ts';
+import { scoreWindows, type ScalerStats } from './windowScorer.ts';
 import { serveRequests, type Reply } from './workerPool.ts';
 
 /** `workerData.data` of a scoring worker. */
@@ -54,10 +60,24 @@ export interface ScoredBatch {
 
 export type ScoringRequest =
   | { kind: 'load'; modelDir: string; version?: string }
-  | { kind: 'score'; modelDir: string; version: string; windows: Float32Array; batch: number }
+  | {
+      kind: 'score';
+      modelDir: string;
+      version: string;
+      windows: Float32Array;
+      batch: number;
+      /** The entity's own scaler, in place of the model's (one shared network, per-entity statistics). */
+      normalization?: ScalerStats;
+    }
+  | { kind: 'unload'; modelDir: string }
   | { kind: 'memory' };
 
-export type ScoringReply = ModelInfo | ScoredBatch | { numTensors: number; numBytes: number; models: number };
+/** Reply to `unload`: the checkpoints this worker still holds. */
+export interface UnloadReply {
+  models: number;
+}
+
+export type ScoringReply = ModelInfo | ScoredBatch | UnloadReply | { numTensors: number; numBytes: number; models: number };
 
 const log = rootLogger.namespace('model').namespace('worker');
 const { backend: pref, logLevel, conv = 'auto' } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
@@ -103,7 +123,7 @@ async function score(req: Extract<ScoringRequest, { kind: 'score' }>): Promise<R
   if (req.windows.length !== req.batch * len * channels.length) {
     throw new ModelError('MODEL_MISMATCH', `a batch of ${req.batch} windows of [${len}, ${channels.length}] needs ${req.batch * len * channels.length} values, got ${req.windows.length}`, { batchSize: req.batch });
   }
-  const r = scoreWindows(model, req.windows, req.batch);
+  const r = scoreWindows(model, req.windows, req.batch, req.normalization ? { normalization: req.normalization } : {});
   const value: ScoredBatch = {
     pointScores: owned(r.pointScores),
     channelContributions: owned(r.channelContributions),
@@ -121,6 +141,16 @@ serveRequests<ScoringRequest, ScoringReply>(async (req) => {
     }
     case 'score':
       return score(req);
+    case 'unload': {
+      // No await between the lookup and the delete: no score of this worker can hold the model then.
+      const model = models.get(req.modelDir);
+      if (model) {
+        models.delete(req.modelDir);
+        model.dispose();
+        log.debug('model unloaded', { modelDir: req.modelDir, version: model.manifest.version, models: models.size });
+      }
+      return { value: { models: models.size } };
+    }
     case 'memory': {
       await backendReady;
       const { numTensors, numBytes } = tf.memory();

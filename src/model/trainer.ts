@@ -23,7 +23,7 @@ import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule } from './noiseSchedule.ts';
 import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
 import { scoreWindows } from './windowScorer.ts';
-import { centerWindows, gatherWindows, splitWindows } from './windows.ts';
+import { centerWindows, gatherWindows, splitWindows, type WindowSplit } from './windows.ts';
 
 export interface TrainSeries {
   /** Row-major `[N, C]`, raw units. */
@@ -70,15 +70,47 @@ function prepared(z: Float32Array, C: number, cfg: ModelConfig, starts: number[]
   return w;
 }
 
-/** The fixed validation set: windows, one timestep each and one ε each, all from the seed. */
-function validationSet(x: Float32Array, count: number, cfg: ModelConfig) {
+/** The fixed validation set: normalised windows `[Wv, L, C]`, one timestep each and one ε seed, all from the seed. */
+export interface ValidationSet {
+  x: Float32Array;
+  t: Int32Array;
+  noiseSeed: number;
+  count: number;
+}
+
+function validationSet(x: Float32Array, count: number, cfg: ModelConfig): ValidationSet {
   const rng = seededRng((cfg.seed + STREAM.validation) >>> 0);
   const t = Int32Array.from({ length: count }, () => Math.floor(rng() * cfg.T));
   const noiseSeed = Math.floor(rng() * 2 ** 31);
   return { x, t, noiseSeed, count };
 }
 
-function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: ReturnType<typeof validationSet>, L: number, C: number, chunk: number): number {
+/** A series cut for fitting: the split, the scaler, the training windows and the validation set. */
+export interface PreparedSeries {
+  split: WindowSplit;
+  scaler: RobustScaler;
+  /** Normalised training windows `[Wt, L, C]`. */
+  trainX: Float32Array;
+  val: ValidationSet;
+}
+
+/**
+ * Split `series` in time order and normalise it: with `scaler` when given (a fine-tune that keeps
+ * its parent's statistics), else with one fitted on the training rows only (no look-ahead).
+ */
+export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: RobustScaler): PreparedSeries {
+  const N = checkSeries(series);
+  const C = series.channels.length;
+  const split = splitWindows(N, cfg.windowLength, cfg.stride, cfg.validationFraction);
+  const fitted = scaler ?? fitRobustScaler(series.values.subarray(0, split.trainRows * C), C);
+  const z = normalize(fitted, series.values); // [N, C]
+  const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
+  const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
+  return { split, scaler: fitted, trainX, val };
+}
+
+/** Mean L_simple over the validation set at its fixed t and ε, in chunks of `chunk` windows. */
+export function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: ValidationSet, L: number, C: number, chunk: number): number {
   let total = 0;
   for (let s = 0; s < v.count; s += chunk) {
     const b = Math.min(chunk, v.count - s);
@@ -146,29 +178,42 @@ function checkSeries(series: TrainSeries): number {
 export async function train(series: TrainSeries, config: Partial<ModelConfig>, hooks: TrainHooks = {}): Promise<TrainedModel> {
   const cfg = resolveModelConfig(config);
   registerTransposeFreeMatMulGradient();
-  const N = checkSeries(series);
-  const C = series.channels.length;
-  const L = cfg.windowLength;
-  const split = splitWindows(N, L, cfg.stride, cfg.validationFraction);
-  const scaler: RobustScaler = fitRobustScaler(series.values.subarray(0, split.trainRows * C), C);
-  const z = normalize(scaler, series.values); // [N, C]
-  const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
-  const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
-
-  const net = new Denoiser({ channels: C, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
+  const data = prepareSeries(series, cfg);
+  const net = new Denoiser({ channels: series.channels.length, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
-  const fit = await fitLoop(net, diffusion, cfg, trainX, split.train.length, val, hooks);
+  const fit = await fitLoop(net, diffusion, cfg, data, hooks);
+  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed });
+}
 
+/** What a model's scoring depends on besides its weights; a fine-tune inherits these from its parent. */
+export interface ScoringSettings {
+  t0: number;
+  steps: number;
+  draws: number;
+  scoreSeed: number;
+  /** Version of the model this one was fine-tuned from. */
+  parent?: string;
+}
+
+/**
+ * The manifest around a fitted `net`, the validation score quantiles (through `scoreWindows`,
+ * the path every scorer uses) and the content-hash version.
+ */
+export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: ModelConfig, data: PreparedSeries, fit: FitResult, scoring: ScoringSettings): Promise<TrainedModel> {
+  const { split, scaler } = data;
+  const C = series.channels.length;
+  const N = series.timestamps.length;
+  const L = cfg.windowLength;
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     formatVersion: MANIFEST_FORMAT_VERSION,
     version: '',
-    schedule: diffusion.schedule.args,
+    schedule: makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }).args,
     denoiser: net.getConfig(),
-    t0: cfg.t0,
-    steps: cfg.steps,
-    draws: cfg.draws,
-    scoreSeed: cfg.seed,
+    t0: scoring.t0,
+    steps: scoring.steps,
+    draws: scoring.draws,
+    scoreSeed: scoring.scoreSeed,
     windowLength: L,
     channels: [...series.channels],
     normalization: { ...scaler, windowCentering: cfg.windowCentering },
@@ -177,6 +222,8 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
     training: { ...cfg },
     losses: fit,
     validationScores: { windows: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
+    // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
+    ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
@@ -185,16 +232,28 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   return model;
 }
 
-interface FitResult {
+export interface FitResult {
   train: number[];
   validation: number[];
+  /** 1-based; 0 when no epoch beat the starting weights (only with `keepStart`). */
   bestEpoch: number;
   bestValidation: number;
 }
 
+export interface FitOptions {
+  /**
+   * Count the starting weights as epoch 0, so that the result is never worse on validation than
+   * what the loop started from (fine-tuning an already trained net). A fresh net's start is
+   * noise and is not a candidate.
+   */
+  keepStart?: boolean;
+}
+
 /** The epoch loop: Adam steps, validation, early stopping. Leaves the best weights in `net`. */
-async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, trainX: Float32Array, count: number, val: ReturnType<typeof validationSet>, hooks: TrainHooks): Promise<FitResult> {
+export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, data: Pick<PreparedSeries, 'trainX' | 'val' | 'split'>, hooks: TrainHooks, opts: FitOptions = {}): Promise<FitResult> {
   const { windowLength: L, batchSize, epochs } = cfg;
+  const { trainX, val } = data;
+  const count = data.split.train.length;
   const C = net.args.channels;
   const span = L * C;
   const shuffleRng = seededRng((cfg.seed + STREAM.shuffle) >>> 0);
@@ -206,6 +265,10 @@ async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelCo
   const result: FitResult = { train: [], validation: [], bestEpoch: 0, bestValidation: Infinity };
   let best: tf.NamedTensorMap | null = null;
   let sinceBest = 0;
+  if (opts.keepStart) {
+    best = snapshot(net);
+    result.bestValidation = validationLoss(net, diffusion, val, L, C, batchSize * 4);
+  }
   const started = performance.now();
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {

@@ -1,10 +1,11 @@
 /**
  * The entry of a training worker (started by backgroundTrainer.ts through workerBoot.mjs): one
  * worker per training job. It reads its job from `workerData.data`, initialises its own TF.js
- * backend, runs `train`, writes the checkpoint to the requested directory and exits.
+ * backend, runs `train` (or, with `initFrom`, loads that checkpoint and runs `fineTune` on it),
+ * writes the checkpoint to the requested directory and exits.
  *
  *   main thread                              this worker
- *   new Worker(job, transfer series) ──────▶ initBackend → train ──▶ saveCheckpoint(outDir)
+ *   new Worker(job, transfer series) ──────▶ initBackend → train | fineTune ──▶ saveCheckpoint(outDir)
  *   onProgress ◀──── { kind: 'progress' }    (every step)
  *   resolve    ◀──── { kind: 'done' }        version, manifest, dir, backend
  *   reject     ◀──── { kind: 'failed' }      the error with its code and coordinates
@@ -17,9 +18,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
-import { saveCheckpoint, type ModelManifest } from './checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, type ModelManifest, type TrainedModel } from './checkpoint.ts';
+import { fineTune, type FineTuneOptions } from './fineTune.ts';
 import type { ModelConfig } from './modelConfig.ts';
-import { train, type TrainProgress, type TrainSeries } from './trainer.ts';
+import { train, type TrainHooks, type TrainProgress, type TrainSeries } from './trainer.ts';
 import { serializeError, type SerializedError } from './workerPool.ts';
 
 /** `workerData.data` of a training worker: the whole job. */
@@ -28,6 +30,10 @@ export interface TrainingJob {
   config: Partial<ModelConfig>;
   /** Absolute directory the checkpoint is written to (created if missing). */
   outDir: string;
+  /** Absolute checkpoint directory to fine-tune from; `config` is then unused (the parent's is taken). */
+  initFrom?: string;
+  /** Fine-tuning settings; only with `initFrom`. */
+  fineTune?: FineTuneOptions;
   backend: BackendPreference;
   /** Log level of the worker (each thread has its own logger state). */
   logLevel?: LogLevel;
@@ -60,9 +66,19 @@ setThreadsCount(1);
 
 const post = (msg: TrainingMessage) => port.postMessage(msg);
 
+async function fineTuneFrom(dir: string, hooks: TrainHooks): Promise<TrainedModel> {
+  const base = await loadCheckpoint(dir, { channels: job.series.channels });
+  try {
+    return await fineTune(base, job.series, job.fineTune ?? {}, hooks);
+  } finally {
+    base.dispose();
+  }
+}
+
 async function run(): Promise<TrainingResult> {
   const { name: backend } = await initBackend(job.backend, log);
-  const model = await train(job.series, job.config, { onProgress: (progress) => post({ kind: 'progress', progress }) });
+  const hooks: TrainHooks = { onProgress: (progress) => post({ kind: 'progress', progress }) };
+  const model = job.initFrom === undefined ? await train(job.series, job.config, hooks) : await fineTuneFrom(job.initFrom, hooks);
   try {
     const version = await saveCheckpoint(job.outDir, model);
     return { version, manifest: { ...model.manifest, version }, dir: job.outDir, backend };

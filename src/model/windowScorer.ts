@@ -3,7 +3,8 @@
  * all call `scoreWindows`, so a threshold picked from validation quantiles means the same
  * thing everywhere.
  *
- *   z      = robust-normalised window (per-window mean removed when the model was trained so)
+ *   z      = robust-normalised window (per-window mean removed when the model was trained so),
+ *            with the model's scaler or, when given, the entity's own (`normalization`)
  *   x̂      = reconstruct(z): noise to t0 with K draws, S DDIM steps back, mean of the draws
  *   e[i,c] = (x̂[i,c] - z[i,c])²                          squared error in scaled units
  *   point score[i]     = mean over channels of e[i, ·]
@@ -27,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import type { TrainedModel } from './checkpoint.ts';
 import { seededRng } from './diffusion.ts';
-import { denormalize, normalize } from './normalization.ts';
+import { denormalize, normalize, type RobustScaler } from './normalization.ts';
 import { centerWindows } from './windows.ts';
 
 export interface ScoreWindowsOptions {
@@ -35,7 +36,16 @@ export interface ScoreWindowsOptions {
   reconstruction?: boolean;
   /** Windows per network call; bounds memory at K·batch·L·width floats per activation. Default 256. */
   batchSize?: number;
+  /**
+   * Scale the windows with these statistics instead of the model's (`manifest.normalization`):
+   * one shared network scoring entities that each have their own level and spread. Per-window
+   * centering still follows the manifest, since the network was trained with or without it.
+   */
+  normalization?: ScalerStats;
 }
+
+/** The part of a `RobustScaler` scoring reads: plain arrays, so it survives `postMessage`. */
+export type ScalerStats = Pick<RobustScaler, 'center' | 'scale'>;
 
 export interface WindowScores {
   /** `[B, L]` */
@@ -88,17 +98,33 @@ function reconstructChunk(model: TrainedModel, z: Float32Array, b: number, withR
   });
 }
 
+/** Statistics given in place of the model's: one finite centre and one positive, finite scale per model channel. */
+function checkScaler(stats: ScalerStats, channels: readonly string[]): RobustScaler {
+  const C = channels.length;
+  if (stats.center?.length !== C || stats.scale?.length !== C) {
+    throw new ModelError('MODEL_MISMATCH', `scoreWindows: normalization needs one center and one scale per model channel [${channels.join(', ')}], got ${stats.center?.length} and ${stats.scale?.length}`, { field: 'normalization', expected: C });
+  }
+  const bad = channels.findIndex((_, c) => !Number.isFinite(stats.center[c]) || !(stats.scale[c] > 0 && Number.isFinite(stats.scale[c])));
+  if (bad >= 0) {
+    throw new ModelError('MODEL_INVALID', `scoreWindows: normalization of channel ${channels[bad]} has center ${stats.center[bad]} and scale ${stats.scale[bad]}; need a finite center and a finite scale > 0`, { field: `normalization.${channels[bad]}` });
+  }
+  // `floored` only describes how a scaler was fitted; scaling reads center and scale alone.
+  return { kind: 'robust', center: [...stats.center], scale: [...stats.scale], floored: channels.map(() => false) };
+}
+
 /**
  * Score B windows `[B, L, C]` (row-major, raw units, channels in the model's order).
  * Runs the network in chunks of `batchSize`; every tensor is freed before it returns.
  */
 export function scoreWindows(model: TrainedModel, windows: Float32Array, B: number, opts: ScoreWindowsOptions = {}): WindowScores {
-  const { windowLength: L, channels, normalization } = model.manifest;
+  const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const span = L * C;
   if (!Number.isInteger(B) || B < 0 || windows.length !== B * span) {
     throw new ModelError('MODEL_MISMATCH', `scoreWindows: expected ${B} windows of [${L}, ${C}] (${B * span} values), got ${windows.length} values`, { expected: B * span, actual: windows.length });
   }
+  const scaler = opts.normalization ? checkScaler(opts.normalization, channels) : model.manifest.normalization;
+  const { windowCentering } = model.manifest.normalization;
   const chunk = Math.max(1, opts.batchSize ?? 256);
   const pointScores = new Float32Array(B * L);
   const channelContributions = new Float32Array(B * C);
@@ -107,8 +133,8 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
 
   for (let start = 0; start < B; start += chunk) {
     const b = Math.min(chunk, B - start);
-    const z = normalize(normalization, windows.subarray(start * span, (start + b) * span)); // [b, L, C]
-    const means = normalization.windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
+    const z = normalize(scaler, windows.subarray(start * span, (start + b) * span)); // [b, L, C]
+    const means = windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
     const { sqError, recon } = reconstructChunk(model, z, b, reconstruction !== undefined);
     for (let w = 0; w < b; w++) {
       const out = start + w;
@@ -124,7 +150,7 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     }
     if (recon && reconstruction) {
       if (means) for (let w = 0; w < b; w++) for (let i = 0; i < L; i++) for (let c = 0; c < C; c++) recon[(w * L + i) * C + c] += means[w * C + c];
-      reconstruction.set(denormalize(normalization, recon), start * span);
+      reconstruction.set(denormalize(scaler, recon), start * span);
     }
   }
   return { pointScores, channelContributions, windowScores, ...(reconstruction ? { reconstruction } : {}) };

@@ -37,6 +37,8 @@ export interface Service {
   inFlight(): number;
   /** True while a paused or just-resumed partition may still hold unread input. */
   resuming(): boolean;
+  /** True while a model is being trained or fine-tuned in the background. */
+  training(): boolean;
 }
 
 /** The partition a window is accounted to for backpressure: that of its newest message. */
@@ -210,6 +212,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     lastMessageAt: () => runner.lastMessageAt(),
     inFlight: () => runner.flow.inFlight(),
     resuming: () => runner.resuming(),
+    training: () => models?.training() ?? false,
     stop(reason) {
       stopping ??= shutdown(reason).then(resolveDone, (e) => {
         rejectDone(e);

@@ -121,6 +121,7 @@ describe('modelRegistry', () => {
     expect(Array.from(job.series.timestamps)).toEqual([7, 8, 9, 10, 11, 12, 13, 14]);
     expect(job.series.channels).toEqual(['a', 'b']);
     expect(job.config).toMatchObject({ epochs: 2, windowLength: L });
+    expect(job.fineTune).toBeUndefined();
     expect(job.initFrom).toBeUndefined();
     // The store names it live, and the next window is scored by it.
     expect(readFileSync(join(cfg.modelStore!, 'entity-m1', 'CURRENT'), 'utf8').trim()).toBe('v1');
@@ -169,6 +170,7 @@ describe('modelRegistry', () => {
     const ft = trainer.calls[1];
     expect(ft.initFrom).toBe(liveDir);
     expect(ft.fineTune).toEqual({ epochs: 2, refitNormalization: true });
+    expect(ft.config).toBeUndefined();
     // Rows of the normal windows 15, 17 and 18; window 16's new row (16) is not among them.
     expect(Array.from(ft.series.timestamps)).not.toContain(16);
     expect(Array.from(ft.series.timestamps)).toContain(18);

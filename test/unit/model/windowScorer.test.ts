@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import type { TrainedModel } from '../../../src/model/checkpoint.ts';
+import { fitRobustScaler } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
@@ -84,6 +85,33 @@ describe('scoreWindows', () => {
     const r = scoreWindows(model, spiked, 1);
     expect(r.windowScores[0]).toBeGreaterThan(3 * Math.max(...normal));
     expect(r.channelContributions[0]).toBeGreaterThan(0.9);
+  });
+
+  it('scores with an entity\'s own scaler: a shifted, rescaled copy scores like the original; without it, far higher', () => {
+    // Per channel x' = gain·x + offset, as another entity of the same kind would read.
+    const gain = [3, 0.5];
+    const offset = [100, -7];
+    const copy = Float64Array.from(values, (v, i) => gain[i % C] * v + offset[i % C]);
+    const { trainRows } = model.manifest.trainingData;
+    const own = fitRobustScaler(copy.subarray(0, trainRows * C), C);
+    const starts = windowStarts(N, L, 7);
+    const [orig, moved] = [values, copy].map((v) => gatherWindows(v, C, L, starts));
+    const want = scoreWindows(model, orig, starts.length, { reconstruction: true });
+    const got = scoreWindows(model, moved, starts.length, { reconstruction: true, normalization: own });
+    const without = scoreWindows(model, moved, starts.length).windowScores;
+    for (let b = 0; b < starts.length; b++) {
+      expect(Math.abs(got.windowScores[b] - want.windowScores[b])).toBeLessThan(1e-4 + 1e-3 * want.windowScores[b]);
+      expect(without[b]).toBeGreaterThan(10 * Math.max(want.windowScores[b], 0.01));
+    }
+    // The reconstruction comes back in the entity's units.
+    for (let i = 0; i < L * C; i++) expect(got.reconstruction![i]).toBeCloseTo(gain[i % C] * want.reconstruction![i] + offset[i % C], 2);
+    // Scaling is linear in the statistics: the model's own, passed explicitly, changes nothing.
+    expect(scoreWindows(model, orig, starts.length, { normalization: model.manifest.normalization }).windowScores).toEqual(want.windowScores);
+  });
+
+  it('refuses an entity scaler with the wrong channel count or a non-positive scale', () => {
+    expect(() => scoreWindows(model, windows, 6, { normalization: { center: [0], scale: [1] } })).toThrow(expect.objectContaining({ code: 'MODEL_MISMATCH' }));
+    expect(() => scoreWindows(model, windows, 6, { normalization: { center: [0, 0], scale: [1, 0] } })).toThrow(expect.objectContaining({ code: 'MODEL_INVALID', coords: { field: 'normalization.flag' } }));
   });
 
   it('rejects windows of the wrong size with MODEL_MISMATCH', () => {
