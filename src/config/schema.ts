@@ -135,6 +135,12 @@ export interface FineTuneConfig {
   epochs: number;
   /** Refit the input scaler on the recent windows, so that the model follows a new normal level. */
   refitNormalization: boolean;
+  /**
+   * After this many windows in a row judged anomalous, take them as the new normal (a level shift,
+   * a re-tuned machine): fine-tune on them with a refitted scaler (or refit the entity's scaler),
+   * so that the incident resolves instead of staying open for days. 0: never.
+   */
+  adoptAfterWindows: number;
 }
 
 export interface InfluxConfig {
@@ -246,7 +252,7 @@ export const DEFAULTS: DiffwatchConfig = {
       modelStore: null,
       models: [],
       coldStart: { windows: 2_000, training: {}, maxConcurrent: 1 },
-      fineTune: { everyWindows: 0, recentWindows: 5_000, epochs: 3, refitNormalization: true },
+      fineTune: { everyWindows: 0, recentWindows: 5_000, epochs: 3, refitNormalization: true, adoptAfterWindows: 0 },
     },
     baseline: { historyLength: 1024, minHistory: 64 },
   },

@@ -220,4 +220,8 @@ function validateDiffusion(sc: DiffwatchConfig['scorer'], windowLength: number):
   int('scorer.diffusion.fineTune.recentWindows', ft.recentWindows, 16);
   int('scorer.diffusion.fineTune.epochs', ft.epochs, 1, 1_000);
   bool('scorer.diffusion.fineTune.refitNormalization', ft.refitNormalization);
+  int('scorer.diffusion.fineTune.adoptAfterWindows', ft.adoptAfterWindows, 0);
+  if (ft.adoptAfterWindows > 0 && ft.adoptAfterWindows < 4 * windowLength) {
+    throw new ConfigError('scorer.diffusion.fineTune.adoptAfterWindows', `must be 0 (never) or at least 4 × stream.windowLength (${4 * windowLength}) windows, enough to fine-tune on`);
+  }
 }

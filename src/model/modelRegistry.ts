@@ -91,6 +91,9 @@ interface KeyState {
   /** Fine-tuning: the most recent rows of windows judged normal. */
   recent?: RowCollector;
   normalSince: number;
+  /** Rows of the current run of windows judged anomalous, and its length: a new normal once long enough. */
+  shifted?: RowCollector;
+  anomalousRun: number;
   busy: boolean;
 }
 
@@ -152,7 +155,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     const route = assign(entityId);
     let k = keys.get(route.key);
     if (k) return k;
-    k = { key: route.key, route, normalSince: 0, busy: false };
+    k = { key: route.key, route, normalSince: 0, anomalousRun: 0, busy: false };
     keys.set(route.key, k);
     if (route.kind === 'dir' && !route.perEntityNormalization) {
       const model = dirModel(route.dir);
@@ -184,6 +187,8 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     }
     k.collecting = undefined;
     k.normalSince = 0;
+    k.anomalousRun = 0;
+    k.shifted?.clear();
     log.info('model live', { key: k.key, version: k.live.version, previous: old?.version, why });
   }
 
@@ -214,19 +219,20 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     await install(k, dir, version, 'entity normalization fitted');
   }
 
-  async function trainKey(k: KeyState, series: ReturnType<RowCollector['series']>, why: 'cold start' | 'fine-tune'): Promise<void> {
+  async function trainKey(k: KeyState, series: ReturnType<RowCollector['series']>, why: 'cold start' | 'fine-tune' | 'new normal'): Promise<void> {
     const staging = store!.staging(k.key);
     const base = k.live;
     const started = Date.now();
     const rows = series.timestamps.length; // the arrays are moved to the worker
     // A fine-tune keeps its parent's architecture: only the fitting settings are passed.
+    // A new normal always refits the scaler: its level is what changed.
     const what =
-      why === 'fine-tune' && base
-        ? { initFrom: base.dir, fineTune: { epochs: cfg.fineTune.epochs, refitNormalization: cfg.fineTune.refitNormalization } }
+      why !== 'cold start' && base
+        ? { initFrom: base.dir, fineTune: { epochs: cfg.fineTune.epochs, refitNormalization: why === 'new normal' || cfg.fineTune.refitNormalization } }
         : { config: { ...cfg.coldStart.training, windowLength: L } };
     const result = await queue.run(() => train({ series, ...what, outDir: staging, backend, signal: jobs.signal, log }));
     const dir = await store!.commit(k.key, staging, result.version);
-    log.info(why === 'cold start' ? 'cold start trained' : 'fine-tuned', { key: k.key, version: result.version, parent: base?.version, rows, ms: Date.now() - started });
+    log.info(why === 'cold start' ? 'cold start trained' : why === 'new normal' ? 'new normal adopted' : 'fine-tuned', { key: k.key, version: result.version, parent: base?.version, rows, ms: Date.now() - started });
     await install(k, dir, result.version, why);
   }
 
@@ -241,6 +247,52 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
         })
         .finally(() => (k.busy = false)),
     );
+  }
+
+  /** A long run of anomalous windows is the new normal: fine-tune on it (or refit the entity's scaler). */
+  function adopt(k: KeyState): void {
+    const series = k.shifted!.series();
+    k.busy = true;
+    log.warn('adopting a new normal', { key: k.key, windows: k.anomalousRun, version: k.live?.version });
+    k.anomalousRun = 0;
+    k.shifted!.clear();
+    const job = k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'new normal');
+    track(
+      job
+        .catch((e) => {
+          if (!jobs.signal.aborted) log.error('adopting a new normal failed; the live version stays', { key: k.key, error: e });
+        })
+        .finally(() => (k.busy = false)),
+    );
+  }
+
+  const adoptRows = cfg.fineTune.adoptAfterWindows + L - 1;
+
+  /** Follow the judgement of one window of a key the service may retrain. */
+  function follow(k: KeyState, s: ScoredWindow): void {
+    const adoptAfter = cfg.fineTune.adoptAfterWindows;
+    if (adoptAfter > 0) {
+      if (s.detectorState === 'anomalous' && s.modelVersion === k.live!.version) {
+        k.shifted ??= new RowCollector(adoptRows);
+        k.shifted.add(s.window);
+        k.anomalousRun++;
+        if (!k.busy && k.anomalousRun >= adoptAfter) adopt(k);
+      } else if (s.detectorState === 'normal') {
+        k.anomalousRun = 0;
+        k.shifted?.clear();
+        k.shifted?.skip(s.window);
+      }
+    }
+    if (cfg.fineTune.everyWindows === 0 || k.route.kind !== 'trained') return;
+    k.recent ??= new RowCollector(recentRows);
+    // The newest point of a window that is not normal (or was judged by another version) never becomes training data.
+    if (s.detectorState !== 'normal' || s.modelVersion !== k.live!.version) {
+      k.recent.skip(s.window);
+      return;
+    }
+    k.recent.add(s.window);
+    k.normalSince++;
+    if (!k.busy && k.normalSince >= cfg.fineTune.everyWindows && k.recent.size >= minFineTuneRows) fineTune(k);
   }
 
   const warmupScore = (w: Window): WindowScore => ({ pointScores: new Float32Array(w.length), channelContributions: new Float32Array(w.channels.length), score: Number.NaN, warmup: true, modelVersion: NO_MODEL });
@@ -280,19 +332,12 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       return p;
     },
     observe(scored) {
-      if (cfg.fineTune.everyWindows === 0) return;
+      if (cfg.fineTune.everyWindows === 0 && cfg.fineTune.adoptAfterWindows === 0) return;
       for (const s of scored) {
         const k = keys.get(assign(s.window.entityId).key);
-        if (!k?.live || k.route.kind !== 'trained') continue;
-        k.recent ??= new RowCollector(recentRows);
-        // The newest point of a window that is not normal (or was judged by another version) never becomes training data.
-        if (s.detectorState !== 'normal' || s.modelVersion !== k.live.version) {
-          k.recent.skip(s.window);
-          continue;
-        }
-        k.recent.add(s.window);
-        k.normalSince++;
-        if (!k.busy && k.normalSince >= cfg.fineTune.everyWindows && k.recent.size >= minFineTuneRows) fineTune(k);
+        // An operator's shared model is never retrained here; an entity's own scaler may follow a new normal.
+        if (!k?.live || (k.route.kind === 'dir' && !k.route.perEntityNormalization)) continue;
+        follow(k, s);
       }
     },
     prior(entityId) {

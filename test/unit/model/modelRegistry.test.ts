@@ -149,7 +149,7 @@ describe('modelRegistry', () => {
   });
 
   it('fine-tunes on normal windows only, from the live checkpoint, and swaps the new version in', async () => {
-    const cfg = config({ fineTune: { everyWindows: 3, recentWindows: 3, epochs: 2, refitNormalization: true } });
+    const cfg = config({ fineTune: { everyWindows: 3, recentWindows: 3, epochs: 2, refitNormalization: true, adoptAfterWindows: 0 } });
     const { pool, unloads } = fakePool();
     const trainer = fakeTrainer();
     const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
@@ -183,7 +183,7 @@ describe('modelRegistry', () => {
   });
 
   it('the swap is atomic: a batch in flight keeps the old version, which is freed only after it', async () => {
-    const cfg = config({ fineTune: { everyWindows: 1, recentWindows: 4, epochs: 1, refitNormalization: false } });
+    const cfg = config({ fineTune: { everyWindows: 1, recentWindows: 4, epochs: 1, refitNormalization: false, adoptAfterWindows: 0 } });
     let gate: Deferred<void> | undefined;
     const { pool, unloads } = fakePool({ gate: () => gate?.promise ?? Promise.resolve() });
     let hold: Deferred<void> | undefined;
@@ -210,6 +210,35 @@ describe('modelRegistry', () => {
     expect(unloads).toEqual([join(cfg.modelStore!, 'entity-m1', 'v1')]);
     gate = undefined;
     expect((await reg.score([win('m1', 22)]))[0].modelVersion).toBe('v2');
+    await reg.close();
+  });
+
+  it('a long run of anomalous windows is adopted as the new normal: fine-tuned on with a refitted scaler', async () => {
+    const cfg = config({ fineTune: { everyWindows: 0, recentWindows: 4, epochs: 2, refitNormalization: false, adoptAfterWindows: 4 } });
+    const trainer = fakeTrainer();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: trainer.train, log: captureLogger() });
+    for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
+    await reg.idle();
+    const judge = async (t: number, state: 'normal' | 'anomalous') => {
+      const w = win('m1', t);
+      reg.observe([{ ...normal(w, (await reg.score([w]))[0].modelVersion!), detectorState: state }]);
+    };
+    // Three anomalous windows, a normal one (the run restarts), then four anomalous ones.
+    for (let t = 15; t < 18; t++) await judge(t, 'anomalous');
+    await judge(18, 'normal');
+    for (let t = 19; t < 22; t++) await judge(t, 'anomalous');
+    expect(trainer.calls).toHaveLength(1);
+    await judge(22, 'anomalous');
+    await reg.idle();
+    expect(trainer.calls).toHaveLength(2);
+    const job = trainer.calls[1];
+    expect(job.initFrom).toBe(join(cfg.modelStore!, 'entity-m1', 'v1'));
+    // The scaler is refitted even though fineTune.refitNormalization is false: the level is what changed.
+    expect(job.fineTune).toEqual({ epochs: 2, refitNormalization: true });
+    // Rows of the second run only (windows 19–22), not of the first run before the normal window.
+    expect(Math.min(...job.series.timestamps)).toBeGreaterThan(18);
+    expect(Array.from(job.series.timestamps)).toContain(22);
+    expect((await reg.score([win('m1', 23)]))[0].modelVersion).toBe('v2');
     await reg.close();
   });
 
