@@ -11,11 +11,14 @@ topic="$run.telemetry"
 entity="machine-temperature"
 echo "== replaying data/nab/machine_temperature_system_failure.csv to $topic"
 npx diffwatch replay --file data/nab/machine_temperature_system_failure.csv --topic "$topic" --entity "$entity"
-echo "== running diffwatch (baseline scorer) until the topic is drained"
-# Each demo run has its own database and detector state, so that earlier runs do not mix in
+echo "== running diffwatch until the topic is drained: the entity has no model, so it collects 2,000"
+echo "   windows, trains its own diffusion model in the background, and is then scored by it"
+# Each demo run has its own database, detector state, so that earlier runs do not mix in
 # (a detector that has already judged these windows would skip them as a replay).
 export INFLUX_DATABASE="${run//-/_}"
 export DIFFWATCH_STATE_TOPIC="$run.state"
+# …and its own model store, so that every demo shows the cold start (a restart would reuse the model).
+export DIFFWATCH_MODEL_STORE="out/demo/$run/models"
 DIFFWATCH_TOPICS="$topic" DIFFWATCH_GROUP_ID="$run" DIFFWATCH_LOG_LEVEL="${DIFFWATCH_LOG_LEVEL:-warn}" \
   npx diffwatch run --config config/diffwatch.json --until-idle 3
 echo "== what diffwatch wrote to InfluxDB (database $INFLUX_DATABASE)"

@@ -13,6 +13,8 @@ export interface EntitySummary {
   entity: string;
   windows: number;
   byState: Record<string, number>;
+  /** Windows per model version (`none`: no model yet, cold start). */
+  byModelVersion: Record<string, number>;
   maxScore: number | null;
   alerts: { time: string; state: string; severity: string; kind: string; score: number; topChannel: string | null; eventId: string }[];
 }
@@ -24,10 +26,13 @@ export async function inspectEntity(url: string, database: string, entity: strin
   // `state` is a field, not a tag, so count per state with one query each.
   const byState: Record<string, number> = {};
   for (const s of ['normal', 'warmup', 'gap', 'anomaly']) {
-    const rows = await influx.query<{ n: number }>(`SELECT count("${SCORE_FIELDS.score}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}' AND "${SCORE_FIELDS.state}" = '${s}'`);
+    // count(state), not count(score): a window with no score (cold start, gap) is still a window.
+    const rows = await influx.query<{ n: number }>(`SELECT count("${SCORE_FIELDS.state}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}' AND "${SCORE_FIELDS.state}" = '${s}'`);
     if (rows[0]?.n) byState[s] = rows[0].n;
   }
-  const agg = await influx.query<{ n: number; mx: number }>(`SELECT count("${SCORE_FIELDS.score}") AS n, max("${SCORE_FIELDS.score}") AS mx FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}'`);
+  const agg = await influx.query<{ n: number; mx: number }>(`SELECT count("${SCORE_FIELDS.state}") AS n, max("${SCORE_FIELDS.score}") AS mx FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}'`);
+  const perVersion = await influx.query<{ n: number; model_version: string }>(`SELECT count("${SCORE_FIELDS.state}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}' GROUP BY "${SCORE_TAGS.modelVersion}"`);
+  const byModelVersion = Object.fromEntries(perVersion.map((r) => [r.model_version, r.n]));
   const alerts = await influx.query<Record<string, unknown> & { time: { toNanoISOString(): string } }>(
     `SELECT * FROM "${ALERTS_MEASUREMENT}" WHERE "${ALERT_TAGS.entity}" = '${e}' ORDER BY time ASC`,
   );
@@ -35,6 +40,7 @@ export async function inspectEntity(url: string, database: string, entity: strin
     entity,
     windows: agg[0]?.n ?? 0,
     byState,
+    byModelVersion,
     maxScore: agg[0]?.mx ?? null,
     alerts: alerts.map((a) => ({
       time: new Date(a.time as unknown as Date).toISOString(),
@@ -63,8 +69,9 @@ export const inspectCommand: Command = {
     const limit = flagNumber(args, 'limit') ?? 20;
     const incidents = new Set(s.alerts.filter((a) => a.state === 'open').map((a) => `${a.kind}@${a.time}`)).size;
     const out = [
-      `entity ${s.entity}: ${s.windows} windows scored, max score ${s.maxScore?.toFixed(2) ?? '-'}`,
+      `entity ${s.entity}: ${s.windows} windows, max score ${s.maxScore?.toFixed(2) ?? '-'}`,
       `  by state: ${Object.entries(s.byState).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+      `  by model version: ${Object.entries(s.byModelVersion).map(([k, v]) => `${k === 'none' ? 'none (cold start)' : k} ${v}`).join(', ') || '-'}`,
       `  alert events: ${s.alerts.length} (${incidents} opened)${s.alerts.length > limit ? `, the first ${limit}:` : ''}`,
       ...s.alerts.slice(0, limit).map((a) => `    ${a.time}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.kind.padEnd(8)} score ${a.score.toFixed(2).padStart(8)}  top ${a.topChannel ?? '-'}  id ${a.eventId}`),
     ];

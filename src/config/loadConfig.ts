@@ -48,6 +48,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): Json {
     if (env.INFLUX_DATABASE) influx.database = env.INFLUX_DATABASE;
     set('sinks', 'influx', influx);
   }
+  if (env.DIFFWATCH_MODEL_STORE) set('scorer', 'diffusion', { modelStore: env.DIFFWATCH_MODEL_STORE });
   if (env.DIFFWATCH_STACK_DIR) set('stack', 'dir', env.DIFFWATCH_STACK_DIR);
   for (const [envKey, key] of [['KAFKA_PORT', 'kafkaPort'], ['KAFKA_CONTROLLER_PORT', 'controllerPort'], ['INFLUX_PORT', 'influxPort']] as const) {
     const raw = env[envKey];

@@ -125,6 +125,12 @@ export interface ColdStartConfig {
   training: Record<string, number | string | boolean>;
   /** Training jobs at once, each on one worker thread: the CPU share training may take. */
   maxConcurrent: number;
+  /**
+   * Hold scoring (and so, through backpressure, consumption) while a cold start trains, so that a
+   * replay or backfill is scored by the new model instead of racing past it as warm-up.
+   * Off for live telemetry, which arrives far slower than a model trains.
+   */
+  hold: boolean;
 }
 
 export interface FineTuneConfig {
@@ -251,7 +257,7 @@ export const DEFAULTS: DiffwatchConfig = {
       backend: 'auto',
       modelStore: null,
       models: [],
-      coldStart: { windows: 2_000, training: {}, maxConcurrent: 1 },
+      coldStart: { windows: 2_000, training: {}, maxConcurrent: 1, hold: false },
       fineTune: { everyWindows: 0, recentWindows: 5_000, epochs: 3, refitNormalization: true, adoptAfterWindows: 0 },
     },
     baseline: { historyLength: 1024, minHistory: 64 },

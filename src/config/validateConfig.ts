@@ -204,6 +204,7 @@ function validateDiffusion(sc: DiffwatchConfig['scorer'], windowLength: number):
   const cs = d.coldStart;
   int('scorer.diffusion.coldStart.windows', cs.windows, 16);
   int('scorer.diffusion.coldStart.maxConcurrent', cs.maxConcurrent, 1, 16);
+  bool('scorer.diffusion.coldStart.hold', cs.hold);
   if (typeof cs.training !== 'object' || cs.training === null || Array.isArray(cs.training)) throw new ConfigError('scorer.diffusion.coldStart.training', `must be an object of model settings, got ${JSON.stringify(cs.training)}`);
   if ('windowLength' in cs.training && cs.training.windowLength !== windowLength) {
     throw new ConfigError('scorer.diffusion.coldStart.training.windowLength', `must equal stream.windowLength (${windowLength}); leave it out to use that`);

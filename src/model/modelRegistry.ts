@@ -95,6 +95,8 @@ interface KeyState {
   shifted?: RowCollector;
   anomalousRun: number;
   busy: boolean;
+  /** The cold start under way, for `coldStart.hold`. */
+  coldJob?: Promise<void>;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -197,15 +199,17 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     const series = k.collecting!.series();
     k.busy = true;
     const job = k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start');
-    track(
-      job
-        .catch((e) => {
-          if (jobs.signal.aborted) return;
-          log.error('cold start failed; collecting again', { key: k.key, error: e });
-          k.collecting = new RowCollector(coldRows);
-        })
-        .finally(() => (k.busy = false)),
-    );
+    k.coldJob = job
+      .catch((e) => {
+        if (jobs.signal.aborted) return;
+        log.error('cold start failed; collecting again', { key: k.key, error: e });
+        k.collecting = new RowCollector(coldRows);
+      })
+      .finally(() => {
+        k.busy = false;
+        k.coldJob = undefined;
+      });
+    track(k.coldJob);
   }
 
   async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
@@ -299,22 +303,30 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
 
   async function scoreBatch(windows: readonly Window[]): Promise<WindowScore[]> {
     const states = await Promise.all(windows.map((w) => stateOf(w.entityId)));
+    // Windows of keys without a model go to their cold start; they stay warm-up scores.
+    const collected = new Set<number>();
+    windows.forEach((w, i) => {
+      const k = states[i];
+      if (k.live || !k.collecting || k.busy || w.hasGap) return;
+      k.collecting.add(w);
+      collected.add(i);
+      if (k.collecting.size >= coldRows) coldStart(k);
+    });
+    // A replay (a backfill) would otherwise run through thousands of windows while a model trains.
+    if (cfg.coldStart.hold) await Promise.all([...new Set(states)].map((k) => k.coldJob));
     const live: number[] = [];
     const routes: ScoringRoute[] = [];
     const versions: string[] = []; // taken with the route: a swap during scoring does not relabel this batch
     const out: WindowScore[] = new Array(windows.length);
     windows.forEach((w, i) => {
       const k = states[i];
-      if (k.live) {
-        live.push(i);
-        routes.push(k.live.route);
-        versions.push(k.live.version);
+      if (!k.live || collected.has(i)) {
+        out[i] = warmupScore(w);
         return;
       }
-      out[i] = warmupScore(w);
-      if (!k.collecting || k.busy || w.hasGap) return;
-      k.collecting.add(w);
-      if (k.collecting.size >= coldRows) coldStart(k);
+      live.push(i);
+      routes.push(k.live.route);
+      versions.push(k.live.version);
     });
     if (live.length > 0) {
       const scores = await scorer.scoreRouted(live.map((i) => windows[i]), routes);

@@ -96,7 +96,7 @@ function fakeTrainer(hold?: () => Promise<void>) {
 
 function config(over: Partial<typeof DEFAULTS.scorer.diffusion> = {}) {
   const store = mkdtempSync(join(tmpdir(), 'dw-registry-'));
-  return { ...DEFAULTS.scorer.diffusion, modelStore: store, coldStart: { windows: 5, training: { epochs: 2 }, maxConcurrent: 1 }, ...over };
+  return { ...DEFAULTS.scorer.diffusion, modelStore: store, coldStart: { windows: 5, training: { epochs: 2 }, maxConcurrent: 1, hold: false }, ...over };
 }
 
 const normal = (w: Window, modelVersion: string): ScoredWindow => ({ window: w, score: { pointScores: new Float32Array(L), channelContributions: new Float32Array(2), score: 0, warmup: false }, threshold: 1, isAnomaly: false, scorer: 'diffusion', modelVersion, detectorState: 'normal' });
@@ -130,6 +130,22 @@ describe('modelRegistry', () => {
     expect(reg.versionOf('m1')).toBe('v1');
     expect(reg.prior('m1')?.p99).toBe(4);
     await reg.close();
+  });
+
+  it('coldStart.hold: the windows after the last collected one wait for the model and are scored by it', async () => {
+    const cfg = config();
+    const held = { ...cfg, coldStart: { ...cfg.coldStart, hold: true } };
+    const trainer = fakeTrainer();
+    const reg = await createModelRegistry({ config: held, windowLength: L, scorer: fakePool().pool, train: trainer.train, log: captureLogger() });
+    // One batch: windows 10–14 complete the cold start, 15–17 come after it in the same batch.
+    const s = await reg.score([10, 11, 12, 13, 14, 15, 16, 17].map((t) => win('m1', t)));
+    expect(s.map((x) => x.modelVersion)).toEqual(['none', 'none', 'none', 'none', 'none', 'v1', 'v1', 'v1']);
+    expect(trainer.calls).toHaveLength(1);
+    await reg.close();
+    // Without hold the same batch leaves the later windows in warm-up while the model trains.
+    const free = await createModelRegistry({ config: config(), windowLength: L, scorer: fakePool().pool, train: fakeTrainer().train, log: captureLogger() });
+    expect((await free.score([10, 11, 12, 13, 14, 15, 16, 17].map((t) => win('m1', t)))).map((x) => x.modelVersion)).toEqual(Array(8).fill('none'));
+    await free.close();
   });
 
   it('a restarted registry goes on with the stored version: no second cold start', async () => {
