@@ -13,6 +13,10 @@ export const METRICS = {
   pointsWritten: 'diffwatch_influx_points_total',
   partitionsPaused: 'diffwatch_partition_pauses_total',
   offsetsCommitted: 'diffwatch_offset_commits_total',
+  /** Models made live, by `why`: restored, cold start, fine-tune, new normal, entity normalization fitted. */
+  modelSwaps: 'diffwatch_model_swaps_total',
+  /** Cold starts, fine-tunes and adoptions that failed (the live version stays). */
+  modelTrainingFailures: 'diffwatch_model_training_failures_total',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -28,6 +28,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { rootLogger, type Logger } from '../log.ts';
+import { METRICS, type Metrics } from '../metrics.ts';
 import type { ScoredWindow, Scorer, Window, WindowScore } from '../types.ts';
 import type { BackendPreference } from './backend.ts';
 import { trainInBackground, type TrainInBackgroundOptions } from './backgroundTrainer.ts';
@@ -51,6 +52,7 @@ export interface ModelRegistryOptions {
   windowLength: number;
   /** The worker pool every model is loaded into. */
   scorer: DiffusionScorer;
+  metrics?: Metrics;
   /** Training on worker threads; replaceable in tests. */
   train?: (opts: TrainInBackgroundOptions) => Promise<TrainingResult>;
   log?: Logger;
@@ -192,6 +194,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     k.anomalousRun = 0;
     k.shifted?.clear();
     log.info('model live', { key: k.key, version: k.live.version, previous: old?.version, why });
+    opts.metrics?.inc(METRICS.modelSwaps, 1, { why });
   }
 
   /** Cold start done collecting: fit the scaler, or train the first model, in the background. */
@@ -203,6 +206,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       .catch((e) => {
         if (jobs.signal.aborted) return;
         log.error('cold start failed; collecting again', { key: k.key, error: e });
+        opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why: 'cold start' });
         k.collecting = new RowCollector(coldRows);
       })
       .finally(() => {
@@ -247,7 +251,9 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     track(
       trainKey(k, series, 'fine-tune')
         .catch((e) => {
-          if (!jobs.signal.aborted) log.error('fine-tuning failed; the live version stays', { key: k.key, error: e });
+          if (jobs.signal.aborted) return;
+          log.error('fine-tuning failed; the live version stays', { key: k.key, error: e });
+          opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why: 'fine-tune' });
         })
         .finally(() => (k.busy = false)),
     );
@@ -264,7 +270,9 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     track(
       job
         .catch((e) => {
-          if (!jobs.signal.aborted) log.error('adopting a new normal failed; the live version stays', { key: k.key, error: e });
+          if (jobs.signal.aborted) return;
+          log.error('adopting a new normal failed; the live version stays', { key: k.key, error: e });
+          opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why: 'new normal' });
         })
         .finally(() => (k.busy = false)),
     );

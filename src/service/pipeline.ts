@@ -48,12 +48,12 @@ function partitionOf(w: Window): PartitionRef | undefined {
 }
 
 /** The scorer of the config: the statistical baseline, or the diffusion models of every entity (modelRegistry.ts). */
-export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger): Promise<Scorer | ModelRegistry> {
+export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, metrics?: Metrics): Promise<Scorer | ModelRegistry> {
   if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
   const d = cfg.scorer.diffusion;
   const pool = await createDiffusionScorer({ modelDir: null, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
   try {
-    return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model') });
+    return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model'), metrics });
   } catch (e) {
     await pool.close();
     throw e;
@@ -69,7 +69,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
   const anomalyCodec = createAnomalyCodec();
   const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
-  const scorer = await createScorer(cfg, log);
+  const scorer = await createScorer(cfg, log, metrics);
   const models = isRegistry(scorer) ? scorer : undefined;
   const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
   const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id) });

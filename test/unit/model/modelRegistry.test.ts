@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config/schema.ts';
+import { METRICS, Metrics } from '../../../src/metrics.ts';
 import type { TrainInBackgroundOptions } from '../../../src/model/backgroundTrainer.ts';
 import type { DiffusionScorer, LoadedModel, ScoringRoute } from '../../../src/model/diffusionScorer.ts';
 import { createModelRegistry, NO_MODEL } from '../../../src/model/modelRegistry.ts';
@@ -106,7 +107,8 @@ describe('modelRegistry', () => {
     const cfg = config();
     const { pool } = fakePool();
     const trainer = fakeTrainer();
-    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
+    const metrics = new Metrics();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger(), metrics });
     const versions: string[] = [];
     for (let t = 10; t < 14; t++) versions.push(...(await reg.score([win('m1', t)])).map((s) => s.modelVersion!));
     expect(versions).toEqual([NO_MODEL, NO_MODEL, NO_MODEL, NO_MODEL]);
@@ -129,6 +131,7 @@ describe('modelRegistry', () => {
     expect(next[0]).toMatchObject({ warmup: false, modelVersion: 'v1', score: 15 });
     expect(reg.versionOf('m1')).toBe('v1');
     expect(reg.prior('m1')?.p99).toBe(4);
+    expect(metrics.snapshot()).toEqual({ [`${METRICS.modelSwaps}{why="cold start"}`]: 1 });
     await reg.close();
   });
 
@@ -306,12 +309,14 @@ describe('modelRegistry', () => {
       return ok.train(o);
     };
     const log = captureLogger();
-    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train, log });
+    const metrics = new Metrics();
+    const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train, log, metrics });
     for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
     await reg.idle();
     await new Promise((r) => setImmediate(r));
     expect(log.lines.some((l) => l.level === 'error' && l.msg.includes('cold start failed'))).toBe(true);
     expect(existsSync(join(cfg.modelStore!, 'entity-m1', 'CURRENT'))).toBe(false);
+    expect(metrics.total(METRICS.modelTrainingFailures)).toBe(1);
     fail = false;
     for (let t = 15; t < 20; t++) expect((await reg.score([win('m1', t)]))[0].modelVersion).toBe(NO_MODEL);
     await reg.idle();
