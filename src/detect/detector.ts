@@ -110,10 +110,10 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
       return { ...base, threshold: e.threshold.currentThreshold(), isAnomaly: false, detectorState: 'replay' };
     }
     e.lastWindowEnd = w.endTime;
-    if (e.modelVersion !== modelVersion) {
+    if (e.modelVersion !== modelVersion && !s.warmup) {
       // The entity's first model arrived (cold start): calibrate from its validation scores,
       // unless scores of an earlier version were already learned (a fine-tuned swap keeps them).
-      if (!s.warmup && e.threshold.snapshot().seen === 0) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId));
+      if (e.threshold.snapshot().seen === 0) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId));
       e.modelVersion = modelVersion;
     }
     dirty.add(w.entityId);

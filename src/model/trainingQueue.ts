@@ -36,7 +36,9 @@ export function createTrainingQueue(concurrency: number): TrainingQueue {
     run(job) {
       return new Promise((resolve, reject) => {
         waiting.push(() => {
-          job()
+          // Through a promise, so that a job that throws before returning one still frees its slot.
+          Promise.resolve()
+            .then(job)
             .then(resolve, reject)
             .finally(() => {
               running--;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type DetectConfig } from '../../../src/config/schema.ts';
 import { createDetector, MODEL_ALERT_KIND, type EntityDetectorSnapshot } from '../../../src/detect/detector.ts';
+import type { ValidationQuantiles } from '../../../src/detect/calibration.ts';
 import type { Window, WindowScore } from '../../../src/types.ts';
 
 const STEP = 60_000;
@@ -98,5 +99,119 @@ describe('detector', () => {
     expect(d.snapshot('e')).toBeUndefined();
     const r = d.update([win('e', 4)], [sc(50)], meta);
     expect(r.scored[0].detectorState).toBe('warmup');
+  });
+});
+
+/** A score of one model version, as the model registry returns it. */
+const scv = (score: number, modelVersion: string, warmup = false): WindowScore => ({ ...sc(score, warmup), modelVersion });
+const quantiles = (p50: number): ValidationQuantiles => ({ p50, p90: 2 * p50, p95: 3 * p50, p99: 4 * p50, p999: 5 * p50, max: 6 * p50 });
+
+/**
+ * A prior like the model registry's: the validation quantiles of the entity's live model,
+ * none while it has no model. Records the version live at each call.
+ */
+function priorSpy() {
+  const spy = { live: 'none', calls: [] as { entityId: string; live: string }[], byVersion: { v1: quantiles(2), v2: quantiles(7) } as Record<string, ValidationQuantiles> };
+  const prior = (entityId: string) => {
+    spy.calls.push({ entityId, live: spy.live });
+    return spy.byVersion[spy.live];
+  };
+  return { spy, prior };
+}
+
+describe('detector: model versions per window', () => {
+  it('re-creates the threshold state with the prior when the first model arrives after warm-up', () => {
+    const { spy, prior } = priorSpy();
+    const d = createDetector(config({ warmupWindows: 0 }), { prior });
+    const warm = d.update([win('e', 0), win('e', 1)], [scv(NaN, 'none', true), scv(NaN, 'none', true)], meta);
+    expect(warm.scored.map((s) => s.detectorState)).toEqual(['warmup', 'warmup']);
+    // Created on the first window, when there was no model yet: no prior.
+    expect(spy.calls).toEqual([{ entityId: 'e', live: 'none' }]);
+    expect(d.snapshot('e')).toMatchObject({ modelVersion: 'none', threshold: { seen: 0, calibration: { scale: null } } });
+
+    spy.live = 'v1';
+    const first = d.update([win('e', 2)], [scv(1, 'v1')], meta);
+    expect(spy.calls).toEqual([
+      { entityId: 'e', live: 'none' },
+      { entityId: 'e', live: 'v1' },
+    ]);
+    // The calibration starts from v1's validation scores: its scale is their p50, and the very
+    // first score already has a likelihood (without a prior it would be 0.5 until minHistory).
+    expect(d.snapshot('e')).toMatchObject({ modelVersion: 'v1', threshold: { seen: 1, calibration: { scale: 2 } } });
+    expect(first.scored[0].modelVersion).toBe('v1');
+    expect(first.scored[0].likelihood).not.toBeCloseTo(0.5, 3);
+  });
+
+  it('ends in the same calibration as an entity whose model was live from its first window', () => {
+    // Without the re-creation, the warm-up path would keep the prior-less state it was created with.
+    const { spy, prior } = priorSpy();
+    spy.live = 'v1';
+    const d = createDetector(config({ warmupWindows: 0 }), { prior });
+    const r = d.update([win('e', 2)], [scv(1, 'v1')], meta);
+    expect(spy.calls).toHaveLength(1);
+    expect(d.snapshot('e')).toMatchObject({ modelVersion: 'v1', threshold: { seen: 1, calibration: { scale: 2 } } });
+
+    const late = priorSpy();
+    const d2 = createDetector(config({ warmupWindows: 0 }), { prior: late.prior });
+    d2.update([win('e', 0), win('e', 1)], [scv(NaN, 'none', true), scv(NaN, 'none', true)], meta);
+    late.spy.live = 'v1';
+    const r2 = d2.update([win('e', 2)], [scv(1, 'v1')], meta);
+    expect(r2.scored[0].likelihood).toBe(r.scored[0].likelihood);
+    expect(d2.snapshot('e')!.threshold.calibration).toEqual(d.snapshot('e')!.threshold.calibration);
+  });
+
+  it('a warm-up window does not spend the re-creation: the first scored window still gets the prior', () => {
+    const { spy, prior } = priorSpy();
+    const d = createDetector(config({ warmupWindows: 0 }), { prior });
+    d.update([win('e', 0)], [scv(NaN, 'none', true)], meta);
+    spy.live = 'v1';
+    d.update([win('e', 1), win('e', 2)], [scv(NaN, 'none', true), scv(1, 'v1')], meta);
+    expect(spy.calls.map((c) => c.live)).toEqual(['none', 'v1']);
+    expect(d.snapshot('e')!.threshold.calibration.scale).toBe(2);
+  });
+
+  it('a later version change keeps the learned state: no new prior, seen continues', () => {
+    const { spy, prior } = priorSpy();
+    const d = createDetector(config({ warmupWindows: 0 }), { prior });
+    d.update([win('e', 0)], [scv(NaN, 'none', true)], meta);
+    spy.live = 'v1';
+    d.update([win('e', 1), win('e', 2), win('e', 3)], [scv(1, 'v1'), scv(1.2, 'v1'), scv(0.9, 'v1')], meta);
+    const before = d.snapshot('e')!;
+    expect(before.threshold.seen).toBe(3);
+    expect(spy.calls).toHaveLength(2);
+
+    spy.live = 'v2'; // a fine-tuned version is swapped in
+    const r = d.update([win('e', 4)], [scv(1.1, 'v2')], meta);
+    expect(spy.calls).toHaveLength(2);
+    const after = d.snapshot('e')!;
+    expect(after.modelVersion).toBe('v2');
+    expect(after.threshold.seen).toBe(4);
+    expect(after.threshold.calibration.scale).toBe(2); // v1's prior, not v2's 7
+    expect(after.threshold.calibration.weight).toBe(before.threshold.calibration.weight); // capped at longWindow either way
+    expect(after.threshold.calibration.short).toEqual([...before.threshold.calibration.short, Math.log1p(1.1 / 2)]);
+    expect(r.scored[0].modelVersion).toBe('v2');
+  });
+
+  it('ScoredWindow.modelVersion comes from each window\'s score, falling back to meta', () => {
+    const d = createDetector(config({ warmupWindows: 0 }));
+    const r = d.update([win('a', 0), win('b', 0), win('c', 0), win('d', 0)], [scv(1, 'va'), scv(1, 'vb'), scv(NaN, 'none', true), sc(1)], { scorer: 'diffusion', modelVersion: 'meta-version' });
+    expect(r.scored.map((s) => s.modelVersion)).toEqual(['va', 'vb', 'none', 'meta-version']);
+    expect(d.snapshot('b')?.modelVersion).toBe('vb');
+    expect(d.snapshot('d')?.modelVersion).toBe('meta-version');
+  });
+
+  it('alert events carry the version of the window that opened them, not meta.modelVersion', () => {
+    const d = createDetector(config({ warmupWindows: 0 }));
+    const meta2 = { scorer: 'diffusion', modelVersion: 'meta-version' };
+    const windows = [win('p', 0), win('q', 0), win('p', 1), win('q', 1), win('p', 2), win('q', 2)];
+    const scores = [scv(1, 'pv1'), scv(1, 'qv1'), scv(9, 'pv1'), scv(9, 'qv2'), scv(1, 'pv1'), scv(1, 'qv2')];
+    const r = d.update(windows, scores, meta2);
+    const opened = r.events.filter((e) => e.kind === MODEL_ALERT_KIND && e.state === 'open');
+    // q's model changed from qv1 to qv2 just before its excursion: the event names qv2.
+    expect(opened.map((e) => [e.entityId, e.modelVersion, e.startTime / STEP])).toEqual([
+      ['p', 'pv1', 1],
+      ['q', 'qv2', 1],
+    ]);
+    expect(r.scored.filter((s) => s.isAnomaly).map((s) => s.modelVersion)).toEqual(['pv1', 'qv2']);
   });
 });

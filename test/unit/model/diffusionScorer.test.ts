@@ -158,3 +158,134 @@ describe('Denoiser convImpl conv1d (the scoring workers\' fast path)', () => {
     await useBackend('wasm');
   });
 });
+
+/**
+ * A scorer without a default model, serving two checkpoints at once, as the model registry uses
+ * it for per-entity and per-group models and for hot-swapped versions.
+ */
+describe('createDiffusionScorer with routed models', () => {
+  let routed: DiffusionScorer;
+  let a: { dir: string; version: string };
+  let b: { dir: string; version: string };
+  let refA: TrainedModel;
+  let refB: TrainedModel;
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    a = await randomCheckpoint({ channels: CHANNELS, windowLength: L, seed: 21 });
+    b = await randomCheckpoint({ channels: CHANNELS, windowLength: L, seed: 22 });
+    refA = await loadCheckpoint(a.dir);
+    refB = await loadCheckpoint(b.dir);
+    routed = await createDiffusionScorer({ modelDir: null, workers: 2, backend: 'wasm', maxBatch: 4, log: captureLogger(), workerLogLevel: 'warn' });
+  });
+
+  afterAll(async () => {
+    await routed?.close();
+    refA?.dispose();
+    refB?.dispose();
+    for (const m of [a, b]) if (m) await rm(m.dir, { recursive: true, force: true });
+  });
+
+  const routeA = () => ({ modelDir: a.dir, version: a.version });
+  const routeB = () => ({ modelDir: b.dir, version: b.version });
+
+  it('has no default model: score() rejects with MODEL_INVALID', async () => {
+    expect(routed).toMatchObject({ version: '', channels: [], windowLength: 0 });
+    await expect(routed.score([makeWindow(0, 0)])).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/scoreRouted/) });
+  });
+
+  it('loads two checkpoints and scores a mixed batch, each window with its own model', async () => {
+    expect(a.version).not.toBe(b.version);
+    const infoA = await routed.load(a.dir);
+    const infoB = await routed.load(b.dir);
+    expect(infoA).toMatchObject({ modelDir: a.dir, version: a.version, channels: CHANNELS, windowLength: L, normalization: { center: [0, 10], scale: [1, 2] } });
+    expect(infoB).toMatchObject({ modelDir: b.dir, version: b.version });
+    expect((await routed.memory()).map((m) => m.models)).toEqual([2, 2]);
+
+    // 21 windows, every third one on B; maxBatch 4 splits each model's share over both workers.
+    const windows = Array.from({ length: 21 }, (_, i) => makeWindow(i % 11, i));
+    const onB = (i: number) => i % 3 === 1;
+    const routes = windows.map((_, i) => (onB(i) ? routeB() : routeA()));
+    const got = await routed.scoreRouted(windows, routes);
+    expect(got).toHaveLength(windows.length);
+
+    const idxA = windows.map((_, i) => i).filter((i) => !onB(i));
+    const idxB = windows.map((_, i) => i).filter(onB);
+    const wantA = scoreWindows(refA, packed(idxA.map((i) => windows[i])), idxA.length);
+    const wantB = scoreWindows(refB, packed(idxB.map((i) => windows[i])), idxB.length);
+    // The other model's scores differ, so a window sent to the wrong model could not pass.
+    const crossA = scoreWindows(refB, packed(idxA.map((i) => windows[i])), idxA.length);
+    for (const [idx, want, cross, version] of [
+      [idxA, wantA, crossA, a.version],
+      [idxB, wantB, undefined, b.version],
+    ] as const) {
+      idx.forEach((k, j) => {
+        const s = got[k];
+        expect(s.modelVersion).toBe(version);
+        expect(s.warmup).toBe(false);
+        for (let i = 0; i < L; i++) expect(Math.abs(s.pointScores[i] - want.pointScores[j * L + i])).toBeLessThan(1e-6);
+        for (let c = 0; c < C; c++) expect(Math.abs(s.channelContributions[c] - want.channelContributions[j * C + c])).toBeLessThan(1e-6);
+        expect(s.score).toBe(s.pointScores[L - 1]);
+        if (cross) expect(Math.abs(s.score - cross.windowScores[j])).toBeGreaterThan(1e-4);
+      });
+    }
+  });
+
+  it('a scorer with a default model scores its windows the same way as a routed one', async () => {
+    const windows = Array.from({ length: 6 }, (_, i) => makeWindow(i, 2 * i));
+    const viaDefault = await scorer.score(windows);
+    await routed.load(dir);
+    const viaRoute = await routed.scoreRouted(windows, windows.map(() => ({ modelDir: dir, version })));
+    viaRoute.forEach((s, k) => {
+      expect(s.score).toBe(viaDefault[k].score);
+      expect(s.modelVersion).toBe(version);
+    });
+    await routed.unload(dir);
+  });
+
+  it('routing to a version that is not loaded throws MODEL_MISMATCH naming the entity', async () => {
+    await routed.load(a.dir);
+    const w = [makeWindow(0, 0), makeWindow(4, 1)];
+    await expect(routed.scoreRouted(w, [routeA(), { modelDir: a.dir, version: 'stale' }])).rejects.toMatchObject({ code: 'MODEL_MISMATCH', coords: { entityId: 'e4', path: a.dir }, message: expect.stringMatching(new RegExp(`entity e4.*stale.*not loaded; version ${a.version} is`)) });
+    await expect(routed.scoreRouted(w, [routeA(), { modelDir: `${a.dir}-other`, version: a.version }])).rejects.toMatchObject({ code: 'MODEL_MISMATCH', coords: { entityId: 'e4' } });
+    await expect(routed.scoreRouted(w, [routeA()])).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+  });
+
+  it('unload frees the model in every worker, and routing to it then throws', async () => {
+    await routed.load(a.dir);
+    await routed.load(b.dir);
+    const before = await routed.memory();
+    await routed.unload(b.dir);
+    const after = await routed.memory();
+    expect(after.map((m) => m.models)).toEqual(before.map((m) => m.models - 1));
+    expect(after.every((m, i) => m.numTensors < before[i].numTensors)).toBe(true);
+    await expect(routed.scoreRouted([makeWindow(5, 0)], [routeB()])).rejects.toMatchObject({ code: 'MODEL_MISMATCH', coords: { entityId: 'e5' } });
+    // The other model still scores.
+    const [s] = await routed.scoreRouted([makeWindow(5, 0)], [routeA()]);
+    expect(s.modelVersion).toBe(a.version);
+    await routed.load(b.dir); // back for the tests that follow
+  });
+
+  it('an affine route scores exactly like scoreWindows with the entity\'s own scaler', async () => {
+    await routed.load(a.dir);
+    // An entity whose scaler differs from the model's ({ center: [0, 10], scale: [1, 2] }).
+    const entity = { center: [1.5, 7], scale: [0.5, 4] };
+    const model = { center: [0, 10], scale: [1, 2] };
+    const gain = Float32Array.from(model.scale, (s, c) => s / entity.scale[c]);
+    const offset = Float32Array.from(model.center, (m, c) => m - entity.center[c] * gain[c]);
+    const windows = Array.from({ length: 9 }, (_, i) => makeWindow(i, i));
+    const got = await routed.scoreRouted(windows, windows.map(() => ({ ...routeA(), affine: { gain, offset } })));
+    const want = scoreWindows(refA, packed(windows), windows.length, { normalization: entity });
+    const plain = scoreWindows(refA, packed(windows), windows.length);
+    got.forEach((s, k) => {
+      expect(s.modelVersion).toBe(a.version);
+      for (let i = 0; i < L; i++) {
+        const w = want.pointScores[k * L + i];
+        expect(Math.abs(s.pointScores[i] - w)).toBeLessThanOrEqual(1e-4 * Math.abs(w) + 1e-7);
+      }
+      for (let c = 0; c < C; c++) expect(Math.abs(s.channelContributions[c] - want.channelContributions[k * C + c])).toBeLessThan(1e-4);
+      // Under the model's own scaler the same windows score differently: the affine map is not a no-op.
+      expect(Math.abs(s.score - plain.windowScores[k])).toBeGreaterThan(1e-3 * Math.abs(plain.windowScores[k]));
+    });
+  });
+});
