@@ -7,15 +7,14 @@
  * atomic swap); the store must hold the lineage; and a restarted service must go on with the
  * live version, with no second cold start.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvSeries } from '../../../src/ingest/csvSeries.ts';
 import type { ModelManifest } from '../../../src/model/checkpoint.ts';
-import { createModelStore } from '../../../src/model/modelStore.ts';
-import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName } from '../helpers.ts';
-import { NAB, exitWithin, influxClient, killAllDiffwatch, produceSeries, startDiffwatch, windowEndTimes, writeConfig } from '../service/runHelpers.ts';
+import { trainedModelsConfig, trainedModelsRun } from './helpers.ts';
+import { createTopics, influxUrl, kafkaBrokers, kafkaClient } from '../helpers.ts';
+import { NAB, exitWithin, influxClient, killAllDiffwatch, produceSeries, startDiffwatch, windowEndTimes } from '../service/runHelpers.ts';
 
 const L = 32;
 const COLD_WINDOWS = 400;
@@ -40,30 +39,17 @@ interface ScoreRow {
 
 describe('cold start and fine-tuning in the service', () => {
   const env = { KAFKA_BROKERS: '', INFLUX_URL: '', DIFFWATCH_LOG_LEVEL: 'info' };
-  const topic = uniqueName('cold-telemetry');
-  const storeDir = join(mkdtempSync(join(tmpdir(), 'diffwatch-store-')), 'models');
-  const store = createModelStore(storeDir);
-  const names = { groupId: uniqueName('cold-group'), stateTopic: uniqueName('cold-state'), database: uniqueName('cold').replace(/-/g, '_'), anomalies: uniqueName('cold-anomalies') };
+  const run0 = trainedModelsRun('cold');
+  const { topic, store, database } = run0;
   const config = () =>
-    writeConfig({
-      kafka: { topics: [topic], groupId: names.groupId, commitIntervalMs: 200, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
-      stream: { windowLength: L, hop: 1 },
-      scorer: {
-        kind: 'diffusion',
-        diffusion: {
-          modelDir: null,
-          modelStore: storeDir,
-          workers: 1,
-          backend: 'wasm',
-          coldStart: { windows: COLD_WINDOWS, training: { width: 16, depth: 2, epochs: 4, patience: 4, stride: 2, draws: 2, seed: 3 }, maxConcurrent: 1 },
-          fineTune: { everyWindows: FINE_TUNE_EVERY, recentWindows: COLD_WINDOWS, epochs: 1, refitNormalization: true },
-        },
-      },
-      detect: { stateTopic: names.stateTopic, threshold: { warmupWindows: WARMUP, nInit: WARMUP } },
-      sinks: { anomaliesTopic: names.anomalies, influx: { database: names.database } },
+    trainedModelsConfig(run0, {
+      windowLength: L,
+      coldStart: { windows: COLD_WINDOWS, training: { width: 16, depth: 2, epochs: 4, patience: 4, stride: 2, draws: 2, seed: 3 } },
+      fineTune: { everyWindows: FINE_TUNE_EVERY, recentWindows: COLD_WINDOWS, epochs: 1, refitNormalization: true },
+      detect: { threshold: { warmupWindows: WARMUP, nInit: WARMUP } },
     });
   const produce = (from: number, to: number) => Promise.all(ENTITIES.map((e) => produceSeries(kafkaClient(), { topic, entity: e.id, file: e.file, from, to })));
-  const influx = () => influxClient(names.database);
+  const influx = () => influxClient(database);
   const rowsOf = async (entity: string) =>
     (await influx().query<{ time: Date; state: string; model_version: string }>(`SELECT "state", "model_version" FROM "scores" WHERE "entity" = '${entity}' ORDER BY time ASC`)).map((r): ScoreRow => ({ time: r.time.getTime(), state: r.state, model_version: r.model_version }));
   const manifestOf = (entity: string) => {

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_ALERT_KIND } from '../../../src/detect/detector.ts';
-import { createModelStore } from '../../../src/model/modelStore.ts';
+import { trainedModelsConfig, trainedModelsRun } from './helpers.ts';
 import { mulberry32 } from '../../../src/random.ts';
 import { distinctEvents, readAnomalies } from '../detect/helpers.ts';
-import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName } from '../helpers.ts';
-import { exitWithin, influxClient, killAllDiffwatch, produceSeries, startDiffwatch, writeConfig } from '../service/runHelpers.ts';
+import { createTopics, influxUrl, kafkaBrokers, kafkaClient } from '../helpers.ts';
+import { exitWithin, influxClient, killAllDiffwatch, produceSeries, startDiffwatch } from '../service/runHelpers.ts';
 
 const L = 32;
 const COLD_WINDOWS = 400;
@@ -45,10 +45,8 @@ afterEach(killAllDiffwatch);
 
 describe('a level shift becomes the new normal', () => {
   const env = { KAFKA_BROKERS: '', INFLUX_URL: '', DIFFWATCH_LOG_LEVEL: 'info' };
-  const topic = uniqueName('shift-telemetry');
-  const storeDir = join(mkdtempSync(join(tmpdir(), 'diffwatch-store-')), 'models');
-  const store = createModelStore(storeDir);
-  const names = { groupId: uniqueName('shift-group'), stateTopic: uniqueName('shift-state'), database: uniqueName('shift').replace(/-/g, '_'), anomalies: uniqueName('shift-anomalies') };
+  const run0 = trainedModelsRun('shift');
+  const { topic, store } = run0;
   let file: string;
 
   beforeAll(async () => {
@@ -58,22 +56,11 @@ describe('a level shift becomes the new normal', () => {
   });
 
   it('alerts on the jump, adopts the new level after adoptAfterWindows, resolves, and stays quiet', { timeout: 480_000 }, async () => {
-    const config = writeConfig({
-      kafka: { topics: [topic], groupId: names.groupId, commitIntervalMs: 200, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
-      stream: { windowLength: L, hop: 1 },
-      scorer: {
-        kind: 'diffusion',
-        diffusion: {
-          modelDir: null,
-          modelStore: storeDir,
-          workers: 1,
-          backend: 'wasm',
-          coldStart: { windows: COLD_WINDOWS, training: { width: 16, depth: 2, epochs: 6, patience: 6, stride: 2, draws: 4, seed: 5 }, maxConcurrent: 1 },
-          fineTune: { everyWindows: 0, recentWindows: COLD_WINDOWS, epochs: 6, refitNormalization: true, adoptAfterWindows: ADOPT_AFTER },
-        },
-      },
-      detect: { stateTopic: names.stateTopic, threshold: { warmupWindows: 300, nInit: 300 }, rules: { flatline: { enabled: false } } },
-      sinks: { anomaliesTopic: names.anomalies, influx: { database: names.database } },
+    const config = trainedModelsConfig(run0, {
+      windowLength: L,
+      coldStart: { windows: COLD_WINDOWS, training: { width: 16, depth: 2, epochs: 6, patience: 6, stride: 2, draws: 4, seed: 5 } },
+      fineTune: { everyWindows: 0, recentWindows: COLD_WINDOWS, epochs: 6, refitNormalization: true, adoptAfterWindows: ADOPT_AFTER },
+      detect: { threshold: { warmupWindows: 300, nInit: 300 }, rules: { flatline: { enabled: false } } },
     });
     const run = startDiffwatch(['run', '--config', config], env);
     await produceSeries(kafkaClient(), { topic, entity: ENTITY, file, to: COLD_ROWS });
@@ -84,7 +71,7 @@ describe('a level shift becomes the new normal', () => {
     await produceSeries(kafkaClient(), { topic, entity: ENTITY, file, from: COLD_ROWS, to: ADOPTED_BY });
     await run.waitFor(() => store.current(`entity:${ENTITY}`)!.version !== coldVersion, { what: 'the adopted model', timeoutMs: 180_000, intervalMs: 250 });
     await produceSeries(kafkaClient(), { topic, entity: ENTITY, file, from: ADOPTED_BY, to: ROWS });
-    const influx = influxClient(names.database);
+    const influx = influxClient(run0.database);
     const windows = ROWS - L + 1;
     await run.waitFor(async () => (await influx.query<{ count: number }>(`SELECT count("state") FROM "scores"`).catch(() => []))[0]?.count === windows, { what: `all ${windows} windows in InfluxDB`, timeoutMs: 240_000, intervalMs: 500 });
     run.kill('SIGTERM');
@@ -93,7 +80,7 @@ describe('a level shift becomes the new normal', () => {
 
     const shiftAt = T0 + SHIFT_ROW * STEP_MS;
     const rowTime = (r: number) => T0 + r * STEP_MS;
-    const events = distinctEvents(await readAnomalies(kafkaClient(), names.anomalies)).filter((e) => e.kind === MODEL_ALERT_KIND);
+    const events = distinctEvents(await readAnomalies(kafkaClient(), run0.anomalies)).filter((e) => e.kind === MODEL_ALERT_KIND);
     const opens = events.filter((e) => e.state === 'open');
     // Quiet before the shift (the normal sine is not an incident) …
     expect(opens.filter((e) => e.startTime < shiftAt).map((e) => new Date(e.startTime).toISOString())).toEqual([]);
