@@ -5,6 +5,7 @@
  */
 import { DEFAULT_LIFECYCLE_OPTIONS, type AlertLifecycleOptions } from '../detect/alertLifecycle.ts';
 import type { ChannelLimits } from '../detect/rules/outOfRange.ts';
+import { ONSET_SCORER_DEFAULTS, type OnsetScorerConfig } from '../detect/onsetScorer.ts';
 import { THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../detect/thresholdState.ts';
 
 export type IngestFormat = 'avro' | 'confluent' | 'json';
@@ -188,8 +189,16 @@ export interface StackConfig {
 export interface DetectConfig {
   /** Compacted topic holding each entity's detector state, keyed by entity. */
   stateTopic: string;
-  /** The adaptive threshold per entity (src/detect/thresholdState.ts). */
+  /**
+   * How a window's score becomes a decision: `threshold`, the calibrated likelihood and SPOT/DSPOT
+   * levels (`threshold`); or `onset`, the rank-calibrated, onset-gated evidence of `onsetScorer`:
+   * one alert per excursion (docs/detection.md, "Onset judging").
+   */
+  judge: 'threshold' | 'onset';
+  /** The adaptive threshold per entity (src/detect/thresholdState.ts); its `warmupWindows` applies to both judges. */
   threshold: ThresholdStateConfig;
+  /** The onset judge (src/detect/onsetScorer.ts); its evidence and levels are in digits of surprise. */
+  onsetScorer: OnsetScorerConfig;
   /** The alert lifecycle (src/detect/alertLifecycle.ts). */
   lifecycle: AlertLifecycleOptions;
   rules: {
@@ -264,7 +273,9 @@ export const DEFAULTS: DiffwatchConfig = {
   },
   detect: {
     stateTopic: 'diffwatch.state',
+    judge: 'threshold',
     threshold: { ...THRESHOLD_STATE_DEFAULTS, calibration: { ...THRESHOLD_STATE_DEFAULTS.calibration } },
+    onsetScorer: structuredClone(ONSET_SCORER_DEFAULTS) as OnsetScorerConfig,
     lifecycle: { ...DEFAULT_LIFECYCLE_OPTIONS, severity: { ...DEFAULT_LIFECYCLE_OPTIONS.severity } },
     rules: {
       flatline: { enabled: true, minPoints: 60, epsilon: 0 },

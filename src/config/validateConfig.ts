@@ -5,6 +5,9 @@ import { ConfigError } from '../errors.ts';
 import { createAlertLifecycle } from '../detect/alertLifecycle.ts';
 import { validateCalibrationConfig } from '../detect/calibration.ts';
 import { validateLimits } from '../detect/rules/outOfRange.ts';
+import { validateOnsetGateConfig } from '../detect/onsetGate.ts';
+import { OnsetScorer } from '../detect/onsetScorer.ts';
+import { validateTailRankConfig } from '../detect/tailRank.ts';
 import { validateThresholdStateConfig } from '../detect/thresholdState.ts';
 import { resolveModelConfig } from '../model/modelConfig.ts';
 import type { DiffwatchConfig, IngestFormat, ModelAssignment } from './schema.ts';
@@ -119,7 +122,14 @@ export function validateConfig(c: DiffwatchConfig): void {
 
   const d = c.detect;
   str('detect.stateTopic', d.stateTopic);
+  oneOf('detect.judge', d.judge, ['threshold', 'onset'] as const);
   validateThresholdStateConfig(d.threshold, 'detect.threshold');
+  validateTailRankConfig(d.onsetScorer.tailRank, 'detect.onsetScorer.tailRank');
+  validateOnsetGateConfig(d.onsetScorer.gate, 'detect.onsetScorer.gate');
+  new OnsetScorer(d.onsetScorer); // the remaining keys, each named in its error
+  if (d.judge === 'onset' && d.lifecycle.openAfterWindows > 1) {
+    throw new ConfigError('detect.lifecycle.openAfterWindows', 'must be 1 with detect.judge "onset": the onset judge triggers one window per excursion');
+  }
   validateCalibrationConfig(d.threshold.calibration, 'detect.threshold.calibration');
   createAlertLifecycle(d.lifecycle); // validates every lifecycle key, naming it
   bool('detect.rules.flatline.enabled', d.rules.flatline.enabled);

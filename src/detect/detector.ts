@@ -13,10 +13,20 @@ import type { ScoredWindow, Window, WindowScore } from '../types.ts';
 import { createAlertLifecycle, type AlertEvent, type AlertLifecycle, type LifecycleSnapshot } from './alertLifecycle.ts';
 import type { ValidationQuantiles } from './calibration.ts';
 import { createFlatline, createOutOfRange, createSilence, FLATLINE_KIND, OUT_OF_RANGE_KIND, ruleInput, SILENCE_KIND, type Flatline, type OutOfRange, type Silence } from './rules/index.ts';
+import { OnsetScorer, type OnsetScorerSnapshot } from './onsetScorer.ts';
 import { createThresholdState, ThresholdState, type ThresholdStateSnapshot } from './thresholdState.ts';
 
 /** The kind of alerts raised by the scorer's threshold. */
 export const MODEL_ALERT_KIND = 'model';
+
+/** The onset judge's state of one entity. */
+interface OnsetState {
+  scorer: OnsetScorer;
+  /** Windows judged (not warm-up scores): the judge's own warm-up counts them. */
+  seen: number;
+  /** An excursion is open: from an onset while the gated evidence stays at the level. */
+  excursion: boolean;
+}
 
 /** What survives a restart for one entity. */
 export interface EntityDetectorSnapshot {
@@ -26,6 +36,8 @@ export interface EntityDetectorSnapshot {
   /** End time of the last judged window, epoch ms. */
   lastWindowEnd: number;
   threshold: ThresholdStateSnapshot;
+  /** Present with `detect.judge: onset`. */
+  onset?: { scorer: OnsetScorerSnapshot; seen: number; excursion: boolean };
   lifecycle: LifecycleSnapshot;
 }
 
@@ -33,6 +45,7 @@ interface EntityState {
   modelVersion: string;
   lastWindowEnd: number;
   threshold: ThresholdState;
+  onset?: OnsetState;
   /** Built on the first window, when the channels are known; their state is short-lived and not kept. */
   rules?: { flatline?: Flatline; outOfRange?: OutOfRange; silence?: Silence; lastPoint: number };
 }
@@ -53,6 +66,12 @@ export interface Detector {
   forget(entityId: string): void;
 }
 
+/** The newest point of a window, `[C]`. */
+function newestPoint(w: Window): Float32Array {
+  const C = w.channels.length;
+  return w.values.subarray((w.length - 1) * C, w.length * C);
+}
+
 export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): Detector {
   const lifecycle: AlertLifecycle = createAlertLifecycle(cfg.lifecycle);
   const entities = new Map<string, EntityState>();
@@ -65,6 +84,7 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     if (saved) {
       lifecycle.restore(saved.lifecycle);
       e = { modelVersion: saved.modelVersion, lastWindowEnd: saved.lastWindowEnd, threshold: ThresholdState.restore(saved.threshold) };
+      if (saved.onset) e.onset = { scorer: OnsetScorer.restore(cfg.onsetScorer, saved.onset.scorer), seen: saved.onset.seen, excursion: saved.onset.excursion };
     } else {
       e = { modelVersion, lastWindowEnd: -Infinity, threshold: createThresholdState(cfg.threshold, opts.prior?.(w.entityId)) };
     }
@@ -118,9 +138,13 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     }
     dirty.add(w.entityId);
     runRules(e, w, events);
+    const onset = cfg.judge === 'onset' ? (e.onset ??= newOnsetState(w)) : undefined;
     if (s.warmup || w.hasGap || !Number.isFinite(s.score)) {
+      // The value range still learns the newest point of a warm-up window (a cold start's rows).
+      if (onset && !w.hasGap) onset.scorer.observe(newestPoint(w));
       return { ...base, threshold: NaN, isAnomaly: false, detectorState: 'warmup' };
     }
+    if (onset) return judgeOnset(onset, w, s, base, events);
     const d = e.threshold.update(s.score);
     if (d.threshold !== null && d.keepLevel !== null && d.threshold > 0) {
       events.push(
@@ -142,10 +166,47 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     return { ...base, threshold: d.threshold ?? NaN, isAnomaly: d.isOpen, detectorState: d.state, likelihood: d.likelihood, surprise: d.surprise };
   }
 
+  /** A new onset state: the first window's older rows seed the value range (they precede its newest row). */
+  function newOnsetState(w: Window): OnsetState {
+    const scorer = new OnsetScorer(cfg.onsetScorer);
+    const C = w.channels.length;
+    for (let i = 0; i < w.length - 1; i++) scorer.observe(w.values.subarray(i * C, (i + 1) * C));
+    return { scorer, seen: 0, excursion: false };
+  }
+
+  /**
+   * The onset judge: rank-calibrated evidence, one trigger per excursion (onsetScorer.ts). The
+   * lifecycle sees the gated evidence against the gate's level, so an incident opens at an onset
+   * and resolves once the evidence has stayed below the level for its quiet windows.
+   */
+  function judgeOnset(o: OnsetState, w: Window, s: WindowScore, base: Omit<ScoredWindow, 'threshold' | 'isAnomaly'>, events: AlertEvent[]): ScoredWindow {
+    const d = o.scorer.update(s.pointScores, newestPoint(w));
+    const warm = o.seen++ < cfg.threshold.warmupWindows;
+    const level = cfg.onsetScorer.gate.level;
+    o.excursion = !warm && (d.onset || (o.excursion && d.gated >= level));
+    events.push(
+      ...lifecycle.update({
+        entityId: w.entityId,
+        kind: MODEL_ALERT_KIND,
+        endTime: w.endTime,
+        channels: w.channels,
+        modelVersion: base.modelVersion,
+        triggered: !warm && d.onset,
+        score: d.gated,
+        threshold: level,
+        keepLevel: level,
+        contributions: s.channelContributions,
+        warmup: warm,
+      }),
+    );
+    return { ...base, threshold: level, isAnomaly: o.excursion, detectorState: warm ? 'warmup' : o.excursion ? 'anomalous' : 'normal', likelihood: d.score, surprise: d.evidence };
+  }
+
   function snapshot(entityId: string): EntityDetectorSnapshot | undefined {
     const e = entities.get(entityId);
     if (!e) return undefined;
-    return { v: 1, entityId, modelVersion: e.modelVersion, lastWindowEnd: e.lastWindowEnd, threshold: e.threshold.snapshot(), lifecycle: lifecycle.snapshot(entityId) };
+    const onset = e.onset && { scorer: e.onset.scorer.snapshot(), seen: e.onset.seen, excursion: e.onset.excursion };
+    return { v: 1, entityId, modelVersion: e.modelVersion, lastWindowEnd: e.lastWindowEnd, threshold: e.threshold.snapshot(), ...(onset ? { onset } : {}), lifecycle: lifecycle.snapshot(entityId) };
   }
 
   return {

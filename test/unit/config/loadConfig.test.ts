@@ -201,3 +201,21 @@ describe('loadConfig: model routing, cold start and fine-tuning', () => {
     expect(Object.isFrozen(d.coldStart.training)).toBe(true);
   });
 });
+
+describe('loadConfig: the onset judge', () => {
+  it('takes detect.judge onset with its scorer settings, and names a bad one', () => {
+    const ok = loadConfig({ file: file({ detect: { judge: 'onset', onsetScorer: { gate: { holdWindows: 50 } } } }), env: {} });
+    expect(ok.detect.judge).toBe('onset');
+    expect(ok.detect.onsetScorer.gate.holdWindows).toBe(50);
+    expect(ok.detect.onsetScorer.recentPoints).toBe(DEFAULTS.detect.onsetScorer.recentPoints);
+    expect(errorOf(() => loadConfig({ file: file({ detect: { judge: 'spot' } }), env: {} })).coords.key).toBe('detect.judge');
+    expect(errorOf(() => loadConfig({ file: file({ detect: { onsetScorer: { tailRank: { capacity: 5, minHistory: 10 } } } }), env: {} })).coords.key).toBe('detect.onsetScorer.tailRank.capacity');
+    expect(errorOf(() => loadConfig({ file: file({ detect: { onsetScorer: { gate: { level: 'x' } } } }), env: {} })).coords.key).toBe('detect.onsetScorer.gate.level');
+  });
+
+  it('refuses openAfterWindows > 1 with the onset judge, which triggers one window per excursion', () => {
+    const e = errorOf(() => loadConfig({ file: file({ detect: { judge: 'onset', lifecycle: { openAfterWindows: 3 } } }), env: {} }));
+    expect(e.coords.key).toBe('detect.lifecycle.openAfterWindows');
+    expect(e.message).toMatch(/must be 1 with detect.judge "onset"/);
+  });
+});
