@@ -22,10 +22,6 @@
  *   const scores = await registry.score(windows);      // scores[i].modelVersion per window
  *   registry.observe(detector.update(windows, scores, meta).scored);  // feeds fine-tuning
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
@@ -34,9 +30,9 @@ import type { BackendPreference } from './backend.ts';
 import { trainInBackground, type TrainInBackgroundOptions } from './backgroundTrainer.ts';
 import type { ScoreQuantiles } from './checkpoint.ts';
 import type { DiffusionScorer, LoadedModel, ScoringRoute } from './diffusionScorer.ts';
+import { affineFor, readEntityScaler, writeEntityScaler } from './entityScaler.ts';
 import { compileAssignment, type ModelRoute } from './modelAssignment.ts';
 import { createModelStore, type ModelStore } from './modelStore.ts';
-import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 import { RowCollector } from './rowCollector.ts';
 import type { TrainingResult } from './trainingWorker.ts';
 import { createTrainingQueue } from './trainingQueue.ts';
@@ -101,24 +97,6 @@ interface KeyState {
   coldJob?: Promise<void>;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** The affine map that makes a model normalised by `model` see values normalised by `entity`, in the model's channel order. */
-function affineFor(model: LoadedModel, entity: RobustScaler, entityChannels: readonly string[]): ScoringRoute['affine'] {
-  const at = new Map(entityChannels.map((c, i) => [c, i]));
-  const C = model.channels.length;
-  const gain = new Float32Array(C);
-  const offset = new Float32Array(C);
-  model.channels.forEach((ch, c) => {
-    const e = at.get(ch);
-    const sEntity = e === undefined ? 1 : entity.scale[e];
-    const cEntity = e === undefined ? model.normalization.center[c] : entity.center[e];
-    gain[c] = model.normalization.scale[c] / sEntity;
-    offset[c] = model.normalization.center[c] - cEntity * gain[c];
-  });
-  return { gain, offset };
-}
-
 export async function createModelRegistry(opts: ModelRegistryOptions): Promise<ModelRegistry> {
   const cfg = opts.config;
   const L = opts.windowLength;
@@ -181,9 +159,9 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     const old = k.live;
     if (k.route.kind === 'dir') {
       const model = dirModel(k.route.dir);
-      const saved = JSON.parse(readFileSync(join(dir, 'normalization.json'), 'utf8')) as { scaler: RobustScaler; channels: string[] };
+      // The version names both: the shared network and this entity's scaler.
       const v = `${model.version}+${version.slice(0, 8)}`;
-      k.live = { dir, version: v, model, route: { modelDir: k.route.dir, version: model.version, affine: affineFor(model, saved.scaler, saved.channels) } };
+      k.live = { dir, version: v, model, route: { modelDir: k.route.dir, version: model.version, affine: affineFor(model, readEntityScaler(dir)) } };
     } else {
       const model = await scorer.load(dir);
       k.live = { dir, version: model.version, model, route: { modelDir: dir, version: model.version } };
@@ -217,12 +195,8 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   }
 
   async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
-    const scaler = fitRobustScaler(series.values, series.channels.length);
-    const body = JSON.stringify({ scaler, channels: series.channels, rows: series.timestamps.length, firstTimestamp: series.timestamps[0], lastTimestamp: series.timestamps[series.timestamps.length - 1] });
-    const version = sha(body).slice(0, 16);
     const staging = store!.staging(k.key);
-    await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, 'normalization.json'), body);
+    const version = await writeEntityScaler(staging, series);
     const dir = await store!.commit(k.key, staging, version);
     await install(k, dir, version, 'entity normalization fitted');
   }
