@@ -2,10 +2,12 @@
  * The diffusion model as a NAB detector. For each file, `open` trains a fresh model on the
  * file's probationary rows only (`ctx.training`, seeded from `ctx.seed`), then the harness
  * replays the whole file through the service's stream operators into a scorer that calls
- * `scoreWindows`, the one scoring path of the model (docs/model.md). Each window score is
- * judged by the service's detector state (`detect/thresholdState.ts`), as `baseline` does,
- * with the trained model's validation quantiles as the calibration prior: the likelihood is
- * meaningful from the first window, where a prior-less calibration would wait for 100 scores.
+ * `scoreWindows`, the one scoring path of the model (docs/model.md). Each window's point
+ * scores are judged by the service's onset scorer (`detect/onsetScorer.ts`, through
+ * `onsetJudge.ts`): the rank of the model's error among the file's past errors, a bonus when
+ * the value leaves the range seen so far, and an onset gate that keeps one loud window per
+ * excursion. The service's detector state (`detect/thresholdState.ts`, the likelihood and SPOT)
+ * remains available as `judge: 'thresholdState'`, the judge of the first version.
  *
  * One configuration for every file (`NAB_DIFFUSION_MODEL`), sized so that the 58-file corpus
  * trains and scores in under 30 minutes on 2 cores; see docs/evaluation.md, "Diffusion detector".
@@ -17,8 +19,9 @@
  *   await fd.close();                               // frees the weights
  */
 import { boundedSurprise, CALIBRATION_DEFAULTS } from '../../../detect/calibration.ts';
+import { ONSET_SCORER_DEFAULTS, type OnsetScorerConfig } from '../../../detect/onsetScorer.ts';
 import { createThresholdState, THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
-import { ModelError, type ModelErrorCode } from '../../../errors.ts';
+import { ConfigError, ModelError, type ModelErrorCode } from '../../../errors.ts';
 import { rootLogger } from '../../../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from '../../../model/backend.ts';
 import type { TrainedModel } from '../../../model/checkpoint.ts';
@@ -28,6 +31,7 @@ import { train } from '../../../model/trainer.ts';
 import { scoreWindows } from '../../../model/windowScorer.ts';
 import type { Scorer, Window, WindowScore } from '../../../types.ts';
 import { lifecycleAlertRule, type AlertRule } from './alertRule.ts';
+import { onsetJudge } from './onsetJudge.ts';
 import type { FileContext, FileDetector, Judge, NabDetector } from './types.ts';
 
 /**
@@ -62,12 +66,24 @@ export const NAB_DIFFUSION_THRESHOLDS: Readonly<Partial<ThresholdStateConfig>> =
   calibration: { ...CALIBRATION_DEFAULTS, shortWindow: 1 },
 });
 
+/**
+ * The onset scorer every NAB file gets: `ONSET_SCORER_DEFAULTS`, which were chosen on NAB (see
+ * docs/evaluation.md, "Tuning disclosure", for what was swept and how).
+ */
+export const NAB_DIFFUSION_ONSET: Readonly<OnsetScorerConfig> = ONSET_SCORER_DEFAULTS;
+
+export type DiffusionJudgeKind = 'onset' | 'thresholdState';
+
 export interface DiffusionDetectorOptions {
   /** Default `diffusion`. */
   name?: string;
   /** Overrides of `NAB_DIFFUSION_MODEL` (itself over `MODEL_DEFAULTS`); `seed` always comes from the run. */
   model?: Partial<Omit<ModelConfig, 'seed'>>;
-  /** Overrides of the service's detector-state defaults. Default `NAB_DIFFUSION_THRESHOLDS`. */
+  /** How window scores become NAB scores and alerts. Default 'onset' (`onsetJudge.ts`). */
+  judge?: DiffusionJudgeKind;
+  /** 'onset' only: overrides of `NAB_DIFFUSION_ONSET` (nested sections are merged). */
+  onset?: OnsetOverrides;
+  /** 'thresholdState' only: overrides of the service's detector-state defaults. Default `NAB_DIFFUSION_THRESHOLDS`. */
   thresholds?: Partial<ThresholdStateConfig>;
   /** TF.js backend. Default 'wasm': the backend the corpus budget was measured on, on every machine. */
   backend?: BackendPreference;
@@ -91,22 +107,27 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
   // Resolved once so that a bad override fails before the first file, naming the key.
   const modelConfig = resolveModelConfig({ ...NAB_DIFFUSION_MODEL, ...opts.model });
   const { seed: _runSeed, ...modelParams } = modelConfig;
+  const judgeKind = opts.judge ?? 'onset';
+  if (judgeKind !== 'onset' && judgeKind !== 'thresholdState') throw new ConfigError('judge', `must be 'onset' or 'thresholdState', got ${JSON.stringify(judgeKind)}`);
+  const onset = mergeOnset(NAB_DIFFUSION_ONSET, opts.onset);
   const thresholds = opts.thresholds ?? NAB_DIFFUSION_THRESHOLDS;
   const backend = opts.backend ?? 'wasm';
   const conv = opts.conv ?? 'conv1d';
   const log = rootLogger.namespace('nab').namespace(name);
   return {
     name,
-    summary: `the diffusion model (window ${modelConfig.windowLength}, ${modelConfig.depth}×${modelConfig.width} filters) trained on each file's probationary rows, calibrated by the service's detector state`,
+    summary: `the diffusion model (window ${modelConfig.windowLength}, ${modelConfig.depth}×${modelConfig.width} filters) trained on each file's probationary rows, ` +
+      (judgeKind === 'onset' ? 'judged by the service\'s onset scorer (error rank, range novelty, onset gate)' : 'calibrated by the service\'s detector state'),
     windowLength: modelConfig.windowLength,
     params: {
       ...prefixed(modelParams, 'model.'),
       'model.seed': 'run seed + 1',
       backend,
       conv,
-      ...flat({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }),
-      prior: 'validationScores',
-      anomalyScore: 'boundedSurprise(surprise)',
+      judge: judgeKind,
+      ...(judgeKind === 'onset'
+        ? { ...flat(onset, 'onset.'), anomalyScore: 'gated / (gated + half)' }
+        : { ...flat({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }), prior: 'validationScores', anomalyScore: 'boundedSurprise(surprise)' }),
     },
     async open(ctx: FileContext): Promise<FileDetector> {
       await ensureBackend(backend);
@@ -116,11 +137,11 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
       const { version, losses, validationScores } = model.manifest;
       log.debug('trained', { path: ctx.path, rows: ctx.training.timestamps.length, version, epochs: losses.train.length, bestEpoch: losses.bestEpoch, trainMs: Math.round(performance.now() - started) });
       const scorer = createInThreadScorer(model);
-      // No fixed levels: an alert opens only on the detector state's SPOT levels (see calibratedJudge).
+      // No fixed levels: an alert opens only on the levels the judge brings (the onset gate's, or SPOT's).
       const alert = lifecycleAlertRule({ threshold: Number.POSITIVE_INFINITY, keepLevel: Number.POSITIVE_INFINITY, kind: name, modelVersion: version });
       return {
         scorer,
-        judge: calibratedJudge(thresholds, validationScores, alert),
+        judge: judgeKind === 'onset' ? onsetJudge(onset, alert) : calibratedJudge(thresholds, validationScores, alert),
         alertThreshold: Number.NaN,
         close: async () => model.dispose(),
       };
@@ -191,6 +212,17 @@ function calibratedJudge(thresholds: Partial<ThresholdStateConfig>, prior: Train
     const levels = d.state === 'warmup' || d.threshold === null ? undefined : { threshold: d.threshold, keepLevel: d.keepLevel ?? d.threshold, triggered: d.triggered };
     return { anomalyScore: boundedSurprise(d.surprise), alertOnset: alert(w, levels ? s : { ...s, warmup: true }, levels) };
   };
+}
+
+/** Overrides of an onset scorer config; the nested sections may be partial. */
+export type OnsetOverrides = Partial<Omit<OnsetScorerConfig, 'tailRank' | 'rangeNovelty' | 'gate'>> & {
+  tailRank?: Partial<OnsetScorerConfig['tailRank']>;
+  rangeNovelty?: Partial<OnsetScorerConfig['rangeNovelty']>;
+  gate?: Partial<OnsetScorerConfig['gate']>;
+};
+
+export function mergeOnset(base: Readonly<OnsetScorerConfig>, o: OnsetOverrides = {}): OnsetScorerConfig {
+  return { ...base, ...o, tailRank: { ...base.tailRank, ...o.tailRank }, rangeNovelty: { ...base.rangeNovelty, ...o.rangeNovelty }, gate: { ...base.gate, ...o.gate } };
 }
 
 function prefixed(o: object, prefix: string): Record<string, number | string | boolean> {
