@@ -2,11 +2,11 @@
  * The diffusion model as a NAB detector. For each file, `open` trains a fresh model on the
  * file's probationary rows only (`ctx.training`, seeded from `ctx.seed`), then the harness
  * replays the whole file through the service's stream operators into a scorer that calls
- * `scoreWindows`, the one scoring path of the model (docs/model.md). Each window's point
- * scores are judged by the service's onset scorer (`detect/onsetScorer.ts`, through
- * `onsetJudge.ts`): the rank of the model's error among the file's past errors, a bonus when
- * the value leaves the range seen so far, and an onset gate that keeps one loud window per
- * excursion. The service's detector state (`detect/thresholdState.ts`, the likelihood and SPOT)
+ * `scoreWindows`, the one scoring path of the model (docs/model.md). Each scored window is
+ * judged by the service's detector itself (`detect/detector.ts` with `detect.judge: "onset"`,
+ * through `detectorJudge.ts`): the onset scorer (`detect/onsetScorer.ts`) ranks the model's
+ * error among the file's past errors, adds a bonus when the value leaves the range seen so far,
+ * and gates one loud window per excursion; the alert lifecycle opens the alerts. The service's detector state (`detect/thresholdState.ts`, the likelihood and SPOT)
  * remains available as `judge: 'thresholdState'`, the judge of the first version.
  *
  * One configuration for every file (`NAB_DIFFUSION_MODEL`), sized so that the 58-file corpus
@@ -31,7 +31,7 @@ import { train } from '../../../model/trainer.ts';
 import { scoreWindows } from '../../../model/windowScorer.ts';
 import type { Scorer, Window, WindowScore } from '../../../types.ts';
 import { lifecycleAlertRule, type AlertRule } from './alertRule.ts';
-import { onsetJudge } from './onsetJudge.ts';
+import { detectorJudge, onsetDetectConfig } from './detectorJudge.ts';
 import type { FileContext, FileDetector, Judge, NabDetector } from './types.ts';
 
 /**
@@ -79,7 +79,7 @@ export interface DiffusionDetectorOptions {
   name?: string;
   /** Overrides of `NAB_DIFFUSION_MODEL` (itself over `MODEL_DEFAULTS`); `seed` always comes from the run. */
   model?: Partial<Omit<ModelConfig, 'seed'>>;
-  /** How window scores become NAB scores and alerts. Default 'onset' (`onsetJudge.ts`). */
+  /** How window scores become NAB scores and alerts. Default 'onset': the service's detector with `detect.judge: "onset"` (`detectorJudge.ts`). */
   judge?: DiffusionJudgeKind;
   /** 'onset' only: overrides of `NAB_DIFFUSION_ONSET` (nested sections are merged). */
   onset?: OnsetOverrides;
@@ -138,10 +138,13 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
       log.debug('trained', { path: ctx.path, rows: ctx.training.timestamps.length, version, epochs: losses.train.length, bestEpoch: losses.bestEpoch, trainMs: Math.round(performance.now() - started) });
       const scorer = createInThreadScorer(model);
       // No fixed levels: an alert opens only on the levels the judge brings (the onset gate's, or SPOT's).
-      const alert = lifecycleAlertRule({ threshold: Number.POSITIVE_INFINITY, keepLevel: Number.POSITIVE_INFINITY, kind: name, modelVersion: version });
+      const judge =
+        judgeKind === 'onset'
+          ? detectorJudge(onsetDetectConfig(onset), version)
+          : calibratedJudge(thresholds, validationScores, lifecycleAlertRule({ threshold: Number.POSITIVE_INFINITY, keepLevel: Number.POSITIVE_INFINITY, kind: name, modelVersion: version }));
       return {
         scorer,
-        judge: judgeKind === 'onset' ? onsetJudge(onset, alert) : calibratedJudge(thresholds, validationScores, alert),
+        judge,
         alertThreshold: Number.NaN,
         close: async () => model.dispose(),
       };

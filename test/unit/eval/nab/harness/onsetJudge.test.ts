@@ -1,12 +1,12 @@
 /**
- * The onset judge through the service's stream operators, with the baseline scorer standing in
+ * The onset judge (the service's detector with `detect.judge: "onset"`, as the NAB harness runs
+ * it) through the service's stream operators, with the baseline scorer standing in
  * for the diffusion model (the judge only reads point scores and values): it is causal, it
  * seeds the value range from the first window's older rows only, and it alerts once per anomaly.
  */
 import { describe, expect, it } from 'vitest';
 import { ONSET_SCORER_DEFAULTS } from '../../../../../src/detect/onsetScorer.ts';
-import { lifecycleAlertRule } from '../../../../../src/eval/nab/harness/alertRule.ts';
-import { onsetJudge } from '../../../../../src/eval/nab/harness/onsetJudge.ts';
+import { detectorJudge, onsetDetectConfig } from '../../../../../src/eval/nab/harness/detectorJudge.ts';
 import { scoreReplay, type FileDetector } from '../../../../../src/eval/nab/harness/index.ts';
 import { createBaselineScorer } from '../../../../../src/model/baselineScorer.ts';
 import type { Window, WindowScore } from '../../../../../src/types.ts';
@@ -17,7 +17,7 @@ const L = 32;
 const GAP = 151;
 
 function detector(onJudge?: (w: Window, s: WindowScore) => void): FileDetector {
-  const judge = onsetJudge(ONSET_SCORER_DEFAULTS, lifecycleAlertRule({ threshold: Infinity, keepLevel: Infinity, kind: 'onset', modelVersion: 'test' }));
+  const judge = detectorJudge(onsetDetectConfig(ONSET_SCORER_DEFAULTS), 'test');
   return {
     scorer: createBaselineScorer({ historyLength: 256, minHistory: 16 }),
     judge: (w, s) => {
@@ -29,7 +29,7 @@ function detector(onJudge?: (w: Window, s: WindowScore) => void): FileDetector {
   };
 }
 
-describe('onsetJudge', () => {
+describe('the onset judge of the NAB harness', () => {
   const base = wave(2000, 4);
   const cut = 1200;
   // Spikes that grow, each beyond every value and error before it: a repeat of an equal spike is
