@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.ts';
 import { createAlertLifecycle } from '../detect/alertLifecycle.ts';
 import { validateCalibrationConfig } from '../detect/calibration.ts';
 import { validateLimits } from '../detect/rules/outOfRange.ts';
+import { validateLevelShiftConfig } from '../detect/levelShift.ts';
 import { validateOnsetGateConfig } from '../detect/onsetGate.ts';
 import { OnsetScorer } from '../detect/onsetScorer.ts';
 import { validateTailRankConfig } from '../detect/tailRank.ts';
@@ -126,6 +127,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   validateThresholdStateConfig(d.threshold, 'detect.threshold');
   validateTailRankConfig(d.onsetScorer.tailRank, 'detect.onsetScorer.tailRank');
   validateOnsetGateConfig(d.onsetScorer.gate, 'detect.onsetScorer.gate');
+  validateLevelShiftConfig(d.onsetScorer.levelShift, 'detect.onsetScorer.levelShift');
   new OnsetScorer(d.onsetScorer); // the remaining keys, each named in its error
   if (d.judge === 'onset' && d.lifecycle.openAfterWindows > 1) {
     throw new ConfigError('detect.lifecycle.openAfterWindows', 'must be 1 with detect.judge "onset": the onset judge triggers one window per excursion');

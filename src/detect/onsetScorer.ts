@@ -4,6 +4,7 @@
  *   raw       = mean of the newest `recentPoints` point scores of the window
  *   rank      = TailRank surprise of raw among this entity's past raws      (tailRank.ts)
  *   evidence  = rank + noveltyBonus · min(1, novelty / noveltyRamp)   novelty: RangeNovelty excess of the newest point
+ *               + level                                                    LevelShift of the newest values (levelShift.ts)
  *   gated     = OnsetGate(evidence): one loud window per excursion            (onsetGate.ts)
  *   score     = gated / (gated + half)                                       in [0, 1), never saturates
  *
@@ -21,6 +22,7 @@
 import { ConfigError } from '../errors.ts';
 import { OnsetGate, ONSET_GATE_DEFAULTS, type OnsetGateConfig, type OnsetGateSnapshot } from './onsetGate.ts';
 import { RangeNovelty, RANGE_NOVELTY_DEFAULTS, type RangeNoveltyConfig, type RangeNoveltySnapshot } from './rangeNovelty.ts';
+import { LevelShift, LEVEL_SHIFT_DEFAULTS, type LevelShiftConfig, type LevelShiftSnapshot } from './levelShift.ts';
 import { TailRank, TAIL_RANK_DEFAULTS, type TailRankConfig, type TailRankSnapshot } from './tailRank.ts';
 
 export interface OnsetScorerConfig {
@@ -32,6 +34,8 @@ export interface OnsetScorerConfig {
   noveltyBonus: number;
   /** Excess, in ranges, that earns the full bonus; a smaller excess earns its share of it. */
   noveltyRamp: number;
+  /** The mean of the newest values against a long history (levelShift.ts). */
+  levelShift: LevelShiftConfig;
   gate: OnsetGateConfig;
   /** Evidence at which the bounded score is 0.5. */
   half: number;
@@ -43,6 +47,7 @@ export const ONSET_SCORER_DEFAULTS: Readonly<OnsetScorerConfig> = Object.freeze(
   rangeNovelty: RANGE_NOVELTY_DEFAULTS,
   noveltyBonus: 10,
   noveltyRamp: 0.05,
+  levelShift: LEVEL_SHIFT_DEFAULTS,
   gate: ONSET_GATE_DEFAULTS,
   half: 10,
 });
@@ -54,7 +59,9 @@ export interface OnsetDecision {
   rank: number;
   /** Excess of the newest point over the range seen before it, in ranges (0 inside). */
   novelty: number;
-  /** rank plus the novelty bonus, before gating. */
+  /** Level-shift evidence of the newest values, digits. */
+  level: number;
+  /** rank plus the novelty bonus plus the level-shift evidence, before gating. */
   evidence: number;
   /** Evidence after the onset gate. */
   gated: number;
@@ -75,13 +82,18 @@ export function recentMean(pointScores: ArrayLike<number>, k: number): number {
 export interface OnsetScorerSnapshot {
   rank: TailRankSnapshot;
   range: RangeNoveltySnapshot;
+  level: LevelShiftSnapshot;
   gate: OnsetGateSnapshot;
+  sinceOnset: number | null;
 }
 
 export class OnsetScorer {
   private rank: TailRank;
   private range: RangeNovelty;
   private gate: OnsetGate;
+  private level: LevelShift;
+  /** Windows since the last onset. */
+  private sinceOnset = Number.POSITIVE_INFINITY;
 
   constructor(readonly config: OnsetScorerConfig = ONSET_SCORER_DEFAULTS) {
     if (!(Number.isInteger(config.recentPoints) && config.recentPoints >= 1)) throw new ConfigError('detect.onsetScorer.recentPoints', `must be an integer >= 1, got ${config.recentPoints}`);
@@ -91,6 +103,7 @@ export class OnsetScorer {
     this.rank = new TailRank(config.tailRank);
     this.range = new RangeNovelty(config.rangeNovelty);
     this.gate = new OnsetGate(config.gate);
+    this.level = new LevelShift(config.levelShift);
   }
 
   /**
@@ -99,6 +112,7 @@ export class OnsetScorer {
    */
   observe(point: ArrayLike<number>): void {
     this.range.update(point);
+    this.level.observe(point);
   }
 
   /** One window: its point scores `[L]` and its newest point `[C]`. */
@@ -106,13 +120,17 @@ export class OnsetScorer {
     const raw = recentMean(pointScores, this.config.recentPoints);
     const rank = this.rank.update(raw);
     const novelty = this.range.update(newest);
-    const evidence = rank + this.config.noveltyBonus * Math.min(1, novelty / this.config.noveltyRamp);
+    const level = this.level.update(newest);
+    const evidence = rank + this.config.noveltyBonus * Math.min(1, novelty / this.config.noveltyRamp) + level;
     const g = this.gate.update(evidence);
-    return { raw, rank, novelty, evidence, gated: g.score, score: g.score / (g.score + this.config.half), onset: g.onset };
+    this.sinceOnset = g.onset ? 0 : this.sinceOnset + 1;
+    // A level change seen at or within the hold of an onset has been reported: it is the new baseline.
+    if (level > 0 && this.sinceOnset <= this.config.gate.holdWindows) this.level.rebase();
+    return { raw, rank, novelty, level, evidence, gated: g.score, score: g.score / (g.score + this.config.half), onset: g.onset };
   }
   /** Plain JSON for the state topic: `restore` gives a scorer that decides exactly the same. */
   snapshot(): OnsetScorerSnapshot {
-    return { rank: this.rank.snapshot(), range: this.range.snapshot(), gate: this.gate.snapshot() };
+    return { rank: this.rank.snapshot(), range: this.range.snapshot(), level: this.level.snapshot(), gate: this.gate.snapshot(), sinceOnset: Number.isFinite(this.sinceOnset) ? this.sinceOnset : null };
   }
 
   static restore(config: OnsetScorerConfig, s: OnsetScorerSnapshot): OnsetScorer {
@@ -120,6 +138,8 @@ export class OnsetScorer {
     o.rank = TailRank.restore(config.tailRank, s.rank);
     o.range = RangeNovelty.restore(config.rangeNovelty, s.range);
     o.gate = OnsetGate.restore(config.gate, s.gate);
+    o.level = LevelShift.restore(config.levelShift, s.level);
+    o.sinceOnset = s.sinceOnset ?? Number.POSITIVE_INFINITY;
     return o;
   }
 }

@@ -225,7 +225,7 @@ export type OnsetOverrides = Partial<Omit<OnsetScorerConfig, 'tailRank' | 'range
 };
 
 export function mergeOnset(base: Readonly<OnsetScorerConfig>, o: OnsetOverrides = {}): OnsetScorerConfig {
-  return { ...base, ...o, tailRank: { ...base.tailRank, ...o.tailRank }, rangeNovelty: { ...base.rangeNovelty, ...o.rangeNovelty }, gate: { ...base.gate, ...o.gate } };
+  return { ...base, ...o, tailRank: { ...base.tailRank, ...o.tailRank }, rangeNovelty: { ...base.rangeNovelty, ...o.rangeNovelty }, levelShift: { ...base.levelShift, ...o.levelShift }, gate: { ...base.gate, ...o.gate } };
 }
 
 function prefixed(o: object, prefix: string): Record<string, number | string | boolean> {

@@ -1,0 +1,192 @@
+/**
+ * Level-shift evidence: how far the mean of the newest `recent` values lies from the values
+ * before them, as a two-sided z-test against the mean and population deviation of the last
+ * `window` values (refitted every `refitEvery` points, as NAB's windowedGaussian does), in digits
+ * of surprise beyond `offset`, times `weight`, at most `cap`:
+ *
+ *   z        = (mean(newest recent) − μ) / (σ / √recent)
+ *   evidence = min(cap, weight · max(0, −log10 P(|Z| ≥ |z|) − offset))
+ *
+ * Why: the model sees 32 points and ranks single-window errors; a level that moves over dozens of
+ * points, or a pattern drifting off its usual band, never looks wrong inside one window. A mean of
+ * many points against a long history does. The large offset keeps ordinary wandering at 0, and
+ * the cap keeps it a supporting voice: it can tip an excursion over the gate's level, not outvote
+ * the rank.
+ *
+ * `rebase()` forgets the history but the newest value: once a shift has been reported, the new
+ * level is the baseline (after `minPoints` values of it), so a sustained shift alerts once instead
+ * of again every time the gate's hold runs out while the old level still fills the history.
+ *
+ * @example
+ * const ls = new LevelShift(LEVEL_SHIFT_DEFAULTS);
+ * ls.update([12.5]); // 0 until `minPoints` values; digits of evidence afterwards
+ */
+import { ConfigError } from '../errors.ts';
+import { surpriseOf } from './calibration.ts';
+
+export interface LevelShiftConfig {
+  /** Digits of evidence per digit of surprise beyond `offset`; 0 turns the check off. */
+  weight: number;
+  /** Digits of surprise that earn nothing. */
+  offset: number;
+  /** Most evidence it adds. */
+  cap: number;
+  /** Values whose mean is tested. */
+  recent: number;
+  /** Values of history the mean and deviation come from. */
+  window: number;
+  /** Points between two refits of the history's mean and deviation. */
+  refitEvery: number;
+  /** Values of history needed before the first test (also after a rebase). */
+  minPoints: number;
+}
+
+export const LEVEL_SHIFT_DEFAULTS: Readonly<LevelShiftConfig> = Object.freeze({
+  weight: 0.3,
+  offset: 20,
+  cap: 3,
+  recent: 32,
+  window: 6_400,
+  refitEvery: 100,
+  minPoints: 100,
+});
+
+export interface LevelShiftSnapshot {
+  /** Float64 values per channel, oldest first, base64. */
+  values: string[];
+  /** Points since the last refit; -1: no refit due until minPoints values (never fitted, or rebased). */
+  sinceFit: number;
+  mean: number[];
+  std: number[];
+}
+
+export function validateLevelShiftConfig(c: LevelShiftConfig, prefix = 'detect.onsetScorer.levelShift'): void {
+  for (const k of ['weight', 'offset', 'cap'] as const) {
+    if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new ConfigError(`${prefix}.${k}`, `must be a finite number >= 0, got ${c[k]}`);
+  }
+  for (const k of ['recent', 'window', 'refitEvery', 'minPoints'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw new ConfigError(`${prefix}.${k}`, `must be an integer >= 1, got ${c[k]}`);
+  }
+  if (c.recent > c.window) throw new ConfigError(`${prefix}.recent`, `must be at most window (${c.window}), got ${c.recent}`);
+  if (c.minPoints > c.window) throw new ConfigError(`${prefix}.minPoints`, `must be at most window (${c.window}), got ${c.minPoints}`);
+}
+
+const LOG10_2 = Math.log10(2);
+
+export class LevelShift {
+  /** Per channel, the last `window` values (a ring). */
+  private rings: Float64Array[] = [];
+  private count = 0;
+  private head = 0;
+  private sinceFit = Number.POSITIVE_INFINITY;
+  private mean: number[] = [];
+  private std: number[] = [];
+
+  constructor(readonly config: LevelShiftConfig = LEVEL_SHIFT_DEFAULTS) {
+    validateLevelShiftConfig(config);
+  }
+
+  /** A value before the first judged window: it joins the history, nothing is tested. */
+  observe(point: ArrayLike<number>): void {
+    this.push(point);
+  }
+
+  /** The newest point `[C]`: it joins the history, then its evidence (0 when off, too early, or flat history). */
+  update(point: ArrayLike<number>): number {
+    const c = this.config;
+    if (this.sinceFit >= c.refitEvery && this.count >= c.minPoints) this.refit();
+    else this.sinceFit++;
+    this.push(point);
+    if (c.weight === 0 || this.mean.length === 0) return 0;
+    let evidence = 0;
+    for (let ch = 0; ch < point.length; ch++) {
+      const sd = this.std[ch];
+      if (!(sd > 1e-6)) continue;
+      const z = (this.recentMean(ch) - this.mean[ch]) / (sd / Math.sqrt(c.recent));
+      const surprise = surpriseOf(Math.abs(z)) - LOG10_2; // two-sided
+      evidence = Math.max(evidence, Math.min(c.cap, c.weight * Math.max(0, surprise - c.offset)));
+    }
+    return evidence;
+  }
+
+  /** Keep only the newest value: the history starts again from the current level. */
+  rebase(): void {
+    const w = this.config.window;
+    if (this.count === 0) return;
+    const newest = (this.head - 1 + w) % w;
+    for (const ring of this.rings) ring[0] = ring[newest];
+    this.head = 1 % w;
+    this.count = 1;
+    this.mean = [];
+    this.std = [];
+    this.sinceFit = Number.POSITIVE_INFINITY;
+  }
+
+  snapshot(): LevelShiftSnapshot {
+    const w = this.config.window;
+    const first = (this.head - this.count + w) % w;
+    const values = this.rings.map((ring) => {
+      const v = Float64Array.from({ length: this.count }, (_, i) => ring[(first + i) % w]);
+      return Buffer.from(v.buffer).toString('base64');
+    });
+    return { values, sinceFit: Number.isFinite(this.sinceFit) ? this.sinceFit : -1, mean: [...this.mean], std: [...this.std] };
+  }
+
+  static restore(config: LevelShiftConfig, s: LevelShiftSnapshot): LevelShift {
+    const ls = new LevelShift(config);
+    const channels = s.values.map((b64) => {
+      const bytes = Buffer.from(b64, 'base64');
+      return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    });
+    const n = channels[0]?.length ?? 0;
+    for (let i = 0; i < n; i++) ls.push(channels.map((c) => c[i]));
+    ls.sinceFit = s.sinceFit < 0 ? Number.POSITIVE_INFINITY : s.sinceFit;
+    ls.mean = [...s.mean];
+    ls.std = [...s.std];
+    return ls;
+  }
+
+  private push(point: ArrayLike<number>): void {
+    const w = this.config.window;
+    if (this.rings.length !== point.length) {
+      if (this.count > 0) throw new ConfigError('detect.onsetScorer.levelShift', `got a point of ${point.length} channels after points of ${this.rings.length}`);
+      this.rings = Array.from({ length: point.length }, () => new Float64Array(w));
+    }
+    // A non-finite value repeats the channel's previous one, so that the channels stay aligned.
+    for (let ch = 0; ch < point.length; ch++) {
+      const x = point[ch];
+      this.rings[ch][this.head] = Number.isFinite(x) ? x : this.count > 0 ? this.rings[ch][(this.head - 1 + w) % w] : 0;
+    }
+    this.head = (this.head + 1) % w;
+    this.count = Math.min(this.count + 1, w);
+  }
+
+  /** Mean and population deviation of the history (the values before the current one). */
+  private refit(): void {
+    const w = this.config.window;
+    const first = (this.head - this.count + w) % w;
+    this.mean = [];
+    this.std = [];
+    for (const ring of this.rings) {
+      let s1 = 0;
+      let s2 = 0;
+      for (let i = 0; i < this.count; i++) {
+        const x = ring[(first + i) % w];
+        s1 += x;
+        s2 += x * x;
+      }
+      const mu = s1 / this.count;
+      this.mean.push(mu);
+      this.std.push(Math.sqrt(Math.max(s2 / this.count - mu * mu, 0)));
+    }
+    this.sinceFit = 1;
+  }
+
+  private recentMean(ch: number): number {
+    const w = this.config.window;
+    const n = Math.min(this.config.recent, this.count);
+    let s = 0;
+    for (let i = 1; i <= n; i++) s += this.rings[ch][(this.head - i + w) % w];
+    return s / n;
+  }
+}
