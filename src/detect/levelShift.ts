@@ -15,7 +15,9 @@
  *
  * `rebase()` forgets the history but the newest value: once a shift has been reported, the new
  * level is the baseline (after `minPoints` values of it), so a sustained shift alerts once instead
- * of again every time the gate's hold runs out while the old level still fills the history.
+ * of again every time the gate's hold runs out while the old level still fills the history. The
+ * deviation learnt before stays a floor: a short history after a rebase (100 points of a daily
+ * cycle, say) underrates how much the series moves and would make every swing look like a shift.
  *
  * @example
  * const ls = new LevelShift(LEVEL_SHIFT_DEFAULTS);
@@ -58,6 +60,8 @@ export interface LevelShiftSnapshot {
   sinceFit: number;
   mean: number[];
   std: number[];
+  /** Per channel, the largest deviation fitted before a rebase. */
+  stdFloor: number[];
 }
 
 export function validateLevelShiftConfig(c: LevelShiftConfig, prefix = 'detect.onsetScorer.levelShift'): void {
@@ -81,6 +85,7 @@ export class LevelShift {
   private sinceFit = Number.POSITIVE_INFINITY;
   private mean: number[] = [];
   private std: number[] = [];
+  private stdFloor: number[] = [];
 
   constructor(readonly config: LevelShiftConfig = LEVEL_SHIFT_DEFAULTS) {
     validateLevelShiftConfig(config);
@@ -115,6 +120,7 @@ export class LevelShift {
     if (this.count === 0) return;
     const newest = (this.head - 1 + w) % w;
     for (const ring of this.rings) ring[0] = ring[newest];
+    this.std.forEach((sd, ch) => (this.stdFloor[ch] = Math.max(this.stdFloor[ch] ?? 0, sd)));
     this.head = 1 % w;
     this.count = 1;
     this.mean = [];
@@ -129,7 +135,7 @@ export class LevelShift {
       const v = Float64Array.from({ length: this.count }, (_, i) => ring[(first + i) % w]);
       return Buffer.from(v.buffer).toString('base64');
     });
-    return { values, sinceFit: Number.isFinite(this.sinceFit) ? this.sinceFit : -1, mean: [...this.mean], std: [...this.std] };
+    return { values, sinceFit: Number.isFinite(this.sinceFit) ? this.sinceFit : -1, mean: [...this.mean], std: [...this.std], stdFloor: [...this.stdFloor] };
   }
 
   static restore(config: LevelShiftConfig, s: LevelShiftSnapshot): LevelShift {
@@ -143,6 +149,7 @@ export class LevelShift {
     ls.sinceFit = s.sinceFit < 0 ? Number.POSITIVE_INFINITY : s.sinceFit;
     ls.mean = [...s.mean];
     ls.std = [...s.std];
+    ls.stdFloor = [...s.stdFloor];
     return ls;
   }
 
@@ -167,7 +174,7 @@ export class LevelShift {
     const first = (this.head - this.count + w) % w;
     this.mean = [];
     this.std = [];
-    for (const ring of this.rings) {
+    for (const [ch, ring] of this.rings.entries()) {
       let s1 = 0;
       let s2 = 0;
       for (let i = 0; i < this.count; i++) {
@@ -177,7 +184,7 @@ export class LevelShift {
       }
       const mu = s1 / this.count;
       this.mean.push(mu);
-      this.std.push(Math.sqrt(Math.max(s2 / this.count - mu * mu, 0)));
+      this.std.push(Math.max(this.stdFloor[ch] ?? 0, Math.sqrt(Math.max(s2 / this.count - mu * mu, 0))));
     }
     this.sinceFit = 1;
   }
