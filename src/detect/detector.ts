@@ -147,23 +147,14 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     if (onset) return judgeOnset(onset, w, s, base, events);
     const d = e.threshold.update(s.score);
     if (d.threshold !== null && d.keepLevel !== null && d.threshold > 0) {
-      events.push(
-        ...lifecycle.update({
-          entityId: w.entityId,
-          kind: MODEL_ALERT_KIND,
-          endTime: w.endTime,
-          channels: w.channels,
-          modelVersion,
-          triggered: d.triggered,
-          score: s.score,
-          threshold: d.threshold,
-          keepLevel: Math.max(0, d.keepLevel),
-          contributions: s.channelContributions,
-          warmup: d.state === 'warmup',
-        }),
-      );
+      events.push(...modelLifecycle(w, s, modelVersion, { triggered: d.triggered, score: s.score, threshold: d.threshold, keepLevel: Math.max(0, d.keepLevel), warmup: d.state === 'warmup' }));
     }
     return { ...base, threshold: d.threshold ?? NaN, isAnomaly: d.isOpen, detectorState: d.state, likelihood: d.likelihood, surprise: d.surprise };
+  }
+
+  /** The model's alert lifecycle for one judged window, with the levels its judge decided. */
+  function modelLifecycle(w: Window, s: WindowScore, modelVersion: string, levels: { triggered: boolean; score: number; threshold: number; keepLevel: number; warmup: boolean }): readonly AlertEvent[] {
+    return lifecycle.update({ entityId: w.entityId, kind: MODEL_ALERT_KIND, endTime: w.endTime, channels: w.channels, modelVersion, contributions: s.channelContributions, ...levels });
   }
 
   /** A new onset state: the first window's older rows seed the value range (they precede its newest row). */
@@ -184,21 +175,7 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     const warm = o.seen++ < cfg.threshold.warmupWindows;
     const level = cfg.onsetScorer.gate.level;
     o.excursion = !warm && (d.onset || (o.excursion && d.gated >= level));
-    events.push(
-      ...lifecycle.update({
-        entityId: w.entityId,
-        kind: MODEL_ALERT_KIND,
-        endTime: w.endTime,
-        channels: w.channels,
-        modelVersion: base.modelVersion,
-        triggered: !warm && d.onset,
-        score: d.gated,
-        threshold: level,
-        keepLevel: level,
-        contributions: s.channelContributions,
-        warmup: warm,
-      }),
-    );
+    events.push(...modelLifecycle(w, s, base.modelVersion, { triggered: !warm && d.onset, score: d.gated, threshold: level, keepLevel: level, warmup: warm }));
     return { ...base, threshold: level, isAnomaly: o.excursion, detectorState: warm ? 'warmup' : o.excursion ? 'anomalous' : 'normal', likelihood: d.score, surprise: d.evidence };
   }
 
