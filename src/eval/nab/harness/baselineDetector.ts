@@ -9,12 +9,13 @@
  * file, and NAB sweeps ONE threshold over all files, so the raw form is there for comparison.
  */
 import { DEFAULTS } from '../../../config/schema.ts';
-import { boundedSurprise } from '../../../detect/calibration.ts';
-import { createThresholdState, THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
+import { THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
 import { createBaselineScorer } from '../../../model/baselineScorer.ts';
-import { lifecycleAlertRule, type AlertRule } from './alertRule.ts';
+import { lifecycleAlertRule } from './alertRule.ts';
 import { boundedScore } from './boundedScore.ts';
-import type { FileDetector, Judge, NabDetector } from './types.ts';
+import { flatParams } from './flatParams.ts';
+import { thresholdStateJudge } from './thresholdStateJudge.ts';
+import type { FileDetector, NabDetector } from './types.ts';
 
 export interface BaselineDetectorOptions {
   /** Default `baseline`, or `baselineRaw` when not calibrated. */
@@ -51,38 +52,17 @@ export function baselineDetector(opts: BaselineDetectorOptions = {}): NabDetecto
       : 'the service\'s robust z baseline, uncalibrated (score z/(1+z), fixed alert level)',
     windowLength,
     params: calibrated
-      ? { windowLength, historyLength, minHistory, calibrated, ...flat({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }), anomalyScore: 'boundedSurprise(surprise)' }
+      ? { windowLength, historyLength, minHistory, calibrated, ...flatParams({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }), anomalyScore: 'boundedSurprise(surprise)' }
       : { windowLength, historyLength, minHistory, calibrated, alertZ, keepZ, anomalyScore: 'z/(1+z)' },
     async open(): Promise<FileDetector> {
       const scorer = createBaselineScorer({ historyLength, minHistory });
       const alert = lifecycleAlertRule({ threshold: alertZ, keepLevel: keepZ, kind: name, modelVersion: scorer.version });
       return {
         scorer,
-        judge: calibrated ? calibratedJudge(thresholds, alert) : (w, s) => ({ anomalyScore: boundedScore(s.score), alertOnset: alert(w, s) }),
+        judge: calibrated ? thresholdStateJudge(thresholds, alert) : (w, s) => ({ anomalyScore: boundedScore(s.score), alertOnset: alert(w, s) }),
         alertThreshold: calibrated ? Number.NaN : boundedScore(alertZ),
         close: async () => {},
       };
     },
   };
-}
-
-/** Warm-up windows (too little history) neither feed the state nor score above 0. */
-function calibratedJudge(thresholds: Partial<ThresholdStateConfig>, alert: AlertRule): Judge {
-  const state = createThresholdState(thresholds);
-  return (w, s) => {
-    if (s.warmup || w.hasGap || !Number.isFinite(s.score)) return { anomalyScore: 0, alertOnset: alert(w, { ...s, warmup: true }) };
-    const d = state.update(s.score);
-    const levels = d.state === 'warmup' || d.threshold === null ? undefined : { threshold: d.threshold, keepLevel: d.keepLevel ?? d.threshold, triggered: d.triggered };
-    return { anomalyScore: boundedSurprise(d.surprise), alertOnset: alert(w, levels ? s : { ...s, warmup: true }, levels) };
-  };
-}
-
-/** `{ q: 1e-4, calibration: { shortWindow: 10 } }` → `{ q: 1e-4, 'calibration.shortWindow': 10 }`, for summary.json. */
-function flat(o: object, prefix = ''): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
-  for (const [k, v] of Object.entries(o)) {
-    if (v !== null && typeof v === 'object') Object.assign(out, flat(v, `${prefix}${k}.`));
-    else out[prefix + k] = v ?? 'null';
-  }
-  return out;
 }

@@ -18,9 +18,9 @@
  *   const r = await scoreReplay(series, fd, { entityId: ctx.path, windowLength: d.windowLength });
  *   await fd.close();                               // frees the weights
  */
-import { boundedSurprise, CALIBRATION_DEFAULTS } from '../../../detect/calibration.ts';
+import { CALIBRATION_DEFAULTS } from '../../../detect/calibration.ts';
 import { ONSET_SCORER_DEFAULTS, type OnsetScorerConfig } from '../../../detect/onsetScorer.ts';
-import { createThresholdState, THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
+import { THRESHOLD_STATE_DEFAULTS, type ThresholdStateConfig } from '../../../detect/thresholdState.ts';
 import { ConfigError, ModelError, type ModelErrorCode } from '../../../errors.ts';
 import { rootLogger } from '../../../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from '../../../model/backend.ts';
@@ -30,9 +30,11 @@ import { resolveModelConfig, type ModelConfig } from '../../../model/modelConfig
 import { train } from '../../../model/trainer.ts';
 import { scoreWindows } from '../../../model/windowScorer.ts';
 import type { Scorer, Window, WindowScore } from '../../../types.ts';
-import { lifecycleAlertRule, type AlertRule } from './alertRule.ts';
+import { lifecycleAlertRule } from './alertRule.ts';
 import { detectorJudge, onsetDetectConfig } from './detectorJudge.ts';
-import type { FileContext, FileDetector, Judge, NabDetector } from './types.ts';
+import { flatParams } from './flatParams.ts';
+import { thresholdStateJudge } from './thresholdStateJudge.ts';
+import type { FileContext, FileDetector, NabDetector } from './types.ts';
 
 /**
  * The model every NAB file gets. Measured on the 2-core development machine (wasm, under a
@@ -120,14 +122,14 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
       (judgeKind === 'onset' ? 'judged by the service\'s onset scorer (error rank, range novelty, onset gate)' : 'calibrated by the service\'s detector state'),
     windowLength: modelConfig.windowLength,
     params: {
-      ...prefixed(modelParams, 'model.'),
+      ...flatParams(modelParams, 'model.'),
       'model.seed': 'run seed + 1',
       backend,
       conv,
       judge: judgeKind,
       ...(judgeKind === 'onset'
-        ? { ...flat(onset, 'onset.'), anomalyScore: 'gated / (gated + half)' }
-        : { ...flat({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }), prior: 'validationScores', anomalyScore: 'boundedSurprise(surprise)' }),
+        ? { ...flatParams(onset, 'onset.'), anomalyScore: 'gated / (gated + half)' }
+        : { ...flatParams({ ...THRESHOLD_STATE_DEFAULTS, ...thresholds }), prior: 'validationScores', anomalyScore: 'boundedSurprise(surprise)' }),
     },
     async open(ctx: FileContext): Promise<FileDetector> {
       await ensureBackend(backend);
@@ -141,7 +143,7 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
       const judge =
         judgeKind === 'onset'
           ? detectorJudge(onsetDetectConfig(onset), version)
-          : calibratedJudge(thresholds, validationScores, lifecycleAlertRule({ threshold: Number.POSITIVE_INFINITY, keepLevel: Number.POSITIVE_INFINITY, kind: name, modelVersion: version }));
+          : thresholdStateJudge(thresholds, lifecycleAlertRule({ threshold: Number.POSITIVE_INFINITY, keepLevel: Number.POSITIVE_INFINITY, kind: name, modelVersion: version }), validationScores);
       return {
         scorer,
         judge,
@@ -203,41 +205,14 @@ export function createInThreadScorer(model: TrainedModel): Scorer {
   };
 }
 
-/**
- * The detector state on each window score. Windows with a gap neither feed the state nor score
- * above 0; alerts open only once the state has levels (after SPOT's calibration windows).
- */
-function calibratedJudge(thresholds: Partial<ThresholdStateConfig>, prior: TrainedModel['manifest']['validationScores'], alert: AlertRule): Judge {
-  const state = createThresholdState(thresholds, prior);
-  return (w, s) => {
-    if (s.warmup || w.hasGap || !Number.isFinite(s.score)) return { anomalyScore: 0, alertOnset: alert(w, { ...s, warmup: true }) };
-    const d = state.update(s.score);
-    const levels = d.state === 'warmup' || d.threshold === null ? undefined : { threshold: d.threshold, keepLevel: d.keepLevel ?? d.threshold, triggered: d.triggered };
-    return { anomalyScore: boundedSurprise(d.surprise), alertOnset: alert(w, levels ? s : { ...s, warmup: true }, levels) };
-  };
-}
-
 /** Overrides of an onset scorer config; the nested sections may be partial. */
-export type OnsetOverrides = Partial<Omit<OnsetScorerConfig, 'tailRank' | 'rangeNovelty' | 'gate'>> & {
+export type OnsetOverrides = Partial<Omit<OnsetScorerConfig, 'tailRank' | 'rangeNovelty' | 'levelShift' | 'gate'>> & {
   tailRank?: Partial<OnsetScorerConfig['tailRank']>;
   rangeNovelty?: Partial<OnsetScorerConfig['rangeNovelty']>;
+  levelShift?: Partial<OnsetScorerConfig['levelShift']>;
   gate?: Partial<OnsetScorerConfig['gate']>;
 };
 
 export function mergeOnset(base: Readonly<OnsetScorerConfig>, o: OnsetOverrides = {}): OnsetScorerConfig {
   return { ...base, ...o, tailRank: { ...base.tailRank, ...o.tailRank }, rangeNovelty: { ...base.rangeNovelty, ...o.rangeNovelty }, levelShift: { ...base.levelShift, ...o.levelShift }, gate: { ...base.gate, ...o.gate } };
-}
-
-function prefixed(o: object, prefix: string): Record<string, number | string | boolean> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [prefix + k, v as number | string | boolean]));
-}
-
-/** `{ q: 1e-4, calibration: { shortWindow: 10 } }` → `{ q: 1e-4, 'calibration.shortWindow': 10 }`, for summary.json. */
-function flat(o: object, prefix = ''): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
-  for (const [k, v] of Object.entries(o)) {
-    if (v !== null && typeof v === 'object') Object.assign(out, flat(v, `${prefix}${k}.`));
-    else out[prefix + k] = v ?? 'null';
-  }
-  return out;
 }
