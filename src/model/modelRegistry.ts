@@ -175,23 +175,29 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     opts.metrics?.inc(METRICS.modelSwaps, 1, { why });
   }
 
+  /**
+   * Run a key's cold start, fine-tune or adoption in the background: the key is busy until it ends;
+   * a failure (not a shutdown) is logged and counted, and the live version stays.
+   */
+  function background(k: KeyState, why: 'cold start' | 'fine-tune' | 'new normal', job: () => Promise<void>, failed: string, onFail?: () => void): Promise<void> {
+    k.busy = true;
+    const done = job()
+      .catch((e) => {
+        if (jobs.signal.aborted) return;
+        log.error(failed, { key: k.key, error: e });
+        opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why });
+        onFail?.();
+      })
+      .finally(() => (k.busy = false));
+    track(done);
+    return done;
+  }
+
   /** Cold start done collecting: fit the scaler, or train the first model, in the background. */
   function coldStart(k: KeyState): void {
     const series = k.collecting!.series();
-    k.busy = true;
-    const job = k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start');
-    k.coldJob = job
-      .catch((e) => {
-        if (jobs.signal.aborted) return;
-        log.error('cold start failed; collecting again', { key: k.key, error: e });
-        opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why: 'cold start' });
-        k.collecting = new RowCollector(coldRows);
-      })
-      .finally(() => {
-        k.busy = false;
-        k.coldJob = undefined;
-      });
-    track(k.coldJob);
+    const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start'));
+    k.coldJob = background(k, 'cold start', job, 'cold start failed; collecting again', () => (k.collecting = new RowCollector(coldRows))).finally(() => (k.coldJob = undefined));
   }
 
   async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
@@ -220,36 +226,18 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
 
   function fineTune(k: KeyState): void {
     const series = k.recent!.series();
-    k.busy = true;
     k.normalSince = 0;
-    track(
-      trainKey(k, series, 'fine-tune')
-        .catch((e) => {
-          if (jobs.signal.aborted) return;
-          log.error('fine-tuning failed; the live version stays', { key: k.key, error: e });
-          opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why: 'fine-tune' });
-        })
-        .finally(() => (k.busy = false)),
-    );
+    background(k, 'fine-tune', () => trainKey(k, series, 'fine-tune'), 'fine-tuning failed; the live version stays');
   }
 
   /** A long run of anomalous windows is the new normal: fine-tune on it (or refit the entity's scaler). */
   function adopt(k: KeyState): void {
     const series = k.shifted!.series();
-    k.busy = true;
     log.warn('adopting a new normal', { key: k.key, windows: k.anomalousRun, version: k.live?.version });
     k.anomalousRun = 0;
     k.shifted!.clear();
-    const job = k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'new normal');
-    track(
-      job
-        .catch((e) => {
-          if (jobs.signal.aborted) return;
-          log.error('adopting a new normal failed; the live version stays', { key: k.key, error: e });
-          opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why: 'new normal' });
-        })
-        .finally(() => (k.busy = false)),
-    );
+    const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'new normal'));
+    background(k, 'new normal', job, 'adopting a new normal failed; the live version stays');
   }
 
   const adoptRows = cfg.fineTune.adoptAfterWindows + L - 1;
