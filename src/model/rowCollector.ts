@@ -22,6 +22,7 @@ export class RowCollector {
   private order: readonly string[] | undefined;
   /** Newest timestamp taken per entity, so that overlapping windows add each point once. */
   private readonly newest = new Map<string, number>();
+  private readonly maps = new WeakMap<readonly string[], Int32Array | undefined>();
 
   constructor(readonly capacity: number) {}
 
@@ -92,11 +93,13 @@ export class RowCollector {
     this.count = 0;
   }
 
+  /** For each channel of the series, its index in the window; cached per channel list, which the stream shares between an entity's windows. */
   private channelMap(w: Window): Int32Array | undefined {
+    if (this.maps.has(w.channels)) return this.maps.get(w.channels);
     const order = this.order!;
-    if (w.channels === order || (w.channels.length === order.length && w.channels.every((c, i) => c === order[i]))) return Int32Array.from(order, (_, i) => i);
     const at = new Map(w.channels.map((c, i) => [c, i]));
-    if (w.channels.length !== order.length || order.some((c) => !at.has(c))) return undefined;
-    return Int32Array.from(order, (c) => at.get(c)!);
+    const map = w.channels.length !== order.length || order.some((c) => !at.has(c)) ? undefined : Int32Array.from(order, (c) => at.get(c)!);
+    this.maps.set(w.channels, map);
+    return map;
   }
 }
