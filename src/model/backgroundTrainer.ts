@@ -32,8 +32,6 @@ import { reviveError, WorkerPoolError } from './workerPool.ts';
 
 export type { TrainingResult } from './trainingWorker.ts';
 
-type ModelErrorCode = ConstructorParameters<typeof ModelError>[0];
-
 /** Codes of background-training failures that are not the model's own; they extend ModelError's codes. */
 export type TrainingErrorCode = 'TRAINING_CANCELLED' | 'TRAINING_FAILED';
 

@@ -17,13 +17,11 @@
  *   const scores = await scorer.score(windows); // scores[i] belongs to windows[i]
  *   await scorer.close();
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
 import type { Scorer, Window, WindowScore } from '../types.ts';
 import type { BackendName, BackendPreference } from './backend.ts';
-import type { ModelManifest, ScoreQuantiles } from './checkpoint.ts';
+import type { ScoreQuantiles } from './checkpoint.ts';
 import type { ConvImpl } from './denoiser.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool } from './workerPool.ts';
@@ -140,8 +138,6 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
     const info = infos[0];
     const other = infos.find((i) => i.version !== info.version);
     if (other) throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed while the workers loaded it (versions ${info.version} and ${other.version})`, { path: modelDir });
-    const manifest = JSON.parse(await readFile(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
-    if (manifest.version !== info.version) throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed while it was loaded (versions ${info.version} and ${manifest.version})`, { path: modelDir });
     backend = info.backend;
     conv = info.conv;
     const model: LoadedModel = {
@@ -149,8 +145,8 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
       version: info.version,
       channels: info.channels,
       windowLength: info.windowLength,
-      normalization: { center: manifest.normalization.center, scale: manifest.normalization.scale },
-      ...(manifest.validationScores ? { validationScores: manifest.validationScores } : {}),
+      normalization: info.normalization,
+      ...(info.validationScores ? { validationScores: info.validationScores } : {}),
     };
     loaded.set(modelDir, { ...model, mapOf: channelMap(info.channels) });
     return model;

@@ -23,7 +23,7 @@ import { workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
 import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
-import { loadCheckpoint, type TrainedModel } from './checkpoint.ts';
+import { loadCheckpoint, type ModelManifest, type TrainedModel } from './checkpoint.ts';
 import type { ConvImpl } from './denoiser.ts';
 import { scoreWindows, type ScalerStats } from './windowScorer.ts';
 import { serveRequests, type Reply } from './workerPool.ts';
@@ -46,6 +46,9 @@ export interface ModelInfo {
   windowLength: number;
   backend: BackendName;
   conv: ConvImpl;
+  /** The model's own robust scaler, per channel. */
+  normalization: { center: number[]; scale: number[] };
+  validationScores: ModelManifest['validationScores'];
 }
 
 /** What the model says about a batch of B windows of L points and C channels. */
@@ -136,7 +139,8 @@ serveRequests<ScoringRequest, ScoringReply>(async (req) => {
   switch (req.kind) {
     case 'load': {
       const { manifest, denoiser } = await modelFor(req.modelDir, req.version);
-      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName, conv: denoiser.convImpl };
+      const { center, scale } = manifest.normalization;
+      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName, conv: denoiser.convImpl, normalization: { center, scale }, validationScores: manifest.validationScores };
       return { value: info };
     }
     case 'score':
