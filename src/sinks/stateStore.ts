@@ -16,7 +16,7 @@
  * await store.flush(); // then commit offsets
  */
 import { randomUUID } from 'node:crypto';
-import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { SinkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodeStateRecord, encodeStateValue, StateStoreError, type EntityState, type EntityStateRecord } from './stateCodec.ts';

@@ -9,7 +9,7 @@ import { fineTune } from '../../../src/model/fineTune.ts';
 import type { ModelConfig } from '../../../src/model/modelConfig.ts';
 import { train, type TrainSeries } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { gatherWindows, splitWindows, windowStarts } from '../../../src/model/windows.ts';
+import { gatherWindows, splitWindows } from '../../../src/model/windows.ts';
 import { randomModel } from './diffusionScorer.fixture.ts';
 import { useBackend } from './helpers.ts';
 
