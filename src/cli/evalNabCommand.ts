@@ -12,12 +12,14 @@ import { flagNumber, flagString } from './parseArgs.ts';
 export const nabCommand: Command = {
   summary: 'run detectors over NAB v1.1 through the streaming code path; write results, summary and report',
   usage: [
-    'Usage: diffwatch eval nab --nab-dir <dir> [--out <dir>] [--files <glob>] [--detectors baseline,windowedGaussian] [--report] [--seed <n>]',
+    'Usage: diffwatch eval nab --nab-dir <dir> [--out <dir>] [--split tuning|test|all] [--files <glob>] [--detectors baseline,windowedGaussian] [--report] [--seed <n>]',
     '',
     '  --nab-dir <dir>      NAB root with data/<category>/<file>.csv and labels/combined_windows.json',
     '                       (config/profiles.json and results/final_results.json are used when present)',
     '  --out <dir>          results go to <out>/<detector>/<category>/<detector>_<file>.csv, plus',
     '                       <out>/summary.json and <out>/report.html (default out/nab)',
+    '  --split <half>       tuning, test or all (default all): the fixed halves of data/nab-split.json;',
+    '                       knobs are chosen on tuning, test is only reported',
     '  --files <glob>       only the labelled files matching, e.g. "realKnownCause/*" or "*temperature*"',
     '                       (no "/" matches the file name; "," separates patterns); default all',
     '  --detectors <list>   comma-separated, from: diffusion, baseline, baselineRaw, windowedGaussian',
@@ -46,9 +48,11 @@ export const nabCommand: Command = {
       throw e;
     });
     const pattern = flagString(args, 'files');
+    const split = flagString(args, 'split') ?? 'all';
+    if (!h.NAB_SPLIT_CHOICES.includes(split as never)) throw new ConfigError('--split', `must be one of ${h.NAB_SPLIT_CHOICES.join(', ')}, got ${split}`);
 
     const progress = (plan: { tasks: number; totalRows: number }) => h.createRunProgress({ ...plan, log });
-    const run = await h.runCorpus({ nabDir, detectors, pattern, seed, probationaryPercent, progress });
+    const run = await h.runCorpus({ nabDir, detectors, pattern, split: split as 'all', seed, probationaryPercent, progress });
     const written = await h.writeResults(outDir, run);
     const summary = h.summarise(run, profiles);
     const board = await h.readScoreboard(nabDir);

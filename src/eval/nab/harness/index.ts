@@ -16,3 +16,4 @@ export { ALERT_THRESHOLD, NAB_PROFILES, summarise, writeSummary, type DetectorSu
 export { svgPlot, type PlotInput, type PlotSeries } from './svgPlot.ts';
 export type { FileContext, FileDetector, Judge, Judgement, NabDetector } from './types.ts';
 export { formatScore, labelColumn, resultsCsv, writeResults } from './writeResults.ts';
+export { NAB_SPLIT_CHOICES, selectSplit, splitOf, type NabSplit, type NabSplitChoice } from '../split.ts';

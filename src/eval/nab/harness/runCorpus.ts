@@ -12,6 +12,7 @@ import { PROBATIONARY_PERCENT, probationaryLength, windowRows, type WindowRows }
 import { NabError } from '../nabError.ts';
 import type { LabelWindow } from '../types.ts';
 import { matchFiles } from './matchFiles.ts';
+import { selectSplit, type NabSplitChoice } from '../split.ts';
 import type { RunProgress } from './progress.ts';
 import { scoreReplay, type ReplayScores } from './scoreReplay.ts';
 import type { FileContext, NabDetector } from './types.ts';
@@ -45,6 +46,8 @@ export interface DetectorRun {
 export interface CorpusRun {
   nabDir: string;
   pattern?: string;
+  /** The half of the corpus run (`data/nab-split.json`); `all` by default. */
+  split: NabSplitChoice;
   /** Files the label file lists: the whole corpus, of which `files` may be a subset. */
   corpusFiles: number;
   probationaryPercent: number;
@@ -60,6 +63,8 @@ export interface RunCorpusOptions {
   detectors: readonly NabDetector[];
   /** `--files`: see `matchFiles`. All labelled files when absent. */
   pattern?: string;
+  /** `--split`: the tuning half, the test half, or all files (default). Applied before `pattern`. */
+  split?: NabSplitChoice;
   seed?: number;
   /** NAB's 0.15 unless given. */
   probationaryPercent?: number;
@@ -71,9 +76,11 @@ export async function runCorpus(opts: RunCorpusOptions): Promise<CorpusRun> {
   const started = performance.now();
   const labels = await readLabelWindows(opts.nabDir);
   const all = Object.keys(labels).sort();
-  const paths = matchFiles(all, opts.pattern);
+  const split = opts.split ?? 'all';
+  const half = selectSplit(all, split);
+  const paths = matchFiles(half, opts.pattern);
   if (paths.length === 0) {
-    throw new ConfigError('--files', `"${opts.pattern}" matches none of the ${all.length} labelled files (e.g. ${all.slice(0, 2).join(', ')})`);
+    throw new ConfigError('--files', `"${opts.pattern}" matches none of the ${half.length} labelled files of split ${split} (e.g. ${half.slice(0, 2).join(', ')})`);
   }
   const pp = opts.probationaryPercent ?? PROBATIONARY_PERCENT;
   const seed = opts.seed ?? 0;
@@ -85,7 +92,7 @@ export async function runCorpus(opts: RunCorpusOptions): Promise<CorpusRun> {
     for (const run of runs) run.files.push(await runFile(run, file, seed, progress));
   }
   progress?.done();
-  return { nabDir: opts.nabDir, pattern: opts.pattern, corpusFiles: all.length, probationaryPercent: pp, seed, files, runs, wallMs: performance.now() - started };
+  return { nabDir: opts.nabDir, pattern: opts.pattern, split, corpusFiles: all.length, probationaryPercent: pp, seed, files, runs, wallMs: performance.now() - started };
 }
 
 function readCorpusFile(nabDir: string, path: string, windows: readonly LabelWindow[], pp: number): CorpusFile {

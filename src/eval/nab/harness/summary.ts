@@ -44,6 +44,8 @@ export interface RunSummary {
   corpus: {
     nabDir: string;
     pattern: string | null;
+    /** The half of the corpus run: `tuning`, `test` or `all`. */
+    split: string;
     files: number;
     /** True when every labelled file was run: only then are the scores comparable to NAB's scoreboard. */
     complete: boolean;
@@ -125,6 +127,7 @@ export function summarise(run: CorpusRun, profiles: Readonly<Record<string, Cost
     corpus: {
       nabDir: run.nabDir,
       pattern: run.pattern ?? null,
+      split: run.split,
       files: run.files.length,
       complete: run.files.length === run.corpusFiles,
       rows: run.files.reduce((n, f) => n + f.series.timestamps.length, 0),
