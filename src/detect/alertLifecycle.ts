@@ -1,7 +1,9 @@
 /**
  * The alert lifecycle: turns per-window judgements (model score against its threshold, or a
  * rule) into incidents with `open` → `ongoing` → `resolved` events, one incident per
- * (entity, kind) at a time. All times are event times, so a replay reproduces every event.
+ * (entity, kind) at a time. Every decision is made on event time, so a replay reproduces every
+ * event and every id; only `detectedAt` is the wall-clock time (`deps.now`) at which an event
+ * was raised, and it takes no part in any id.
  *
  * - open: the first `triggered` window opens an incident, unless the key is still within its
  *   first `warmupWindows` judged windows. Alert id = `alertId(entity, kind, startTime, modelVersion)`.
@@ -96,6 +98,12 @@ export interface AlertLifecycleOptions {
   severity: SeverityLevels;
 }
 
+/** What the lifecycle reads from outside, injected so that tests control it. */
+export interface LifecycleDeps {
+  /** Wall clock, epoch ms, stamped on each event as `detectedAt`. Default `Date.now`. */
+  now?: () => number;
+}
+
 export const DEFAULT_LIFECYCLE_OPTIONS: Readonly<AlertLifecycleOptions> = Object.freeze({
   openAfterWindows: 1,
   resolveAfterWindows: 3,
@@ -161,8 +169,9 @@ export interface AlertLifecycle {
 const NONE: readonly AlertEvent[] = Object.freeze([]);
 const log = rootLogger.namespace('detect.lifecycle');
 
-export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {}, restore?: LifecycleSnapshot): AlertLifecycle {
+export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {}, restore?: LifecycleSnapshot, deps: LifecycleDeps = {}): AlertLifecycle {
   const o: AlertLifecycleOptions = { ...DEFAULT_LIFECYCLE_OPTIONS, ...options };
+  const now = deps.now ?? Date.now;
   validateOptions(o);
   const states = new Map<string, Map<string, KeyState>>(); // entity → kind → state
   const restoreKeys = (snap: LifecycleSnapshot) => {
@@ -176,7 +185,8 @@ export function createAlertLifecycle(options: Partial<AlertLifecycleOptions> = {
     const contributions = topContributions(inc, o.topK);
     const severity = severityOfRatio(inc.peakRatio, o.severity);
     const { entityId, kind, endTime, score, threshold } = input;
-    const ev: AlertEvent = { eventId: eventId(inc.alertId, state, endTime), alertId: inc.alertId, entityId, kind, state, severity, startTime: inc.startTime, endTime, detectedAt: endTime, score, threshold, modelVersion: inc.modelVersion, contributions };
+    // The ids hash event times only, never `detectedAt`: a redelivered alert keeps its id.
+    const ev: AlertEvent = { eventId: eventId(inc.alertId, state, endTime), alertId: inc.alertId, entityId, kind, state, severity, startTime: inc.startTime, endTime, detectedAt: now(), score, threshold, modelVersion: inc.modelVersion, contributions };
     if (state === 'resolved') return [ev];
     Object.assign(inc, { lastEmitTime: endTime, lastSeverity: severity, lastPeakRatio: inc.peakRatio, lastTop: topNames(contributions) });
     if (input.detail !== undefined && input.detail !== null) ev.detail = input.detail;

@@ -55,6 +55,8 @@ export interface DetectorOptions {
   prior?: (entityId: string) => ValidationQuantiles | undefined;
   /** The saved state of an entity seen for the first time (e.g. loaded from the state topic). */
   lookup?: (entityId: string) => EntityDetectorSnapshot | undefined;
+  /** Wall clock, epoch ms: the `detectedAt` of alert events. Default `Date.now`. */
+  now?: () => number;
 }
 
 export interface Detector {
@@ -73,7 +75,7 @@ function newestPoint(w: Window): Float32Array {
 }
 
 export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): Detector {
-  const lifecycle: AlertLifecycle = createAlertLifecycle(cfg.lifecycle);
+  const lifecycle: AlertLifecycle = createAlertLifecycle(cfg.lifecycle, undefined, { now: opts.now });
   const entities = new Map<string, EntityState>();
   const dirty = new Set<string>();
 

@@ -43,9 +43,9 @@ export function anomalyMessage(e: AnomalyEvent, encode: (e: AnomalyEvent) => Buf
     key: e.entityId,
     value: encode(e),
     headers: { [ANOMALY_HEADERS.eventId]: e.eventId, [ANOMALY_HEADERS.kind]: e.kind, [ANOMALY_HEADERS.state]: e.state },
-    // Create time = detection time: an event time far in the past would fall straight out of
-    // a time-based retention window.
-    timestamp: String(e.detectedAt),
+    // No timestamp: kafkajs stamps the message with the time it is produced. An event time would
+    // put a replayed or backfilled alert in the past, and time-based retention (measured from the
+    // message timestamp) would delete it before subscribers read it. Event times are in the value.
   };
 }
 

@@ -45,6 +45,9 @@ export function renderServerProperties(s: BrokerSettings): string {
     // Tests create many small topics; keep segments small and retention short so the disk does not fill.
     ['log.segment.bytes', 16 * 1024 * 1024],
     ['log.retention.hours', 24],
+    // Check retention every 5 s (default 5 min), so a test can see within seconds whether a record
+    // stamped too far in the past is deleted (test/integration/interop/, retentionPass.ts).
+    ['log.retention.check.interval.ms', 5_000],
     ['num.network.threads', 2],
     ['num.io.threads', 4],
   ];

@@ -12,8 +12,12 @@ function inp(endTime: number, score: number, over: Partial<LifecycleInput> = {})
   return { entityId: 'e', kind: 'score', endTime, score, threshold: 10, keepLevel: 5, triggered: score > 10, contributions: [0.2, 0.8, 0], channels: CHANNELS, modelVersion: 'v1', ...over };
 }
 
-function feed(opts: Partial<AlertLifecycleOptions>, inputs: LifecycleInput[]): AlertEvent[] {
-  const lc = createAlertLifecycle(opts);
+/** The wall clock of the tests: an hour after the event times' epoch, far from any of them. */
+const WALL = 3_600_000;
+const fixedClock = () => WALL;
+
+function feed(opts: Partial<AlertLifecycleOptions>, inputs: LifecycleInput[], now: () => number = fixedClock): AlertEvent[] {
+  const lc = createAlertLifecycle(opts, undefined, { now });
   return inputs.flatMap((i) => lc.update(i));
 }
 
@@ -38,10 +42,10 @@ describe('alertLifecycle', () => {
     ]);
     const id = alertId('e', 'score', 2000, 'v1');
     expect(events.map((e) => e.eventId)).toEqual([eventId(id, 'open', 2000), eventId(id, 'ongoing', 3000), eventId(id, 'resolved', 6000)]);
-    expect(events.map((e) => [e.startTime, e.detectedAt, e.score, e.threshold])).toEqual([
-      [2000, 2000, 12, 10],
-      [2000, 3000, 30, 10],
-      [2000, 6000, 2, 10],
+    expect(events.map((e) => [e.startTime, e.endTime, e.detectedAt, e.score, e.threshold])).toEqual([
+      [2000, 2000, WALL, 12, 10],
+      [2000, 3000, WALL, 30, 10],
+      [2000, 6000, WALL, 2, 10],
     ]);
     expect(events[0].contributions).toEqual([
       { channel: 'b', share: 0.8 },
@@ -172,12 +176,25 @@ describe('alertLifecycle', () => {
     expect(once.length).toBeGreaterThan(4);
     expect(feed(opts, ins)).toEqual(once);
 
-    const first = createAlertLifecycle(opts);
+    const first = createAlertLifecycle(opts, undefined, { now: fixedClock });
     const before = ins.slice(0, 97).flatMap((i) => first.update(i));
-    const restored = createAlertLifecycle(opts, JSON.parse(JSON.stringify(first.snapshot())));
+    const restored = createAlertLifecycle(opts, JSON.parse(JSON.stringify(first.snapshot())), { now: fixedClock });
     // The restart re-reads from an older committed offset: the replayed windows are ignored.
     const after = ins.slice(80).flatMap((i) => restored.update(i));
     expect([...before, ...after]).toEqual(once);
+  });
+
+  it('stamps detectedAt with the wall clock, and a replay at another time keeps every id and event time', () => {
+    const ins = [1, 12, 30, 11, 3, 2, 1].map((s, i) => inp(1000 * (i + 1), s));
+    const opts = { updateIntervalMs: 0, resolveAfterWindows: 2 };
+    let clock = 1_750_000_000_000;
+    const live = feed(opts, ins, () => (clock += 7));
+    const replay = feed(opts, ins, () => 1_760_000_000_000);
+    expect(live.map((e) => e.detectedAt)).toEqual([1_750_000_000_007, 1_750_000_000_014, 1_750_000_000_021]);
+    expect(replay.map((e) => e.detectedAt)).toEqual([1_760_000_000_000, 1_760_000_000_000, 1_760_000_000_000]);
+    const withoutWallClock = (events: AlertEvent[]) => events.map(({ detectedAt: _, ...rest }) => rest);
+    expect(withoutWallClock(replay)).toEqual(withoutWallClock(live));
+    expect(live.map((e) => e.endTime)).toEqual([2000, 3000, 6000]);
   });
 
   it('snapshots one entity at a time, and per-entity snapshots restore together', () => {

@@ -38,6 +38,11 @@ describe('renderServerProperties', () => {
     expect(props.get('group.initial.rebalance.delay.ms')).toBe('0');
     expect(props.get('auto.create.topics.enable')).toBe('true');
   });
+
+  it('checks retention every 5 s, so the tests see a retention deletion within seconds', () => {
+    expect(props.get('log.retention.check.interval.ms')).toBe('5000');
+    expect(props.get('log.retention.hours')).toBe('24');
+  });
 });
 
 describe('kafka logging backend', () => {
