@@ -47,6 +47,11 @@ export interface IngestConfig {
   readingSchema: string;
   /** bytes; larger messages go to the dead-letter topic as MESSAGE_TOO_LARGE. */
   maxMessageBytes: number;
+  /**
+   * characters (code points) per entity id, channel name, tag key and tag value; longer ones go
+   * to the dead-letter topic as RECORD_INVALID (the character rules: src/ingest/codec/textRules.ts).
+   */
+  maxNameLength: number;
   /** Dead-letter topic = source topic + this suffix. */
   dlqSuffix: string;
   /** Windows in flight (sent to the scorer and sinks, not yet durable) above which a partition is paused. */
@@ -243,6 +248,7 @@ export const DEFAULTS: DiffwatchConfig = {
     writerSchemas: {},
     readingSchema: 'schemas/sensor-reading.avsc',
     maxMessageBytes: 64 * 1024,
+    maxNameLength: 256,
     dlqSuffix: '.dlq',
     highWaterMark: 10_000,
     lowWaterMark: 2_000,

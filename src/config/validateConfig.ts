@@ -93,6 +93,7 @@ export function validateConfig(c: DiffwatchConfig): void {
   if (usesConfluent && Object.keys(i.schemaIds).length === 0) throw new ConfigError('ingest.schemaIds', 'the confluent format needs at least one schema id mapped to an .avsc file');
   str('ingest.readingSchema', i.readingSchema);
   int('ingest.maxMessageBytes', i.maxMessageBytes, 64);
+  int('ingest.maxNameLength', i.maxNameLength, 1);
   str('ingest.dlqSuffix', i.dlqSuffix);
   int('ingest.highWaterMark', i.highWaterMark, 1);
   int('ingest.lowWaterMark', i.lowWaterMark, 0);

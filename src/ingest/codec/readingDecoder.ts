@@ -26,6 +26,7 @@ import { isSchemaId, unframeConfluent } from './confluentWire.ts';
 import { loadSchema } from './loadSchema.ts';
 import { createResolverCache, type ResolverCache } from './resolverCache.ts';
 import { parseIsoMillis, TimestampRangeError } from './timestampMillis.ts';
+import { DEFAULT_MAX_NAME_LENGTH } from './textRules.ts';
 import { findInvalidField, toSensorReading, validateReading } from './validateReading.ts';
 
 export interface ReadingDecoderOptions {
@@ -41,6 +42,8 @@ export interface ReadingDecoderOptions {
   writerSchemas?: Record<string, string>;
   /** bytes; larger values are rejected before any parsing (`ingest.maxMessageBytes`). */
   maxMessageBytes: number;
+  /** characters per entity id, channel name, tag key and value (`ingest.maxNameLength`); default 256. */
+  maxNameLength?: number;
 }
 
 export interface ReadingDecoder {
@@ -58,7 +61,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * instead of dead-lettering every message.
  */
 export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecoder {
-  const { formats, defaultFormat, maxMessageBytes, schemaIds, writerSchemas = {} } = opts;
+  const { formats, defaultFormat, maxMessageBytes, schemaIds, writerSchemas = {}, maxNameLength = DEFAULT_MAX_NAME_LENGTH } = opts;
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) {
     throw new ConfigError('ingest.maxMessageBytes', `must be a positive integer of bytes, got ${maxMessageBytes}`);
   }
@@ -136,7 +139,7 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
       format === 'json' ? decodeJson(value, source)
       : format === 'confluent' ? decodeConfluent(value, source)
       : decodeAvro(value, byTopic.get(source.topic), source);
-    const problem = validateReading(reading);
+    const problem = validateReading(reading, { maxNameLength });
     if (problem) throw new IngestError(problem.code, problem.message, source, problem.field);
     return reading;
   };
@@ -162,5 +165,6 @@ export function readingDecoderFor(ingest: Readonly<IngestConfig>): ReadingDecode
     schemaIds: { ...ingest.schemaIds },
     writerSchemas: { ...ingest.writerSchemas },
     maxMessageBytes: ingest.maxMessageBytes,
+    maxNameLength: ingest.maxNameLength,
   });
 }

@@ -4,6 +4,7 @@
  */
 import type avro from 'avsc';
 import type { SensorReading } from '../../types.ts';
+import { DEFAULT_MAX_NAME_LENGTH, printable, textProblem } from './textRules.ts';
 
 export interface FieldProblem {
   code: 'RECORD_INVALID' | 'NON_FINITE_VALUE';
@@ -41,18 +42,38 @@ export function findInvalidField(type: avro.Type, value: unknown): FieldProblem 
   return problem;
 }
 
+/** Limits on the names a reading carries (`ingest.maxNameLength`). */
+export interface ReadingLimits {
+  /** characters (code points) per entity id, channel name, tag key and tag value. */
+  maxNameLength: number;
+}
+
+const DEFAULT_LIMITS: ReadingLimits = { maxNameLength: DEFAULT_MAX_NAME_LENGTH };
+
+function nameProblem(field: string, what: string, text: string, limits: ReadingLimits): FieldProblem | undefined {
+  const why = textProblem(text, limits.maxNameLength);
+  if (why === undefined) return undefined;
+  return { code: 'RECORD_INVALID', field, message: `${field}: ${what} "${printable(text)}" ${why}` };
+}
+
 /**
- * Rules the schema cannot express: a non-empty entity id (readings are grouped by it)
- * and finite channel values (Avro doubles and JSON numbers like 1e999 can carry NaN or ±Infinity).
+ * Rules the schema cannot express: entity ids, channel names and tags follow the name rules
+ * of textRules.ts (they become InfluxDB tags and field keys, Kafka keys and file names), and
+ * channel values are finite (Avro doubles and JSON numbers like 1e999 can carry NaN or ±Infinity).
  */
-export function validateReading(reading: SensorReading): FieldProblem | undefined {
-  if (reading.entityId.length === 0) {
-    return { code: 'RECORD_INVALID', field: 'entityId', message: 'entityId: must not be empty' };
-  }
+export function validateReading(reading: SensorReading, limits: ReadingLimits = DEFAULT_LIMITS): FieldProblem | undefined {
+  const id = nameProblem('entityId', 'entity id', reading.entityId, limits);
+  if (id) return id;
   for (const [channel, value] of Object.entries(reading.values)) {
+    const name = nameProblem('values', 'channel name', channel, limits);
+    if (name) return name;
     if (!Number.isFinite(value)) {
       return { code: 'NON_FINITE_VALUE', field: `values.${channel}`, message: `values.${channel}: ${value} is not finite` };
     }
+  }
+  for (const [key, value] of Object.entries(reading.tags ?? {})) {
+    const bad = nameProblem('tags', 'tag key', key, limits) ?? nameProblem(`tags.${printable(key)}`, 'tag value', value, limits);
+    if (bad) return bad;
   }
   return undefined;
 }
