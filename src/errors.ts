@@ -69,6 +69,27 @@ export class SinkError extends DiffwatchError {
   }
 }
 
+/**
+ * A point the line-protocol writer refuses to serialise (InfluxDB would reject it, or a name in
+ * it would break the line or change its meaning). Coordinates: the measurement, the part that
+ * failed (`tag key`, `tag value`, `field key`, `field value`, `measurement`, `timestamp`), its
+ * key, the point's `entity` tag and timestamp, all printable.
+ */
+export class PointInvalid extends DiffwatchError {
+  declare readonly code: 'POINT_INVALID';
+  constructor(message: string, coords: ErrorCoordinates & { measurement?: string; part: string }) {
+    super('POINT_INVALID', message, { coords: { sink: 'influxdb', ...coords } });
+  }
+}
+
+/** A value that cannot be put into an InfluxQL query as an identifier or a string literal. */
+export class QueryValueInvalid extends DiffwatchError {
+  declare readonly code: 'QUERY_VALUE_INVALID';
+  constructor(message: string, coords: ErrorCoordinates = {}) {
+    super('QUERY_VALUE_INVALID', message, { coords: { sink: 'influxdb', ...coords } });
+  }
+}
+
 /** A local service (Kafka, InfluxDB) could not be provisioned or did not become healthy. */
 export class StackError extends DiffwatchError {
   constructor(service: string, message: string, cause?: unknown) {

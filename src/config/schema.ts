@@ -49,7 +49,7 @@ export interface IngestConfig {
   maxMessageBytes: number;
   /**
    * characters (code points) per entity id, channel name, tag key and tag value; longer ones go
-   * to the dead-letter topic as RECORD_INVALID (the character rules: src/ingest/codec/textRules.ts).
+   * to the dead-letter topic as RECORD_INVALID (the character rules: src/textRules.ts).
    */
   maxNameLength: number;
   /** Dead-letter topic = source topic + this suffix. */

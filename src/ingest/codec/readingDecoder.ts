@@ -26,7 +26,7 @@ import { isSchemaId, unframeConfluent } from './confluentWire.ts';
 import { loadSchema } from './loadSchema.ts';
 import { createResolverCache, type ResolverCache } from './resolverCache.ts';
 import { parseIsoMillis, TimestampRangeError } from './timestampMillis.ts';
-import { DEFAULT_MAX_NAME_LENGTH } from './textRules.ts';
+import { DEFAULT_MAX_NAME_LENGTH } from '../../textRules.ts';
 import { findInvalidField, toSensorReading, validateReading } from './validateReading.ts';
 
 export interface ReadingDecoderOptions {

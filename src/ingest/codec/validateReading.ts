@@ -4,7 +4,7 @@
  */
 import type avro from 'avsc';
 import type { SensorReading } from '../../types.ts';
-import { DEFAULT_MAX_NAME_LENGTH, printable, textProblem } from './textRules.ts';
+import { DEFAULT_MAX_NAME_LENGTH, printable, textProblem } from '../../textRules.ts';
 
 export interface FieldProblem {
   code: 'RECORD_INVALID' | 'NON_FINITE_VALUE';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PointInvalid, toLineProtocol } from '../../../src/sinks/lineProtocol.ts';
+import { parseLine } from '../../fuzz/support/parseLine.ts';
 
 describe('toLineProtocol', () => {
   it('writes sorted, escaped tags, typed fields and an ms timestamp', () => {
@@ -30,5 +31,49 @@ describe('toLineProtocol', () => {
     expect(() => toLineProtocol({ fields: { v: 1 } })).toThrow(/no measurement/);
     expect(() => toLineProtocol({ measurement: 'm', fields: { v: 1 }, timestamp: 1.5 })).toThrow(/timestamp/);
     expect(() => toLineProtocol({ measurement: 'm', fields: { v: { a: 1 } } })).toThrow(/unsupported type/);
+  });
+});
+
+describe('toLineProtocol: names that would break a line', () => {
+  const point = (entity: string, channel = 'temp', note = 'ok') => ({
+    measurement: 'scores', tags: { entity }, fields: { [`contrib_${channel}`]: 0.5, note }, timestamp: 1_000,
+  });
+  const refusal = (fn: () => unknown): PointInvalid => {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(PointInvalid);
+      return e as PointInvalid;
+    }
+    throw new Error('expected PointInvalid');
+  };
+
+  it('refuses a newline in a tag value instead of writing a second line into another measurement', () => {
+    const e = refusal(() => toLineProtocol(point('a\nb')));
+    expect(e.code).toBe('POINT_INVALID');
+    expect(e.coords).toMatchObject({ measurement: 'scores', part: 'tag value', pointKey: 'entity', entityId: 'a\\u{a}b', timestamp: '1000' });
+    expect(e.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['tag value with CR', point('a\rb'), 'tag value'],
+    ['tag value with NUL', point('a\u0000'), 'tag value'],
+    ['tag value ending in a backslash', point('a\\'), 'tag value'],
+    ['tag value with an unpaired surrogate', point('a\ud800'), 'tag value'],
+    ['field key with a newline', point('a', 'x\ny'), 'field key'],
+    ['field key with a backslash before a quote', point('a', 'x\\"y'), 'field key'],
+    ['field key with a backslash before "="', point('a', 'x\\=y'), 'field key'],
+    ['string field with a newline', point('a', 'x', 'two\nlines'), 'field value'],
+    ['tag key with a tab', { measurement: 'm', tags: { 'k\t': 'v' }, fields: { v: 1 } }, 'tag key'],
+    ['measurement with a newline', { measurement: 'm\nx', fields: { v: 1 } }, 'measurement'],
+  ])('refuses a %s', (_what, p, part) => {
+    expect(refusal(() => toLineProtocol(p)).coords.part).toBe(part);
+  });
+
+  it('writes the names it accepts so that they read back exactly', () => {
+    for (const id of ['a b', 'a,b=c', '"q"', "it's", 'a\\b', '\\x', 'a\\\\b', '#x', 'é', '💡', 'a\u2028b']) {
+      const line = toLineProtocol(point(id, id, `${id}\\`));
+      expect(parseLine(line)).toEqual({ measurement: 'scores', tags: { entity: id }, fields: { [`contrib_${id}`]: 0.5, note: `${id}\\` }, timestamp: 1_000 });
+    }
   });
 });

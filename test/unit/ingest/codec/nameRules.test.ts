@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { IngestError } from '../../../../src/errors.ts';
 import { createReadingDecoder } from '../../../../src/ingest/codec/readingDecoder.ts';
-import { textProblem } from '../../../../src/ingest/codec/textRules.ts';
+import { textProblem } from '../../../../src/textRules.ts';
 import { validateReading } from '../../../../src/ingest/codec/validateReading.ts';
 import type { SensorReading } from '../../../../src/types.ts';
 import { READING_SCHEMA, source } from './fixtures.ts';
@@ -52,7 +52,7 @@ describe('name rules at the door', () => {
     ['NUL', 'a\u0000'], ['DEL', 'a\u007f'], ['CR', 'a\rb'], ['C1 NEL', 'a\u0085b'], ['line separator', 'a\u2028b'],
     ['paragraph separator', 'a\u2029b'], ['zero-width space', 'a\u200b'], ['BOM', '\ufeffa'], ['bidi override', 'a\u202eb'],
     ['Hangul filler', 'a\u3164'], ['variation selector', 'a\ufe0f'], ['unpaired surrogate', 'a\ud800'],
-    ['replacement character', 'a\ufffd'], ['trailing backslash', 'a\\'], ['empty', ''], ['too long', 'x'.repeat(17)],
+    ['replacement character', 'a\ufffd'], ['trailing backslash', 'a\\'], ['backslash before a comma', 'a\\,b'], ['backslash before a quote', 'a\\"b'], ['empty', ''], ['too long', 'x'.repeat(17)],
   ])('rejects an entity id with %s', (_what, id) => {
     expect(validateReading({ ...base, entityId: id }, { maxNameLength: 16 })).toMatchObject({ code: 'RECORD_INVALID', field: 'entityId' });
   });
