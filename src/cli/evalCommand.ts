@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { Command } from './main.ts';
 import { nabCommand } from './evalNabCommand.ts';
+import { syntheticCommand } from './evalSyntheticCommand.ts';
 import { flagNumber, flagString, type ParsedArgs } from './parseArgs.ts';
 
 const nabScoreCommand: Command = {
@@ -57,6 +58,7 @@ const nabScoreCommand: Command = {
 const SUBCOMMANDS: Record<string, Command> = {
   'nab-score': nabScoreCommand,
   nab: nabCommand,
+  synthetic: syntheticCommand,
 };
 
 function subcommandList(): string {

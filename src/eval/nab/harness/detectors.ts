@@ -6,6 +6,7 @@ import { ConfigError } from '../../../errors.ts';
 import { baselineDetector } from './baselineDetector.ts';
 import { windowedGaussianDetector } from './classicDetector.ts';
 import { diffusionDetector } from './diffusionDetector.ts';
+import { oneLineDetector } from './oneLineDetector.ts';
 import type { NabDetector } from './types.ts';
 
 export type { FileContext, FileDetector, Judge, Judgement, NabDetector } from './types.ts';
@@ -16,6 +17,7 @@ export const DETECTORS: Readonly<Record<string, () => NabDetector>> = {
   baselineRaw: () => baselineDetector({ calibrated: false }),
   windowedGaussian: () => windowedGaussianDetector(),
   diffusion: () => diffusionDetector(),
+  oneLine: () => oneLineDetector(),
 };
 
 export const DEFAULT_DETECTORS = ['baseline', 'windowedGaussian'] as const;
