@@ -6,6 +6,7 @@ import { InfluxDB } from 'influx';
 import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
 import { ALERT_FIELDS, ALERT_TAGS, ALERTS_MEASUREMENT, SCORE_FIELDS, SCORE_TAGS, SCORES_MEASUREMENT } from '../sinks/influxPoints.ts';
+import { quoteString } from '../sinks/influxQl.ts';
 import type { Command } from './main.ts';
 import { flagNumber, flagString } from './parseArgs.ts';
 
@@ -22,19 +23,20 @@ export interface EntitySummary {
 export async function inspectEntity(url: string, database: string, entity: string): Promise<EntitySummary> {
   const u = new URL(url);
   const influx = new InfluxDB({ host: u.hostname, port: Number(u.port || 8086), protocol: u.protocol === 'https:' ? 'https' : 'http', database });
-  const e = entity.replace(/'/g, "\\'");
+  // Quoted for InfluxQL (influxQl.ts): `'` and `\` escaped, control characters refused.
+  const e = quoteString(entity);
   // `state` is a field, not a tag, so count per state with one query each.
   const byState: Record<string, number> = {};
   for (const s of ['normal', 'warmup', 'gap', 'anomaly']) {
     // count(state), not count(score): a window with no score (cold start, gap) is still a window.
-    const rows = await influx.query<{ n: number }>(`SELECT count("${SCORE_FIELDS.state}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}' AND "${SCORE_FIELDS.state}" = '${s}'`);
+    const rows = await influx.query<{ n: number }>(`SELECT count("${SCORE_FIELDS.state}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = ${e} AND "${SCORE_FIELDS.state}" = '${s}'`);
     if (rows[0]?.n) byState[s] = rows[0].n;
   }
-  const agg = await influx.query<{ n: number; mx: number }>(`SELECT count("${SCORE_FIELDS.state}") AS n, max("${SCORE_FIELDS.score}") AS mx FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}'`);
-  const perVersion = await influx.query<{ n: number; model_version: string }>(`SELECT count("${SCORE_FIELDS.state}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = '${e}' GROUP BY "${SCORE_TAGS.modelVersion}"`);
+  const agg = await influx.query<{ n: number; mx: number }>(`SELECT count("${SCORE_FIELDS.state}") AS n, max("${SCORE_FIELDS.score}") AS mx FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = ${e}`);
+  const perVersion = await influx.query<{ n: number; model_version: string }>(`SELECT count("${SCORE_FIELDS.state}") AS n FROM "${SCORES_MEASUREMENT}" WHERE "${SCORE_TAGS.entity}" = ${e} GROUP BY "${SCORE_TAGS.modelVersion}"`);
   const byModelVersion = Object.fromEntries(perVersion.map((r) => [r.model_version, r.n]));
   const alerts = await influx.query<Record<string, unknown> & { time: { toNanoISOString(): string } }>(
-    `SELECT * FROM "${ALERTS_MEASUREMENT}" WHERE "${ALERT_TAGS.entity}" = '${e}' ORDER BY time ASC`,
+    `SELECT * FROM "${ALERTS_MEASUREMENT}" WHERE "${ALERT_TAGS.entity}" = ${e} ORDER BY time ASC`,
   );
   return {
     entity,

@@ -31,6 +31,14 @@ export interface DeadLetterPublisher {
   publish(letters: readonly DeadLetter[]): Promise<void>;
 }
 
+/**
+ * The original headers, less any that use our `dlq.` names: a producer must not be able to
+ * set the error code, field or coordinates a dead letter reports.
+ */
+function originalHeaders(headers: IHeaders | undefined): IHeaders {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !k.startsWith('dlq.')));
+}
+
 export function deadLetterTopic(topic: string, suffix: string): string {
   return topic + suffix;
 }
@@ -54,7 +62,7 @@ export function createDeadLetterPublisher(opts: { producer: Producer; suffix: st
             key: l.key,
             value: l.value,
             headers: {
-              ...(l.headers ?? {}),
+              ...originalHeaders(l.headers),
               [DLQ_HEADERS.topic]: l.source.topic,
               [DLQ_HEADERS.partition]: String(l.source.partition),
               [DLQ_HEADERS.offset]: l.source.offset,

@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DiffwatchError } from '../errors.ts';
+import { checkQueryValue } from './influxQl.ts';
 
 /** The dashboard file shipped in the repository. */
 export const DASHBOARD_FILE = fileURLToPath(new URL('../../grafana/dashboards/diffwatch-overview.json', import.meta.url));
@@ -138,7 +139,8 @@ export function formatInterval(ms: number): string {
 function regexFormat(name: string, value: string | readonly string[]): string {
   const values = typeof value === 'string' ? [value] : value;
   if (values.length === 0) throw new DashboardError('DASHBOARD_MACRO_UNKNOWN', `variable $${name} has no value selected`, { macro: `$${name}` });
-  const escaped = values.map(escapeRegex);
+  // A value from data (an entity id) with a control character cannot be put into a query.
+  const escaped = values.map((v) => escapeRegex(checkQueryValue(v, `variable $${name}`)));
   return escaped.length === 1 ? escaped[0] : `(${escaped.join('|')})`;
 }
 
