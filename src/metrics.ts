@@ -8,7 +8,10 @@ export const METRICS = {
   deadLettered: 'diffwatch_dead_lettered_total',
   lateRecords: 'diffwatch_late_records_total',
   discardedReadings: 'diffwatch_discarded_readings_total',
+  /** Windows whose every point InfluxDB acknowledged. */
   windowsScored: 'diffwatch_windows_scored_total',
+  /** Windows with a point InfluxDB did not store, by `code` (POINT_INVALID, SINK_REJECTED); sent to the DLQ (service/rejectedWindows.ts). */
+  windowsRejected: 'diffwatch_windows_rejected_total',
   alertsEmitted: 'diffwatch_alert_events_total',
   pointsWritten: 'diffwatch_influx_points_total',
   partitionsPaused: 'diffwatch_partition_pauses_total',

@@ -10,7 +10,7 @@ import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createDetector } from '../detect/detector.ts';
-import { IngestError } from '../errors.ts';
+import { IngestError, type DiffwatchError } from '../errors.ts';
 import { createAnomalyCodec, readingDecoderFor } from '../ingest/codec/index.ts';
 import { createConsumerRunner } from '../ingest/consumerRunner.ts';
 import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
@@ -26,6 +26,8 @@ import { alertPoint, scorePoint } from '../sinks/influxPoints.ts';
 import { createInfluxWriter } from '../sinks/influxWriter.ts';
 import { createStateStore } from '../sinks/stateStore.ts';
 import { createDurableDetectorState } from './durableDetectorState.ts';
+import { rejectedWindowLetter, windowOfEvent, windowsOfRejectedPoints } from './rejectedWindows.ts';
+import { printable } from '../textRules.ts';
 import { microBatch, windowsByEntity } from '../stream/index.ts';
 import type { Reading, Scorer, SourceCoord, Window } from '../types.ts';
 
@@ -142,19 +144,40 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   /** Several batches may await durability at once, so that the writer can fill its requests. */
   async function deliver({ batch, scored, events, seq }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
     // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
-    const points = [...scored.filter((s) => s.detectorState !== 'replay').map(scorePoint), ...events.map(alertPoint)];
+    const fresh = scored.filter((s) => s.detectorState !== 'replay');
+    const points = [...fresh.map(scorePoint), ...events.map(alertPoint)];
+    const owners = [...fresh.map((s) => s.window), ...events.map((e) => windowOfEvent(batch, e))];
     if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
     // Both sinks must acknowledge before any message of these windows is released.
-    await Promise.all([influx.write(points), alertsSent]);
+    const [written] = await Promise.all([influx.write(points), alertsSent]);
+    // A window with a point InfluxDB did not store is dead-lettered, never counted as written.
+    const unreleased = await deadLetterRejected(windowsOfRejectedPoints(owners, written.rejectedPoints));
     state.durable(seq);
-    metrics.inc(METRICS.windowsScored, batch.length);
+    metrics.inc(METRICS.windowsScored, batch.length - unreleased.rejected);
     metrics.inc(METRICS.alertsEmitted, events.length);
-    metrics.inc(METRICS.pointsWritten, points.length);
+    metrics.inc(METRICS.pointsWritten, written.written);
     for (const w of batch) {
-      runner.release(w.releases);
+      if (!unreleased.held.has(w)) runner.release(w.releases);
       const p = partitionOf(w);
       if (p) runner.flow.end(p);
     }
+  }
+
+  /** Dead-letters rejected windows; those whose dead letter failed stay unreleased (re-read after a restart). */
+  async function deadLetterRejected(failed: Map<Window, DiffwatchError>): Promise<{ rejected: number; held: Set<Window> }> {
+    const held = new Set<Window>();
+    for (const [w, error] of failed) {
+      metrics.inc(METRICS.windowsRejected, 1, { code: error.code });
+      log.error('window not stored in InfluxDB, dead-lettered', { entityId: printable(w.entityId), endTime: w.endTime, code: error.code, error: error.message });
+      const letter = rejectedWindowLetter(w, error);
+      try {
+        if (letter) await deadLetters.publish([letter]);
+      } catch (e) {
+        held.add(w);
+        log.error('rejected window could not be dead-lettered; its messages stay uncommitted', { entityId: printable(w.entityId), error: e });
+      }
+    }
+    return { rejected: failed.size, held };
   }
 
   let resolveDone!: () => void;

@@ -38,9 +38,10 @@ export interface DeliveryDeps {
   stats: DeliveryStats;
 }
 
-/** What became of the lines of one batch: `rejected[i]` is true when line i was given up. */
+/** What became of the lines of one batch: `rejected[i]` is true when line i was given up, `errors[i]` why. */
 export interface Delivery {
   rejected: boolean[];
+  errors: (SinkError | undefined)[];
 }
 
 /** Longest piece of a rejected line kept in a log record. */
@@ -72,16 +73,16 @@ function rejectOne(line: string, err: SinkError, deps: DeliveryDeps): Delivery {
   deps.log.error('influx rejected point', {
     code: err.code, status: err.status, error: err.message, line: line.slice(0, MAX_LOGGED_LINE),
   });
-  return { rejected: [true] };
+  return { rejected: [true], errors: [err] };
 }
 
 /** Delivers `lines` in order; resolves when each is stored or rejected. */
 export async function deliverBatch(lines: readonly string[], deps: DeliveryDeps): Promise<Delivery> {
-  if (lines.length === 0) return { rejected: [] };
+  if (lines.length === 0) return { rejected: [], errors: [] };
   const err = await sendWithRetry(lines, deps);
   if (err === null) {
     deps.stats.written += lines.length;
-    return { rejected: new Array<boolean>(lines.length).fill(false) };
+    return { rejected: new Array<boolean>(lines.length).fill(false), errors: new Array<undefined>(lines.length).fill(undefined) };
   }
   if (lines.length === 1) return rejectOne(lines[0], err, deps);
   deps.stats.splits++;
@@ -92,5 +93,5 @@ export async function deliverBatch(lines: readonly string[], deps: DeliveryDeps)
   // Halves go one after the other so that write order is kept.
   const first = await deliverBatch(lines.slice(0, mid), deps);
   const second = await deliverBatch(lines.slice(mid), deps);
-  return { rejected: [...first.rejected, ...second.rejected] };
+  return { rejected: [...first.rejected, ...second.rejected], errors: [...first.errors, ...second.errors] };
 }

@@ -34,12 +34,25 @@ export interface InfluxWriterOptions {
   http?: InfluxHttp;
 }
 
-/** What one `write` call came to. */
+/** A point of a `write` call that was not stored, and why. */
+export interface RejectedPoint {
+  /** Index of the point in the array given to `write`. */
+  index: number;
+  /** POINT_INVALID (refused before sending) or SINK_REJECTED (InfluxDB answered 400 for it alone). */
+  error: DiffwatchError;
+}
+
+/**
+ * What one `write` call came to. A point counts as written only when InfluxDB answered 2xx to a
+ * request holding it; one in `rejectedPoints` was not stored (InfluxDB 1.x may keep the other
+ * points of a 400 "partial write"; bisection sends them again, which overwrites).
+ */
 export interface WriteResult {
   /** Points stored. */
   written: number;
   /** Points given up: invalid before sending, or rejected by the server. */
   rejected: number;
+  rejectedPoints: RejectedPoint[];
 }
 
 export interface InfluxWriterStats extends DeliveryStats {
@@ -82,19 +95,27 @@ export function createInfluxWriter(cfg: InfluxConfig, opts: InfluxWriterOptions 
     deliver: (lines) => deliverBatch(lines, { http, backoff, random, sleep, log, stats: delivery }),
   });
 
-  function serialise(points: readonly IPoint[]): string[] {
+  /** The lines of the valid points, the index of each line's point, and the refused points. */
+  function serialise(points: readonly IPoint[]): { lines: string[]; pointOf: number[]; refused: RejectedPoint[] } {
     const lines: string[] = [];
-    for (const point of points) {
+    const pointOf: number[] = [];
+    const refused: RejectedPoint[] = [];
+    points.forEach((point, index) => {
       try {
         lines.push(toLineProtocol(point));
+        pointOf.push(index);
       } catch (err) {
         if (!(err instanceof PointInvalid)) throw err;
         invalid++;
-        log.error('influx point invalid, not sent', { measurement: point.measurement, error: err.message, batchSize: points.length });
+        refused.push({ index, error: err });
+        log.error('influx point invalid, not sent', { ...err.coords, code: err.code, error: err.message, batchSize: points.length });
       }
-    }
-    return lines;
+    });
+    return { lines, pointOf, refused };
   }
+
+  const sinkRejected = (e: Error | undefined): DiffwatchError =>
+    e instanceof DiffwatchError ? e : new SinkError('SINK_REJECTED', e?.message ?? 'InfluxDB rejected the point', { sink: INFLUX_SINK, retriable: false });
 
   return {
     async ensureDatabase(attempts = 5) {
@@ -112,9 +133,10 @@ export function createInfluxWriter(cfg: InfluxConfig, opts: InfluxWriterOptions 
     },
     async write(points) {
       if (closed) throw new SinkError('SINK_CLOSED', 'the InfluxDB writer is closed', { sink: INFLUX_SINK, batchSize: points.length, retriable: false });
-      const lines = serialise(points);
-      const { rejected } = await buffer.push(lines);
-      return { written: lines.length - rejected, rejected: rejected + (points.length - lines.length) };
+      const { lines, pointOf, refused } = serialise(points);
+      const pushed = await buffer.push(lines);
+      const rejectedPoints = [...refused, ...pushed.lines.map((l) => ({ index: pointOf[l.index], error: sinkRejected(l.error) }))].sort((a, b) => a.index - b.index);
+      return { written: lines.length - pushed.rejected, rejected: rejectedPoints.length, rejectedPoints };
     },
     flush: () => buffer.flush(),
     async close() {

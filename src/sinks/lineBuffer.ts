@@ -5,7 +5,8 @@
  *
  * `push(lines)` is admitted in call order and only while there is room: lines queued plus the
  * batch in flight never exceed `maxBufferPoints`. It resolves when every one of its lines has
- * been delivered (stored or rejected), with the number rejected.
+ * been delivered (stored or rejected), with the number rejected and, for each rejected line,
+ * its index in the push and the server's reason.
  */
 
 /** The timer calls the buffer makes; injectable so tests run the flush interval by hand. */
@@ -27,12 +28,24 @@ export interface LineBufferOptions {
   /** ms a partial batch may wait before it is delivered. */
   flushIntervalMs: number;
   timers?: Timers;
-  /** Resolves when each line is stored or given up; `rejected[i]` marks line i given up. */
-  deliver(lines: string[]): Promise<{ rejected: boolean[] }>;
+  /** Resolves when each line is stored or given up; `rejected[i]` marks line i given up, `errors[i]` says why. */
+  deliver(lines: string[]): Promise<{ rejected: boolean[]; errors?: (Error | undefined)[] }>;
+}
+
+/** A line given up: its index in the push that brought it, and the reason when one is known. */
+export interface RejectedLine {
+  index: number;
+  error?: Error;
+}
+
+export interface PushResult {
+  rejected: number;
+  /** The rejected lines, in push order. */
+  lines: RejectedLine[];
 }
 
 export interface LineBuffer {
-  push(lines: readonly string[]): Promise<{ rejected: number }>;
+  push(lines: readonly string[]): Promise<PushResult>;
   /** Delivers everything pushed so far, without waiting for the timer. */
   flush(): Promise<void>;
   /** Flushes and stops the timer. */
@@ -43,13 +56,15 @@ export interface LineBuffer {
 
 interface PushState {
   remaining: number;
-  rejected: number;
-  resolve(r: { rejected: number }): void;
+  rejected: RejectedLine[];
+  resolve(r: PushResult): void;
   reject(err: unknown): void;
 }
 
 interface Entry {
   line: string;
+  /** Index of the line in its push. */
+  index: number;
   state: PushState;
 }
 
@@ -100,11 +115,14 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
     }
   }
 
-  function settle(batch: Entry[], rejected: boolean[]): void {
+  function settle(batch: Entry[], { rejected, errors }: { rejected: boolean[]; errors?: (Error | undefined)[] }): void {
     batch.forEach((entry, i) => {
       const t = entry.state;
-      if (rejected[i]) t.rejected++;
-      if (--t.remaining === 0) t.resolve({ rejected: t.rejected });
+      if (rejected[i]) t.rejected.push({ index: entry.index, ...(errors?.[i] ? { error: errors[i] } : {}) });
+      if (--t.remaining === 0) {
+        t.rejected.sort((a, b) => a.index - b.index);
+        t.resolve({ rejected: t.rejected.length, lines: t.rejected });
+      }
     });
   }
 
@@ -115,7 +133,7 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
       sent += batch.length;
       if (queue.length === 0) cancelTimer();
       try {
-        settle(batch, (await deliver(batch.map((e) => e.line))).rejected);
+        settle(batch, await deliver(batch.map((e) => e.line)));
       } catch (err) {
         // deliver only throws on a defect (transient failures are retried inside it); the
         // callers of these lines must not treat them as durable.
@@ -148,7 +166,7 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
         continue;
       }
       const end = Math.min(lines.length, next + room);
-      for (; next < end; next++) queue.push({ line: lines[next], state });
+      for (; next < end; next++) queue.push({ line: lines[next], index: next, state });
       kick();
     }
   }
@@ -162,16 +180,16 @@ export function createLineBuffer(opts: LineBufferOptions): LineBuffer {
 
   return {
     push(lines) {
-      if (lines.length === 0) return Promise.resolve({ rejected: 0 });
+      if (lines.length === 0) return Promise.resolve({ rejected: 0, lines: [] });
       let state!: PushState;
-      const done = new Promise<{ rejected: number }>((resolve, reject) => {
-        state = { remaining: lines.length, rejected: 0, resolve, reject };
+      const done = new Promise<PushResult>((resolve, reject) => {
+        state = { remaining: lines.length, rejected: [], resolve, reject };
       });
       lastDone = done.catch(() => undefined);
       pushed += lines.length;
       if (pendingAdmissions === 0 && maxBufferPoints - size() >= lines.length) {
         // Room now and nobody waiting: buffer at once, so the lines are queued when push returns.
-        for (const line of lines) queue.push({ line, state });
+        lines.forEach((line, index) => queue.push({ line, index, state }));
         kick();
         return done;
       }

@@ -44,7 +44,7 @@ describe('createInfluxWriter batching', () => {
     expect(timers.set).toEqual([1_000]);
 
     timers.fireAll();
-    await expect(w.promise).resolves.toEqual({ written: 7, rejected: 0 });
+    await expect(w.promise).resolves.toMatchObject({ written: 7, rejected: 0 });
     expect(fake.requests.map((r) => r.lines.length)).toEqual([3, 3, 1]);
     expect(fake.storedOrder).toEqual(range(0, 7).map(lineOf));
     for (const r of fake.requests) {
@@ -74,7 +74,7 @@ describe('createInfluxWriter batching', () => {
     const w = writer.write([point(0), point(1)]);
     await writer.flush();
     expect(fake.requests.map((r) => r.lines)).toEqual([[lineOf(0), lineOf(1)]]);
-    await expect(w).resolves.toEqual({ written: 2, rejected: 0 });
+    await expect(w).resolves.toMatchObject({ written: 2, rejected: 0 });
     expect(timers.pending()).toBe(0);
   });
 
@@ -83,7 +83,7 @@ describe('createInfluxWriter batching', () => {
     const writer = createInfluxWriter(cfg, { timers: manualTimers(), log });
     const w = writer.write([point(0), { measurement: 'scores', tags: { entity: 'x' }, fields: { score: NaN }, timestamp: 5 }]);
     await writer.flush();
-    await expect(w).resolves.toEqual({ written: 1, rejected: 1 });
+    await expect(w).resolves.toMatchObject({ written: 1, rejected: 1, rejectedPoints: [{ index: 1, error: { code: 'POINT_INVALID' } }] });
     expect(fake.requests.map((r) => r.lines)).toEqual([[lineOf(0)]]);
     expect(writer.stats().invalid).toBe(1);
     expect(log.records.some((r) => r.level === 'error' && String(r.fields.error).includes('not finite'))).toBe(true);
@@ -98,7 +98,7 @@ describe('createInfluxWriter failures', () => {
     const log = recordingLogger();
     const writer = createInfluxWriter(cfg, { sleep: sleeper.sleep, random: () => 0.5, timers: manualTimers(), log });
 
-    await expect(writer.write(range(0, 3).map((i) => point(i)))).resolves.toEqual({ written: 3, rejected: 0 });
+    await expect(writer.write(range(0, 3).map((i) => point(i)))).resolves.toMatchObject({ written: 3, rejected: 0 });
     expect(fake.requests).toHaveLength(6);
     expect(new Set(fake.requests.map((r) => r.body)).size).toBe(1); // the same batch every time
     // ceilings 100, 200, 400, 800, 800 (capped) times the jitter draw 0.5
@@ -115,7 +115,7 @@ describe('createInfluxWriter failures', () => {
     fake.respond = (lines) => (lines.length > 2 ? { status: 413, body: '{"error":"Request Entity Too Large"}' } : OK);
     const writer = createInfluxWriter({ ...cfg, batchSize: 5 }, { timers: manualTimers(), log: recordingLogger() });
 
-    await expect(writer.write(range(0, 5).map((i) => point(i)))).resolves.toEqual({ written: 5, rejected: 0 });
+    await expect(writer.write(range(0, 5).map((i) => point(i)))).resolves.toMatchObject({ written: 5, rejected: 0 });
     expect(fake.requests.map((r) => r.lines.length)).toEqual([5, 3, 2, 1, 2]);
     expect(fake.storedOrder).toEqual(range(0, 5).map(lineOf));
     expect([...fake.stored.values()].every((n) => n === 1)).toBe(true);
@@ -128,7 +128,7 @@ describe('createInfluxWriter failures', () => {
     const writer = createInfluxWriter(cfg, { timers: manualTimers(), log });
     const huge: IPoint = { measurement: 'scores', tags: { entity: 'huge' }, fields: { score: 1 }, timestamp: 9 };
 
-    await expect(writer.write([point(0), huge, point(2)])).resolves.toEqual({ written: 2, rejected: 1 });
+    await expect(writer.write([point(0), huge, point(2)])).resolves.toMatchObject({ written: 2, rejected: 1 });
     expect(fake.storedOrder).toEqual([lineOf(0), lineOf(2)]);
     expect(writer.stats().rejected).toBe(1);
     expect(log.records.find((r) => r.msg === 'influx rejected point')?.fields.line).toContain('huge');
@@ -150,7 +150,11 @@ describe('createInfluxWriter failures', () => {
     const writer = createInfluxWriter({ ...cfg, batchSize: 8 }, { sleep: sleeper.sleep, timers: manualTimers(), log });
     const points = range(0, 8).map((i) => (i === 2 || i === 5 ? { ...point(i, 'alerts'), fields: { score: 'x' } } : point(i)));
 
-    await expect(writer.write(points)).resolves.toEqual({ written: 6, rejected: 2 });
+    const result = await writer.write(points);
+    expect(result).toMatchObject({ written: 6, rejected: 2 });
+    // Which points were not stored, with the server's reason: the caller must not count them as written.
+    expect(result.rejectedPoints.map((r) => [r.index, r.error.code])).toEqual([[2, 'SINK_REJECTED'], [5, 'SINK_REJECTED']]);
+    expect(result.rejectedPoints[0].error.message).toContain('field type conflict');
     const good = range(0, 8).filter((i) => i !== 2 && i !== 5).map(lineOf);
     expect(new Set(fake.stored.keys())).toEqual(new Set(good));
     expect(sleeper.delays).toEqual([]); // a 400 is never retried as such
@@ -187,7 +191,7 @@ describe('createInfluxWriter backpressure and close', () => {
     sleeper.release();
     await writer.flush(); // the last odd point would otherwise wait for the (manual) timer
     await expect(Promise.all([a.promise, b.promise, c.promise])).resolves.toEqual([
-      { written: 2, rejected: 0 }, { written: 2, rejected: 0 }, { written: 5, rejected: 0 },
+      { written: 2, rejected: 0, rejectedPoints: [] }, { written: 2, rejected: 0, rejectedPoints: [] }, { written: 5, rejected: 0, rejectedPoints: [] },
     ]);
     expect(fake.storedOrder).toEqual(range(0, 9).map(lineOf));
     expect([...fake.stored.values()].every((n) => n === 1)).toBe(true);
@@ -201,7 +205,7 @@ describe('createInfluxWriter backpressure and close', () => {
     const w = writer.write([point(0)]);
     await timers.armed();
     await writer.close();
-    await expect(w).resolves.toEqual({ written: 1, rejected: 0 });
+    await expect(w).resolves.toMatchObject({ written: 1, rejected: 0 });
     expect(fake.storedOrder).toEqual([lineOf(0)]);
     expect(timers.pending()).toBe(0);
     const err = await writer.write([point(1)]).catch((e: unknown) => e);
