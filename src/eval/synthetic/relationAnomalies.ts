@@ -6,8 +6,9 @@
  *   a2's training range, so a2 alone looks like an ordinary day and a1 is untouched.
  * - commandWithoutResponse: cmd00 pulses as usual, resp does not follow. Labelled from the command
  *   edge to the end of the response that was due (pulse end + lag + settling).
- * - responseWithoutCommand: resp rises as if commanded, cmd00 stays 0. Labelled from the rise
- *   (pulse start + lag) to the end of the response.
+ * - responseWithoutCommand: resp rises as if commanded, cmd00 stays 0. Labelled, like the other,
+ *   from the missing edge to the end of the response: the changed rows. The first `responseLag`
+ *   of them look normal (no command, no response yet), so every detector's delay includes the lag.
  */
 import { renderCoupled, renderResponse, type BaseSeries, type CommandResponse } from './baseSeries.ts';
 import type { SyntheticKnobs } from './knobs.ts';
@@ -51,10 +52,16 @@ function anomalousPulses(base: BaseSeries, cr: CommandResponse, rng: Rng, k: Rea
 export function injectCommandWithoutResponse(base: BaseSeries, rng: Rng, k: Readonly<SyntheticKnobs>): Injection {
   const cr = needs(base.command, 'a command channel');
   const chosen = anomalousPulses(base, cr, rng, k);
-  const values = base.values.slice();
-  renderResponse(cr, values, base.channels.length, k, cr.pulses.filter((p) => !chosen.includes(p)));
+  const C = base.channels.length;
+  const unheard = base.values.slice();
+  renderResponse(cr, unheard, C, k, cr.pulses.filter((p) => !chosen.includes(p)));
   const end = k.responseLag + settleRows(k.responseAlpha);
-  return { values, segments: chosen.map(([a, b]) => ({ start: a, end: b + end })) };
+  const segments = chosen.map(([a, b]) => ({ start: a, end: b + end }));
+  // Only the labelled rows take the unheard response: past them the missing response has settled
+  // within 5 %, and its exponential tail (under 0.3 σ) would otherwise reach every later row.
+  const values = base.values.slice();
+  for (const { start, end: e } of segments) for (let t = start; t <= e; t++) values[t * C + cr.response] = unheard[t * C + cr.response]; // [N, C]
+  return { values, segments };
 }
 
 export function injectResponseWithoutCommand(base: BaseSeries, rng: Rng, k: Readonly<SyntheticKnobs>): Injection {
@@ -64,5 +71,5 @@ export function injectResponseWithoutCommand(base: BaseSeries, rng: Rng, k: Read
   const values = base.values.slice();
   for (const [a, b] of chosen) for (let t = a; t <= b; t++) values[t * C + cr.command] = 0; // [N, C]
   const end = k.responseLag + settleRows(k.responseAlpha);
-  return { values, segments: chosen.map(([a, b]) => ({ start: a + k.responseLag, end: b + end })) };
+  return { values, segments: chosen.map(([a, b]) => ({ start: a, end: b + end })) };
 }
