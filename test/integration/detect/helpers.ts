@@ -202,6 +202,12 @@ export interface DetectionSummary {
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/** What a replay reproduces: the event without `detectedAt`, the wall-clock time it was raised. */
+export function replayable(e: AnomalyEvent): Omit<AnomalyEvent, 'detectedAt'> {
+  const { detectedAt: _, ...rest } = e;
+  return rest;
+}
+
 /** Distinct events by id, first occurrence kept, in the order read. */
 export function distinctEvents(read: readonly ReadEvent[]): AnomalyEvent[] {
   const seen = new Map<string, AnomalyEvent>();
