@@ -121,9 +121,11 @@ export interface AnomalyEvent {
   kind: string;
   state: 'open' | 'ongoing' | 'resolved';
   severity: 'info' | 'warning' | 'critical';
-  /** Epoch ms. */
+  /** Event time of the incident's first window, epoch ms. */
   startTime: number;
+  /** Event time of the window whose judgement raised this event, epoch ms. */
   endTime: number;
+  /** Wall-clock time at which the event was raised, epoch ms: not part of any id, differs on a replay. */
   detectedAt: number;
   score: number;
   threshold: number;
