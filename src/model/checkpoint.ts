@@ -42,6 +42,22 @@ export interface ScoreQuantiles {
   max: number;
 }
 
+/**
+ * How an imputation model scores (imputation.ts); absent for a reconstruction model, whose
+ * `t0`, `steps` and `draws` say how it scores.
+ */
+export interface ImputationScoring {
+  /** DDIM steps from T-1 and draws K of the newest point. */
+  steps: number;
+  draws: number;
+  /** Smallest predictive std, robust-scaled units. */
+  sigmaFloor: number;
+  /** Per channel: generated and scored (analogue), or conditioning only (binary, constant). */
+  targets: boolean[];
+  /** Per conditioning channel, the values seen in training (raw units): any other value is novel. null for targets. */
+  levels: (number[] | null)[];
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   formatVersion: number;
@@ -64,6 +80,8 @@ export interface ModelManifest {
   training: ModelConfig;
   losses: { train: number[]; validation: number[]; bestEpoch: number; bestValidation: number };
   validationScores: ScoreQuantiles;
+  /** Present when the model scores by imputation (`training.scoring: 'imputation'`). */
+  imputation?: ImputationScoring;
   /**
    * Version of the model this one was fine-tuned from (`fineTune`); absent for a model trained
    * from scratch and in checkpoints written before fine-tuning existed.
@@ -167,6 +185,12 @@ function checkManifest(m: Record<string, unknown>, path: string): ModelManifest 
   if (!Array.isArray(manifest.channels) || manifest.channels.length !== manifest.denoiser.channels) throw bad('channels', `must list ${manifest.denoiser.channels} channel names`);
   const n = manifest.normalization;
   if (!Array.isArray(n.center) || n.center.length !== manifest.channels.length || n.scale.length !== manifest.channels.length) throw bad('normalization', 'must have one center and scale per channel');
+  const imp = manifest.imputation;
+  if (imp !== undefined) {
+    const C = manifest.channels.length;
+    if (!Array.isArray(imp.targets) || imp.targets.length !== C || !Array.isArray(imp.levels) || imp.levels.length !== C) throw bad('imputation', `must have one target flag and one level list per channel (${C})`);
+    if (manifest.denoiser.condChannels !== 2 * C) throw bad('imputation', `needs a denoiser with ${2 * C} conditioning channels, got ${manifest.denoiser.condChannels}`);
+  }
   try {
     resolveModelConfig(manifest.training);
     makeNoiseSchedule(manifest.schedule);

@@ -27,6 +27,11 @@ import { convPadding, unfoldConv1d, type ConvPadding } from './unfoldConv1d.ts';
 export interface DenoiserArgs {
   /** Channels C of the windows, in and out. */
   channels: number;
+  /**
+   * Extra input channels that condition the prediction and are not predicted: for the imputation
+   * model, the observed context and its mask (2C). 0 for an unconditional denoiser.
+   */
+  condChannels: number;
   /** Filters of every hidden conv. */
   width: number;
   /** Residual blocks. */
@@ -43,7 +48,7 @@ export interface DenoiserArgs {
 }
 
 /** Small enough to stream on 2 cores: ~30 k parameters for C = 1. */
-export const DENOISER_DEFAULTS = { width: 32, depth: 4, kernelSize: 3, embedDim: 32, padding: 'same', seed: 0 } as const;
+export const DENOISER_DEFAULTS = { condChannels: 0, width: 32, depth: 4, kernelSize: 3, embedDim: 32, padding: 'same', seed: 0 } as const;
 
 export function defaultDilations(depth: number): number[] {
   return Array.from({ length: depth }, (_, i) => 2 ** (i % 4));
@@ -55,6 +60,7 @@ export function resolveDenoiserArgs(input: Partial<DenoiserArgs> & { channels: n
   for (const key of ['channels', 'width', 'depth', 'kernelSize', 'embedDim'] as const) {
     if (!Number.isInteger(args[key]) || args[key] < 1) throw bad(key, `must be a positive integer, got ${args[key]}`);
   }
+  if (!Number.isInteger(args.condChannels) || args.condChannels < 0) throw bad('condChannels', `must be a non-negative integer, got ${args.condChannels}`);
   if (args.embedDim < 2) throw bad('embedDim', `must be ≥ 2 for a sinusoidal embedding, got ${args.embedDim}`);
   if (args.dilations.length !== args.depth || !args.dilations.every((d) => Number.isInteger(d) && d >= 1)) {
     throw bad('dilations', `needs ${args.depth} positive integers (one per block), got ${JSON.stringify(args.dilations)}`);
@@ -65,10 +71,10 @@ export function resolveDenoiserArgs(input: Partial<DenoiserArgs> & { channels: n
 
 /** Name → [shape, init std] of every weight; a std of 0 means zeros (biases). */
 function weightSpecs(a: DenoiserArgs): [string, number[], number][] {
-  const { channels: c, width: w, kernelSize: k, embedDim: e, depth } = a;
+  const { channels: c, condChannels: cc, width: w, kernelSize: k, embedDim: e, depth } = a;
   const he = (fanIn: number) => Math.sqrt(2 / fanIn);
   const specs: [string, number[], number][] = [
-    ['inProj/kernel', [k, c, w], he(k * c)],
+    ['inProj/kernel', [k, c + cc, w], he(k * (c + cc))],
     ['inProj/bias', [w], 0],
     ['timeEmbed/dense1/kernel', [e, e], he(e)],
     ['timeEmbed/dense1/bias', [e], 0],
@@ -137,10 +143,15 @@ export class Denoiser {
    * ε̂ = ε_θ(x_t, t).
    * @param xt noised windows `[B, L, C]`
    * @param t timesteps `[B]`, int32
+   * @param cond conditioning channels `[B, L, condChannels]`; required exactly when condChannels > 0
    * @returns predicted noise `[B, L, C]`
    */
-  apply(xt: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
+  apply(xt: tf.Tensor3D, t: tf.Tensor1D, cond?: tf.Tensor3D): tf.Tensor3D {
     const [batch, , channels] = xt.shape;
+    const { condChannels } = this.args;
+    if ((cond?.shape[2] ?? 0) !== condChannels) {
+      throw new ModelError('MODEL_MISMATCH', `denoiser built for ${condChannels} conditioning channels, got ${cond?.shape[2] ?? 0}`, { expected: condChannels, actual: cond?.shape[2] ?? 0 });
+    }
     if (channels !== this.args.channels) {
       throw new ModelError('MODEL_MISMATCH', `denoiser built for ${this.args.channels} channels, got windows with ${channels}`, { expected: this.args.channels, actual: channels });
     }
@@ -157,7 +168,8 @@ export class Denoiser {
 
       const emb = timestepEmbedding(t, embedDim); // [B, E]
       const temb = silu(dense(silu(dense(emb, 'timeEmbed/dense1')), 'timeEmbed/dense2')); // [B, E]
-      let h = conv(xt, 'inProj', 1); // [B, L, width]
+      const input = cond ? (tf.concat([xt, cond], 2) as tf.Tensor3D) : xt; // [B, L, C + condChannels]
+      let h = conv(input, 'inProj', 1); // [B, L, width]
       dilations.forEach((d, i) => {
         let y = silu(conv(h, `block${i}/conv1`, d)); // [B, L, width]
         y = tf.add(y, tf.reshape(dense(temb, `block${i}/time`), [batch, 1, width])); // [B, L, width] + [B, 1, width]

@@ -21,7 +21,8 @@ import { mulberry32 } from '../random.ts';
 
 /** The slice of the denoiser the process needs: ε̂ = ε_θ(x_t, t), `[B, L, C]` in and out. */
 export interface EpsModel {
-  apply(xt: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D;
+  /** `cond` `[B, L, condChannels]`: what a conditional denoiser is told besides x_t (imputation.ts). */
+  apply(xt: tf.Tensor3D, t: tf.Tensor1D, cond?: tf.Tensor3D): tf.Tensor3D;
 }
 
 /** One timestep for the whole batch, or one per window (`[B]`, int32). */

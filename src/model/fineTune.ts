@@ -28,7 +28,7 @@ import { checkFineTuneOptions, type FineTuneOptions } from './backgroundTrainer.
 import { modelVersion, type TrainedModel } from './checkpoint.ts';
 import { Denoiser } from './denoiser.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
-import { assembleModel, fitLoop, prepareSeries, registerTransposeFreeMatMulGradient, type TrainHooks, type TrainSeries } from './trainer.ts';
+import { assembleModel, fitLoop, imputationScaler, prepareSeries, registerTransposeFreeMatMulGradient, trainingObjective, type TrainHooks, type TrainSeries } from './trainer.ts';
 
 export type { FineTuneOptions } from './backgroundTrainer.ts';
 
@@ -81,12 +81,15 @@ export async function fineTune(base: TrainedModel, series: TrainSeries, opts: Fi
   const parent = base.manifest.version || (await modelVersion(base));
   const refit = opts.refitNormalization ?? true;
   const { windowCentering: _drop, ...parentScaler } = base.manifest.normalization;
-  const data = prepareSeries(series, cfg, refit ? undefined : parentScaler);
+  const { imputation } = base.manifest;
+  // An imputation model keeps its parent's channel roles; only the statistics are refitted.
+  const refitted = refit && imputation ? imputationScaler(series, cfg, imputation) : undefined;
+  const data = prepareSeries(series, cfg, refit ? refitted : parentScaler);
   const net = copyDenoiser(base);
   try {
-    const fit = await fitLoop(net, base.diffusion, cfg, data, hooks, { keepStart: true });
+    const fit = await fitLoop(net, base.diffusion, cfg, data, hooks, { keepStart: true, objective: trainingObjective(cfg, imputation) });
     const { t0, steps, draws, scoreSeed } = base.manifest;
-    return await assembleModel(net, series, cfg, data, fit, { t0, steps, draws, scoreSeed, parent });
+    return await assembleModel(net, series, cfg, data, fit, { t0, steps, draws, scoreSeed, parent, imputation });
   } catch (e) {
     net.dispose();
     throw e;

@@ -49,6 +49,22 @@ export interface ModelConfig {
    * Off by default: it hid level shifts in the measurement recorded in docs/model.md ("Normalization").
    */
   windowCentering: boolean;
+  /**
+   * How a window is scored. 'reconstruction': noise the whole window to t0 and denoise it, the
+   * error is the evidence. 'imputation': generate the newest point from the window before it, K
+   * times, and score the observed value by its predictive likelihood (imputation.ts).
+   */
+  scoring: 'reconstruction' | 'imputation';
+  /** Imputation training: the longest newest-points target h, in points (h is drawn from 1…this). */
+  imputeLength: number;
+  /** Imputation training: share of windows whose target is the whole window (unconditional). */
+  fullMaskRate: number;
+  /** Imputation scoring: DDIM steps from T-1 to x_0. */
+  imputeSteps: number;
+  /** Imputation scoring: draws K whose spread is the predictive uncertainty. */
+  imputeDraws: number;
+  /** Imputation scoring: the smallest predictive std, in robust-scaled units. */
+  sigmaFloor: number;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
   seed: number;
 }
@@ -71,6 +87,12 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   patience: 3,
   validationFraction: 0.2,
   windowCentering: false,
+  scoring: 'reconstruction',
+  imputeLength: 8,
+  fullMaskRate: 0.25,
+  imputeSteps: 4,
+  imputeDraws: 8,
+  sigmaFloor: 0.05,
   seed: 0,
 });
 
@@ -98,6 +120,12 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   patience: int(0),
   validationFraction: (v) => (typeof v === 'number' && v > 0 && v <= 0.9 ? null : `must lie in (0, 0.9], got ${JSON.stringify(v)}`),
   windowCentering: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  scoring: (v) => (v === 'reconstruction' || v === 'imputation' ? null : `must be 'reconstruction' or 'imputation', got ${JSON.stringify(v)}`),
+  imputeLength: int(1, 100_000),
+  fullMaskRate: (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `must lie in [0, 1], got ${JSON.stringify(v)}`),
+  imputeSteps: (v, c) => int(1, c.T)(v, c),
+  imputeDraws: int(2, 256),
+  sigmaFloor: (v) => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? null : `must be a positive number, got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };
 

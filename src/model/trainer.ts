@@ -16,12 +16,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
-import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, makeTrainedModel, modelVersion, type ModelManifest, type ScoreQuantiles, type TrainedModel } from './checkpoint.ts';
+import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, makeTrainedModel, modelVersion, type ImputationScoring, type ModelManifest, type ScoreQuantiles, type TrainedModel } from './checkpoint.ts';
 import { Denoiser } from './denoiser.ts';
 import { GaussianDiffusion, seededRng, type Rng } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule } from './noiseSchedule.ts';
 import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
+import { conditioningScaler, imputationScoring } from './imputationSpec.ts';
+import { denoisingObjective, imputationObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows } from './windowScorer.ts';
 import { centerWindows, gatherWindows, splitWindows, type WindowSplit } from './windows.ts';
 
@@ -110,7 +112,7 @@ export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: Ro
 }
 
 /** Mean L_simple over the validation set at its fixed t and ε, in chunks of `chunk` windows. */
-export function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: ValidationSet, L: number, C: number, chunk: number): number {
+export function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: ValidationSet, L: number, C: number, chunk: number, objective: TrainingObjective = denoisingObjective): number {
   let total = 0;
   for (let s = 0; s < v.count; s += chunk) {
     const b = Math.min(chunk, v.count - s);
@@ -118,7 +120,7 @@ export function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: V
       const x0 = tf.tensor3d(v.x.subarray(s * L * C, (s + b) * L * C), [b, L, C]); // [b, L, C]
       const t = tf.tensor1d(v.t.subarray(s, s + b), 'int32'); // [b]
       const noise = tf.randomNormal([b, L, C], 0, 1, 'float32', v.noiseSeed + s) as tf.Tensor3D; // [b, L, C]
-      return diffusion.trainingLoss(net, x0, { t, noise }).dataSync()[0] * b;
+      return objective(net, diffusion, x0, { t, noise, maskSeed: v.noiseSeed + s }).dataSync()[0] * b;
     });
   }
   return total / v.count;
@@ -178,11 +180,37 @@ function checkSeries(series: TrainSeries): number {
 export async function train(series: TrainSeries, config: Partial<ModelConfig>, hooks: TrainHooks = {}): Promise<TrainedModel> {
   const cfg = resolveModelConfig(config);
   registerTransposeFreeMatMulGradient();
-  const data = prepareSeries(series, cfg);
-  const net = new Denoiser({ channels: series.channels.length, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
+  checkSeries(series);
+  const C = series.channels.length;
+  const imputation = cfg.scoring === 'imputation' ? imputationFit(series, cfg) : undefined;
+  const data = prepareSeries(series, cfg, imputation?.scaler);
+  const net = new Denoiser({ channels: C, condChannels: imputation ? 2 * C : 0, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
-  const fit = await fitLoop(net, diffusion, cfg, data, hooks);
-  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed });
+  const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
+  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });
+}
+
+/** The channel roles and the scaler of an imputation model, from the training rows only (as the scaler always is). */
+function imputationFit(series: TrainSeries, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler } {
+  const scoring = imputationScoring(trainingRows(series, cfg), series.channels.length, cfg);
+  return { scoring, scaler: imputationScaler(series, cfg, scoring) };
+}
+
+/** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */
+function trainingRows(series: TrainSeries, cfg: ModelConfig): Float64Array {
+  const { trainRows } = splitWindows(series.timestamps.length, cfg.windowLength, cfg.stride, cfg.validationFraction);
+  return series.values.subarray(0, trainRows * series.channels.length);
+}
+
+/** An imputation model's scaler fitted on `series`' training rows, its conditioning channels on their levels. */
+export function imputationScaler(series: TrainSeries, cfg: ModelConfig, scoring: ImputationScoring): RobustScaler {
+  return conditioningScaler(fitRobustScaler(trainingRows(series, cfg), series.channels.length), scoring);
+}
+
+/** What the fit minimises: the whole-window denoising loss, or the imputation loss over this model's target channels. */
+export function trainingObjective(cfg: ModelConfig, imputation: ImputationScoring | undefined): TrainingObjective {
+  if (!imputation) return denoisingObjective;
+  return imputationObjective({ targets: imputation.targets, imputeLength: cfg.imputeLength, fullMaskRate: cfg.fullMaskRate });
 }
 
 /** What a model's scoring depends on besides its weights; a fine-tune inherits these from its parent. */
@@ -193,6 +221,8 @@ export interface ScoringSettings {
   scoreSeed: number;
   /** Version of the model this one was fine-tuned from. */
   parent?: string;
+  /** How an imputation model scores; absent for reconstruction. */
+  imputation?: ImputationScoring;
 }
 
 /**
@@ -224,6 +254,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     validationScores: { windows: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
+    ...(scoring.imputation !== undefined ? { imputation: scoring.imputation } : {}),
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
@@ -247,6 +278,8 @@ export interface FitOptions {
    * noise and is not a candidate.
    */
   keepStart?: boolean;
+  /** What a step minimises; the whole-window denoising loss by default. */
+  objective?: TrainingObjective;
 }
 
 /** The epoch loop: Adam steps, validation, early stopping. Leaves the best weights in `net`. */
@@ -259,6 +292,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
   const shuffleRng = seededRng((cfg.seed + STREAM.shuffle) >>> 0);
   const lossRng = seededRng((cfg.seed + STREAM.loss) >>> 0);
   const optimizer = tf.train.adam(cfg.lr);
+  const objective = opts.objective ?? denoisingObjective;
   const stepsPerEpoch = Math.ceil(count / batchSize);
   const order = Array.from({ length: count }, (_, i) => i);
   const batch = new Float32Array(batchSize * span);
@@ -267,7 +301,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
   let sinceBest = 0;
   if (opts.keepStart) {
     best = snapshot(net);
-    result.bestValidation = validationLoss(net, diffusion, val, L, C, batchSize * 4);
+    result.bestValidation = validationLoss(net, diffusion, val, L, C, batchSize * 4, objective);
   }
   const started = performance.now();
   try {
@@ -279,7 +313,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
         idx.forEach((w, j) => batch.set(trainX.subarray(w * span, (w + 1) * span), j * span));
         const loss = tf.tidy(() => {
           const x0 = tf.tensor3d(batch.subarray(0, idx.length * span), [idx.length, L, C]); // [b, L, C]
-          return optimizer.minimize(() => diffusion.trainingLoss(net, x0, { rng: lossRng }), true, net.trainableVariables())!.dataSync()[0];
+          return optimizer.minimize(() => objective(net, diffusion, x0, { rng: lossRng }), true, net.trainableVariables())!.dataSync()[0];
         });
         if (!Number.isFinite(loss)) {
           throw new ModelError('MODEL_INVALID', `training diverged at epoch ${epoch}, step ${step} (loss ${loss}); lower lr (now ${cfg.lr})`, { field: 'lr', epoch, step });
@@ -288,7 +322,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
         const done = (epoch - 1) * stepsPerEpoch + step;
         const etaMs = ((performance.now() - started) / done) * (epochs * stepsPerEpoch - done);
         const last = step === stepsPerEpoch;
-        const valLoss = last ? validationLoss(net, diffusion, val, L, C, batchSize * 4) : undefined;
+        const valLoss = last ? validationLoss(net, diffusion, val, L, C, batchSize * 4, objective) : undefined;
         hooks.onProgress?.({ epoch, epochs, step, stepsPerEpoch, loss: sum / step, etaMs, ...(valLoss !== undefined ? { valLoss } : {}) });
         await yieldToEventLoop();
         if (valLoss === undefined) continue;

@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import type { TrainedModel } from './checkpoint.ts';
 import { seededRng } from './diffusion.ts';
+import { imputeChunk } from './imputationScorer.ts';
 import { denormalize, normalize, type RobustScaler } from './normalization.ts';
 import { centerWindows } from './windows.ts';
 
@@ -73,11 +74,12 @@ function normalDraws(n: number, seed: number): Float32Array {
 
 const noiseCache = new WeakMap<object, Float32Array>();
 
-/** The scoring noise of a model, `[K, 1, L, C]`, drawn once. */
+/** The scoring noise of a model, `[K, 1, L, C]`, drawn once (K of its scoring mode). */
 function scoringNoise(model: TrainedModel): Float32Array {
   let noise = noiseCache.get(model.manifest);
   if (!noise) {
-    const { draws, windowLength, channels, scoreSeed } = model.manifest;
+    const { windowLength, channels, scoreSeed } = model.manifest;
+    const draws = model.manifest.imputation?.draws ?? model.manifest.draws;
     noise = normalDraws(draws * windowLength * channels.length, scoreSeed);
     noiseCache.set(model.manifest, noise);
   }
@@ -134,6 +136,11 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
   for (let start = 0; start < B; start += chunk) {
     const b = Math.min(chunk, B - start);
     const z = normalize(scaler, windows.subarray(start * span, (start + b) * span)); // [b, L, C]
+    if (model.manifest.imputation) {
+      const raw = windows.subarray(start * span, (start + b) * span); // [b, L, C]
+      writeImputed(model, z, raw, b, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
+      continue;
+    }
     const means = windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
     const { sqError, recon } = reconstructChunk(model, z, b, reconstruction !== undefined);
     for (let w = 0; w < b; w++) {
@@ -154,4 +161,31 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     }
   }
   return { pointScores, channelContributions, windowScores, ...(reconstruction ? { reconstruction } : {}) };
+}
+
+/**
+ * An imputation model's chunk into the outputs. Only the newest point is scored (it is the point
+ * generated from the rest); earlier point scores are 0: each of them was the newest point of an
+ * earlier window, and was scored there. Window score = the newest point's evidence summed over
+ * channels and divided by the number of target channels (the mean over the channels that carry
+ * evidence in normal operation, so that adding idle command channels does not dilute it).
+ * The reconstruction, when asked for, is the window with its newest point replaced by the mean of the draws.
+ */
+function writeImputed(model: TrainedModel, z: Float32Array, raw: Float32Array, b: number, start: number, scaler: RobustScaler, out: WindowScores): void {
+  const imp = model.manifest.imputation!;
+  const { windowLength: L, channels } = model.manifest;
+  const C = channels.length;
+  const perTarget = 1 / Math.max(1, imp.targets.filter(Boolean).length);
+  const { evidence, mean } = imputeChunk(model, imp, z, raw, b, scoringNoise(model), scaler.scale);
+  for (let w = 0; w < b; w++) {
+    let total = 0;
+    for (let c = 0; c < C; c++) total += evidence[w * C + c];
+    out.windowScores[start + w] = total * perTarget;
+    out.pointScores[(start + w) * L + L - 1] = total * perTarget;
+    for (let c = 0; c < C; c++) out.channelContributions[(start + w) * C + c] = total > 0 ? evidence[w * C + c] / total : 0;
+  }
+  if (!out.reconstruction) return;
+  const recon = Float32Array.from(z);
+  for (let w = 0; w < b; w++) for (let c = 0; c < C; c++) recon[(w * L + L - 1) * C + c] = mean[w * C + c];
+  out.reconstruction.set(denormalize(scaler, recon), start * L * C);
 }

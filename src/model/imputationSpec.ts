@@ -1,0 +1,57 @@
+/**
+ * What an imputation model needs to know about its channels, fitted on the training rows:
+ * which channels it generates and scores (analogue), which only condition it (binary commands,
+ * constants), the values each conditioning channel took, and a scale for those that puts a
+ * command's two states at 0 and 1 instead of dividing by a spread of almost nothing (a flag that
+ * is nearly always 0 has a robust scale near the floor, which turned every toggle into a z of
+ * hundreds and drowned the analogue channels' evidence).
+ */
+import type { ImputationScoring } from './checkpoint.ts';
+import { channelKinds } from './channelKinds.ts';
+import type { ModelConfig } from './modelConfig.ts';
+import type { RobustScaler } from './normalization.ts';
+
+/** The manifest's `imputation` section for training rows `[N, C]` (raw units). */
+export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor'>): ImputationScoring {
+  const kinds = channelKinds(trainRows, C);
+  return {
+    steps: cfg.imputeSteps,
+    draws: cfg.imputeDraws,
+    sigmaFloor: cfg.sigmaFloor,
+    targets: kinds.map((k) => k === 'analogue'),
+    levels: kinds.map((k, c) => (k === 'analogue' ? null : levelsOf(trainRows, C, c))),
+  };
+}
+
+/** The distinct values of a constant or binary channel `c` (at most two, ascending; NaN is a gap, not a value). */
+function levelsOf(rows: ArrayLike<number>, C: number, c: number): number[] {
+  const seen = new Set<number>();
+  for (let i = c; i < rows.length && seen.size < 3; i += C) if (!Number.isNaN(rows[i])) seen.add(rows[i]);
+  return [...seen].sort((a, b) => a - b);
+}
+
+/** The scaler with each conditioning channel mapped onto [0, 1] by its training levels (a constant keeps its centre and floor). */
+export function conditioningScaler(scaler: RobustScaler, scoring: ImputationScoring): RobustScaler {
+  const out: RobustScaler = { ...scaler, center: [...scaler.center], scale: [...scaler.scale], floored: [...scaler.floored] };
+  scoring.levels.forEach((levels, c) => {
+    if (levels === null) return;
+    out.center[c] = levels[0];
+    if (levels.length === 2) out.scale[c] = levels[1] - levels[0];
+  });
+  return out;
+}
+
+/**
+ * Evidence from the conditioning channels of one row (raw units): ½ (d / σ_min)² summed, d being
+ * the scaled distance to the nearest value seen in training. 0 while every command is in a known state.
+ * @returns per channel, 0 for targets
+ */
+export function noveltyTerms(row: ArrayLike<number>, scoring: ImputationScoring, scale: readonly number[]): Float64Array {
+  const out = new Float64Array(scoring.levels.length);
+  scoring.levels.forEach((levels, c) => {
+    if (levels === null) return;
+    const d = Math.min(...levels.map((v) => Math.abs(row[c] - v))) / scale[c];
+    out[c] = 0.5 * (d / scoring.sigmaFloor) ** 2;
+  });
+  return out;
+}

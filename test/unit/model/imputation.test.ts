@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Denoiser } from '../../../src/model/denoiser.ts';
+import { GaussianDiffusion, seededRng } from '../../../src/model/diffusion.ts';
+import { conditionInput, impute, imputationLoss, predictiveNll } from '../../../src/model/imputation.ts';
+import { makeNoiseSchedule } from '../../../src/model/noiseSchedule.ts';
+import { newestPointMask, sampleMasks } from '../../../src/model/trainingObjective.ts';
+import { maxAbsDiff, useBackend } from './helpers.ts';
+
+const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: 'cosine', T: 20 }));
+
+describe('imputation', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('masks: the newest point of target channels only; training masks end at the newest point', () => {
+    expect(Array.from(newestPointMask(1, 3, [true, false]))).toEqual([0, 0, 0, 0, 1, 0]);
+    const m = sampleMasks(200, 6, { targets: [true, false], imputeLength: 3, fullMaskRate: 0.5 }, seededRng(1));
+    let full = 0;
+    for (let w = 0; w < 200; w++) {
+      const col = Array.from({ length: 6 }, (_, i) => m[(w * 6 + i) * 2]);
+      expect(m.filter((_, k) => k >= w * 12 && k < (w + 1) * 12 && k % 2 === 1).every((v) => v === 0)).toBe(true);
+      const h = col.filter((v) => v === 1).length;
+      expect(col.slice(6 - h).every((v) => v === 1)).toBe(true);
+      expect(h === 6 || (h >= 1 && h <= 3)).toBe(true);
+      if (h === 6) full++;
+    }
+    expect(full).toBeGreaterThan(70);
+    expect(full).toBeLessThan(130);
+  });
+
+  it('the loss ignores what the mask hides and the sampler keeps observed entries as given', () => {
+    const net = new Denoiser({ channels: 2, condChannels: 4, width: 8, depth: 2, seed: 2 });
+    tf.tidy(() => {
+      const x0 = tf.randomNormal([3, 8, 2], 0, 1, 'float32', 5) as tf.Tensor3D;
+      const mask = tf.tensor3d(newestPointMask(3, 8, [true, false]), [3, 8, 2]);
+      const t = tf.tensor1d([3, 9, 15], 'int32');
+      const noise = tf.randomNormal([3, 8, 2], 0, 1, 'float32', 6) as tf.Tensor3D;
+      const a = imputationLoss(diffusion, net, x0, mask, { t, noise }).dataSync()[0];
+      // Changing the noise where the mask is 0 changes neither the loss nor (through x_t ⊙ m) the input.
+      const noise2 = tf.add(noise, tf.mul(tf.sub(1, mask), 7)) as tf.Tensor3D;
+      expect(imputationLoss(diffusion, net, x0, mask, { t, noise: noise2 }).dataSync()[0]).toBeCloseTo(a, 5);
+      expect(conditionInput(x0, mask).shape).toEqual([3, 8, 4]);
+      const samples = impute(diffusion, net, x0, mask, { steps: 3, draws: 4, seed: 1 }); // [4, 3, 8, 2]
+      expect(samples.shape).toEqual([4, 3, 8, 2]);
+      const observed = tf.mul(tf.sub(1, mask), tf.sub(samples, x0));
+      expect(maxAbsDiff(observed, tf.zerosLike(observed))).toBeLessThan(1e-6);
+    });
+    net.dispose();
+  });
+
+  it('nll is 0 at the mean with no spread, grows with the squared distance, and is never negative', () => {
+    tf.tidy(() => {
+      const draws = tf.tensor4d([1, 1, 1, 1], [4, 1, 1, 1]); // K = 4 identical draws of 1
+      const mask = tf.ones([1, 1, 1]) as tf.Tensor3D;
+      const at = (x: number) => predictiveNll(draws, tf.tensor3d([x], [1, 1, 1]), mask, 0.5).nll.dataSync()[0];
+      expect(at(1)).toBeCloseTo(0, 6);
+      expect(at(2)).toBeCloseTo(0.5 * (1 / 0.5) ** 2, 5);
+      expect(at(3)).toBeCloseTo(4 * at(2), 4);
+      const spread = tf.tensor4d([0, 2, 0, 2], [4, 1, 1, 1]); // mean 1, variance 1
+      const wide = predictiveNll(spread, tf.tensor3d([2], [1, 1, 1]), mask, 0.5).nll.dataSync()[0];
+      expect(wide).toBeGreaterThan(0);
+      expect(wide).toBeLessThan(at(2)); // the same miss is less surprising under a wide spread
+    });
+  });
+
+  it('leaks no tensors across loss, sampling and nll', () => {
+    const net = new Denoiser({ channels: 1, condChannels: 2, width: 4, depth: 1 });
+    const x0 = tf.randomNormal([2, 6, 1]) as tf.Tensor3D;
+    const mask = tf.tensor3d(newestPointMask(2, 6, [true]), [2, 6, 1]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      imputationLoss(diffusion, net, x0, mask, { rng: seededRng(i) }).dispose();
+      const s = impute(diffusion, net, x0, mask, { steps: 2, draws: 3, seed: i });
+      const p = predictiveNll(s, x0, mask, 0.1);
+      tf.dispose([s, p.nll, p.mean]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x0, mask]);
+    net.dispose();
+  });
+});
