@@ -6,14 +6,15 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // test/fuzz/unit: property-based fuzzing that needs no services (fast-check, seed printed on failure).
+          include: ['test/unit/**/*.test.ts', 'test/fuzz/unit/**/*.test.ts'],
           testTimeout: 60_000,
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/fuzz/integration/**/*.test.ts'],
           globalSetup: ['test/integration/globalSetup.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,

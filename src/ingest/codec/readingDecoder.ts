@@ -27,6 +27,7 @@ import { loadSchema } from './loadSchema.ts';
 import { createResolverCache, type ResolverCache } from './resolverCache.ts';
 import { parseIsoMillis, TimestampRangeError } from './timestampMillis.ts';
 import { DEFAULT_MAX_NAME_LENGTH } from '../../textRules.ts';
+import { avroBoundsProblem } from './avroBounds.ts';
 import { findInvalidField, toSensorReading, validateReading } from './validateReading.ts';
 
 export interface ReadingDecoderOptions {
@@ -69,13 +70,13 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
   const cache = createResolverCache(reader);
   const formatOf = (topic: string): IngestFormat => formats[topic] ?? defaultFormat;
 
-  const byId = new Map<number, avro.Resolver>();
+  const byId = new Map<number, Writer>();
   for (const [id, path] of Object.entries(schemaIds)) {
     const key = `ingest.schemaIds.${id}`;
     if (!/^\d+$/.test(id) || !isSchemaId(Number(id))) throw new ConfigError(key, `schema id must be an int32 >= 0, got "${id}"`);
     byId.set(Number(id), resolveWriter(cache, path, key));
   }
-  const byTopic = new Map<string, avro.Resolver>();
+  const byTopic = new Map<string, Writer>();
   for (const [topic, path] of Object.entries(writerSchemas)) {
     const key = `ingest.writerSchemas.${topic}`;
     if (formatOf(topic) !== 'avro') {
@@ -84,10 +85,13 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
     byTopic.set(topic, resolveWriter(cache, path, key));
   }
 
-  const decodeAvro = (payload: Buffer, resolver: avro.Resolver | undefined, source: SourceCoord): SensorReading => {
+  const decodeAvro = (payload: Buffer, writer: Writer | undefined, source: SourceCoord): SensorReading => {
+    // avsc loops over a block count without bounds: walk the bytes first (avroBounds.ts).
+    const outOfBounds = avroBoundsProblem(writer?.type ?? reader, payload);
+    if (outOfBounds) throw new IngestError('DECODE_FAILED', `avro decode failed: ${outOfBounds}`, source);
     let record: Record<string, unknown>;
     try {
-      record = reader.fromBuffer(payload, resolver) as Record<string, unknown>;
+      record = reader.fromBuffer(payload, writer?.resolver) as Record<string, unknown>;
     } catch (err) {
       // The reading schema has one timestamp-millis field.
       if (err instanceof TimestampRangeError) throw new IngestError('RECORD_INVALID', err.message, source, 'timestamp');
@@ -99,11 +103,11 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
   const decodeConfluent = (value: Buffer, source: SourceCoord): SensorReading => {
     const frame = unframeConfluent(value);
     if (!frame.ok) throw new IngestError('DECODE_FAILED', frame.reason, source);
-    const resolver = byId.get(frame.schemaId);
-    if (!resolver) {
+    const writer = byId.get(frame.schemaId);
+    if (!writer) {
       throw new IngestError('SCHEMA_UNKNOWN', `confluent schema id ${frame.schemaId} is not in ingest.schemaIds`, source);
     }
-    return decodeAvro(frame.payload, resolver, source);
+    return decodeAvro(frame.payload, writer, source);
   };
 
   const decodeJson = (value: Buffer, source: SourceCoord): SensorReading => {
@@ -147,10 +151,16 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
   return { decode, formatOf };
 }
 
-function resolveWriter(cache: ResolverCache, path: string, key: string): avro.Resolver {
+/** A writer schema and its resolver into the reader. */
+interface Writer {
+  type: avro.Type;
+  resolver: avro.Resolver;
+}
+
+function resolveWriter(cache: ResolverCache, path: string, key: string): Writer {
   const writer = loadSchema(path, key);
   try {
-    return cache.get(writer);
+    return { type: writer, resolver: cache.get(writer) };
   } catch (err) {
     throw new ConfigError(key, `writer schema ${path} cannot be resolved into the reading schema: ${(err as Error).message}`);
   }

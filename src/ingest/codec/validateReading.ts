@@ -72,7 +72,7 @@ export function validateReading(reading: SensorReading, limits: ReadingLimits = 
     }
   }
   for (const [key, value] of Object.entries(reading.tags ?? {})) {
-    const bad = nameProblem('tags', 'tag key', key, limits) ?? nameProblem(`tags.${printable(key)}`, 'tag value', value, limits);
+    const bad = nameProblem('tags', 'tag key', key, limits) ?? nameProblem(`tags.${key}`, 'tag value', value, limits);
     if (bad) return bad;
   }
   return undefined;
