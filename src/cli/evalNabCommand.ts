@@ -22,9 +22,10 @@ export const nabCommand: Command = {
     '                       knobs are chosen on tuning, test is only reported',
     '  --files <glob>       only the labelled files matching, e.g. "realKnownCause/*" or "*temperature*"',
     '                       (no "/" matches the file name; "," separates patterns); default all',
-    '  --detectors <list>   comma-separated, from: diffusion, baseline, baselineRaw, windowedGaussian',
+    '  --detectors <list>   comma-separated, from: diffusion, baseline, baselineRaw, windowedGaussian, oneLine',
     '                       (default baseline,windowedGaussian)',
     '  --report             also write the HTML report',
+    '  --model <json>       overrides of the diffusion model, e.g. \'{"scoring":"imputation"}\'',
     '  --seed <n>           seed for detectors that draw random numbers (default 0)',
     '  --probationary-percent <p>  share of each file that is NAB\'s probationary period (default 0.15)',
   ].join('\n'),
@@ -40,7 +41,7 @@ export const nabCommand: Command = {
     if (probationaryPercent !== undefined && !(probationaryPercent >= 0 && probationaryPercent < 1)) {
       throw new ConfigError('--probationary-percent', `must be in [0, 1), got ${probationaryPercent}`);
     }
-    const detectors = h.resolveDetectors(flagString(args, 'detectors') ?? h.DEFAULT_DETECTORS.join(','));
+    const detectors = h.resolveDetectors(flagString(args, 'detectors') ?? h.DEFAULT_DETECTORS.join(','), h.detectorRegistry(h.parseModelFlag(flagString(args, 'model'))));
     const log = rootLogger.namespace('eval.nab');
     // A corpus folder without config/profiles.json is scored with NAB v1.1's profiles.
     const profiles = await readProfiles(nabDir).catch((e: unknown) => {

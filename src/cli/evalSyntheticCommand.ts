@@ -28,10 +28,11 @@ export const syntheticCommand: Command = {
     '  --out <dir>            where synthetic.json goes (default out/synthetic)',
     '  --quick                a CI subset: 1 case per type, 3 days to fit, 3 to test (flags above still apply)',
     '  --markdown             print the tables as Markdown',
+    '  --model <json>         overrides of the diffusion model, e.g. \'{"scoring":"imputation"}\'',
   ].join('\n'),
   async run(args) {
     const s = await import('../eval/synthetic/index.ts');
-    const { resolveDetectors } = await import('../eval/nab/harness/detectors.ts');
+    const { detectorRegistry, parseModelFlag, resolveDetectors } = await import('../eval/nab/harness/detectors.ts');
     const quick = args.flags.quick === true;
     const seed = flagNumber(args, 'seed') ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError('--seed', `must be an integer >= 0, got ${seed}`);
@@ -41,7 +42,7 @@ export const syntheticCommand: Command = {
     for (const l of layouts) if (!s.LAYOUTS.includes(l)) throw new ConfigError('--layouts', `unknown layout "${l}"; known: ${s.LAYOUTS.join(', ')}`);
     const types = list(args, 'types');
     for (const t of types ?? []) if (!s.ALL_TYPES.includes(t)) throw new ConfigError('--types', `unknown type "${t}"; known: ${s.ALL_TYPES.join(', ')}`);
-    const detectors = resolveDetectors(flagString(args, 'detectors') ?? 'diffusion,baseline,oneLine');
+    const detectors = resolveDetectors(flagString(args, 'detectors') ?? 'diffusion,baseline,oneLine', detectorRegistry(parseModelFlag(flagString(args, 'model'))));
     const knobs = quick ? { fitDays: 3, testDays: 3 } : {};
     const outDir = flagString(args, 'out') ?? join('out', 'synthetic');
     const command = ['diffwatch eval synthetic', ...Object.entries(args.flags).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${String(v)}`))].join(' ');

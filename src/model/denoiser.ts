@@ -54,6 +54,17 @@ export function defaultDilations(depth: number): number[] {
   return Array.from({ length: depth }, (_, i) => 2 ** (i % 4));
 }
 
+/**
+ * How many points before position i the output at i can depend on: (K-1)/2 per 'same' conv tap
+ * span (K-1 for 'causal'), times 1 for the input projection plus 2·d for each block's two convs.
+ * Scoring uses it to run the network on only the part of a window that can reach the newest point.
+ * @example leftReach({ kernelSize: 3, dilations: [1, 2, 4], padding: 'same' }) // 15
+ */
+export function leftReach(args: Pick<DenoiserArgs, 'kernelSize' | 'dilations' | 'padding'>): number {
+  const [before] = convPadding(args.kernelSize, 1, args.padding);
+  return before * (1 + 2 * args.dilations.reduce((a, d) => a + d, 0));
+}
+
 export function resolveDenoiserArgs(input: Partial<DenoiserArgs> & { channels: number }): DenoiserArgs {
   const args: DenoiserArgs = { ...DENOISER_DEFAULTS, ...input, dilations: input.dilations ?? defaultDilations(input.depth ?? DENOISER_DEFAULTS.depth) };
   const bad = (field: string, why: string) => new ModelError('MODEL_INVALID', `denoiser ${field}: ${why}`, { field });

@@ -7,6 +7,7 @@ import { baselineDetector } from './baselineDetector.ts';
 import { windowedGaussianDetector } from './classicDetector.ts';
 import { diffusionDetector } from './diffusionDetector.ts';
 import { oneLineDetector } from './oneLineDetector.ts';
+import type { ModelConfig } from '../../../model/modelConfig.ts';
 import type { NabDetector } from './types.ts';
 
 export type { FileContext, FileDetector, Judge, Judgement, NabDetector } from './types.ts';
@@ -19,6 +20,28 @@ export const DETECTORS: Readonly<Record<string, () => NabDetector>> = {
   diffusion: () => diffusionDetector(),
   oneLine: () => oneLineDetector(),
 };
+
+/**
+ * The registry with the diffusion detector's model overridden (`--model '{"scoring":"imputation"}'`):
+ * how a variant is compared on the tuning half and the synthetic suite without editing the defaults.
+ */
+export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | undefined): Readonly<Record<string, () => NabDetector>> {
+  return model === undefined ? DETECTORS : { ...DETECTORS, diffusion: () => diffusionDetector({ model }) };
+}
+
+/** `--model <json>`: a JSON object of model-config overrides; keys and values are checked when the detector is built. */
+export function parseModelFlag(text: string | undefined): Partial<Omit<ModelConfig, 'seed'>> | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError('--model', `must be a JSON object of model settings, e.g. '{"scoring":"imputation"}': ${(e as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('--model', `must be a JSON object of model settings, got ${text}`);
+  if ('seed' in v) throw new ConfigError('--model', 'seed comes from --seed, not from --model');
+  return v as Partial<Omit<ModelConfig, 'seed'>>;
+}
 
 export const DEFAULT_DETECTORS = ['baseline', 'windowedGaussian'] as const;
 

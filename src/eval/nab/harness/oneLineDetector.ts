@@ -50,9 +50,15 @@ export function oneLineDetector(opts: OneLineDetectorOptions = {}): NabDetector 
     async open(ctx: FileContext): Promise<FileDetector> {
       const fit = fitOneLine(ctx.training.values, ctx.training.channels.length, relStdFloor);
       const scorer = oneLineScorer(fit);
+      // An alert opens where the distance crosses alertSigmas from below: one onset per excursion.
+      let above = false;
       return {
         scorer,
-        judge: (_w, s) => ({ anomalyScore: boundedScore(s.score), alertOnset: false }),
+        judge: (_w, s) => {
+          const onset = s.score >= alertSigmas && !above;
+          above = s.score >= alertSigmas;
+          return { anomalyScore: boundedScore(s.score), alertOnset: onset };
+        },
         alertThreshold: boundedScore(alertSigmas),
         close: async () => {},
       };

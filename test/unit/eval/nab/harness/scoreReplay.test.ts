@@ -5,7 +5,9 @@ import { DETECTORS, replaySource, scoreReplay, type FileContext, type NabDetecto
 import type { CsvSeries } from '../../../../../src/ingest/csvSeries.ts';
 import { series, STEP_MS, T0, wave } from './helpers.ts';
 
-const ctx = { path: 'x/y.csv', rows: 0, probationaryRows: 0, training: { channels: ['value'], timestamps: new Float64Array(), values: new Float64Array() }, seed: 0 } as FileContext;
+// Training rows for the detectors that fit on them (oneLine); the others ignore them.
+const fitRows = wave(300, 11);
+const ctx = { path: 'x/y.csv', rows: 0, probationaryRows: 300, training: { channels: ['value'], timestamps: Float64Array.from(fitRows, (_, i) => T0 + i * STEP_MS), values: Float64Array.from(fitRows) }, seed: 0 } as FileContext;
 
 async function replay(detector: NabDetector, s: CsvSeries, microBatchSize?: number) {
   return scoreReplay(s, await detector.open(ctx), { entityId: 'x/y.csv', windowLength: detector.windowLength, microBatchSize });
