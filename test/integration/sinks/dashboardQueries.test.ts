@@ -106,7 +106,7 @@ beforeAll(async () => {
   const cfg: InfluxConfig = { url: influxUrl(), database, batchSize: 500, flushIntervalMs: 20, maxBufferPoints: 1_000, retryDelayMs: 50, maxRetryDelayMs: 500, timeoutMs: 10_000 };
   writer = createInfluxWriter(cfg, { log: recordingLogger() });
   await writer.ensureDatabase();
-  await expect(writer.write([...windows.map(scorePoint), ...events.map(alertPoint)])).resolves.toEqual({ written: 2 * N + events.length, rejected: 0 });
+  await expect(writer.write([...windows.map(scorePoint), ...events.map(alertPoint)])).resolves.toEqual({ written: 2 * N + events.length, rejected: 0, rejectedPoints: [] });
 });
 
 afterAll(async () => {

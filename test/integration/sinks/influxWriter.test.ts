@@ -45,8 +45,8 @@ const count = async (q: string) => (await influx.query<{ count: number }>(q)).ma
 
 describe('createInfluxWriter against InfluxDB 1.x', () => {
   it('stores every score and alert with the declared shape and field types', async () => {
-    await expect(writer.write(windows.map(scorePoint))).resolves.toEqual({ written: 120, rejected: 0 });
-    await expect(writer.write(events.map(alertPoint))).resolves.toEqual({ written: 2, rejected: 0 });
+    await expect(writer.write(windows.map(scorePoint))).resolves.toEqual({ written: 120, rejected: 0, rejectedPoints: [] });
+    await expect(writer.write(events.map(alertPoint))).resolves.toEqual({ written: 2, rejected: 0, rejectedPoints: [] });
 
     const perEntity = await influx.query<{ entity: string; count: number }>(`SELECT count(${SCORE_FIELDS.score}) FROM ${SCORES_MEASUREMENT} GROUP BY ${SCORE_TAGS.entity}`);
     expect(perEntity.map((r) => [r.entity, r.count])).toEqual(ENTITIES.map((e) => [e, PER_ENTITY]));
@@ -85,7 +85,10 @@ describe('createInfluxWriter against InfluxDB 1.x', () => {
     const good = [0, 1, 2, 3].map((i) => scorePoint(scoredWindow({ entityId: 'fan-9', endTime: T0 + 500_000 + i, score: i })));
     const bad = { ...good[2], fields: { ...good[2].fields, [SCORE_FIELDS.score]: 'not-a-number' }, timestamp: T0 + 600_000 };
     const result = await writer.write([good[0], good[1], bad, good[2], good[3]]);
-    expect(result).toEqual({ written: 4, rejected: 1 });
+    expect(result).toMatchObject({ written: 4, rejected: 1 });
+    // The caller learns which point was not stored (the window it belongs to is dead-lettered) and why.
+    expect(result.rejectedPoints.map((r) => [r.index, r.error.code])).toEqual([[2, 'SINK_REJECTED']]);
+    expect(result.rejectedPoints[0].error.message).toContain('field type conflict');
     expect(await count(`SELECT count(${SCORE_FIELDS.state}) FROM ${SCORES_MEASUREMENT} WHERE ${SCORE_TAGS.entity} = 'fan-9'`)).toEqual([4]);
     expect(writer.stats().rejected).toBe(1);
     const rejected = log.records.filter((r) => r.msg === 'influx rejected point');
