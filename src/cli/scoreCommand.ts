@@ -61,7 +61,7 @@ export const scoreCommand: Command = {
     const { initBackend } = await import('../model/backend.ts');
     const { loadCheckpoint } = await import('../model/checkpoint.ts');
     const { scoreWindows } = await import('../model/windowScorer.ts');
-    const { gatherWindows, windowStarts } = await import('../model/windows.ts');
+    const { gatherWindows, windowStarts, windowTimestamps } = await import('../model/windows.ts');
     const { readCsvSeries } = await import('../ingest/csvSeries.ts');
     await initBackend((flagString(args, 'backend') ?? 'auto') as BackendPreference, log);
     const model = await loadCheckpoint(dir);
@@ -85,7 +85,8 @@ export const scoreCommand: Command = {
         const starts = windowStarts(N, L, 1);
         for (let i = 0; i < starts.length; i += batch) {
           const chunk = starts.slice(i, i + batch);
-          const r = scoreWindows(model, gatherWindows(series.values, C, L, chunk), chunk.length, { reconstruction: withRecon });
+          const timestamps = windowTimestamps(series.timestamps, L, chunk); // [b, L], for models with a calendar
+          const r = scoreWindows(model, gatherWindows(series.values, C, L, chunk), chunk.length, { reconstruction: withRecon, timestamps });
           const lines = chunk.map((s, w) => {
             const row = s + L - 1; // the window's newest point
             const recon = r.reconstruction ? r.reconstruction.subarray(((w * L) + L - 1) * C, (w * L + L) * C) : [];

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
+import { CALENDAR_FEATURES } from './calendar.ts';
 import { Denoiser, type DenoiserArgs } from './denoiser.ts';
 import { GaussianDiffusion } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
@@ -56,6 +57,10 @@ export interface ImputationScoring {
   targets: boolean[];
   /** Per conditioning channel, the values seen in training (raw units): any other value is novel. null for targets. */
   levels: (number[] | null)[];
+  /** The model takes calendar features (calendar.ts): scoring needs each point's timestamp. */
+  calendar?: boolean;
+  /** Also score the newest point against the whole-window imputation (see ModelConfig.profileTest). */
+  profileTest?: boolean;
 }
 
 export interface ModelManifest {
@@ -189,7 +194,8 @@ function checkManifest(m: Record<string, unknown>, path: string): ModelManifest 
   if (imp !== undefined) {
     const C = manifest.channels.length;
     if (!Array.isArray(imp.targets) || imp.targets.length !== C || !Array.isArray(imp.levels) || imp.levels.length !== C) throw bad('imputation', `must have one target flag and one level list per channel (${C})`);
-    if (manifest.denoiser.condChannels !== 2 * C) throw bad('imputation', `needs a denoiser with ${2 * C} conditioning channels, got ${manifest.denoiser.condChannels}`);
+    const cond = 2 * C + (imp.calendar ? CALENDAR_FEATURES : 0);
+    if (manifest.denoiser.condChannels !== cond) throw bad('imputation', `needs a denoiser with ${cond} conditioning channels, got ${manifest.denoiser.condChannels}`);
   }
   try {
     resolveModelConfig(manifest.training);

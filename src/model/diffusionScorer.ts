@@ -214,7 +214,9 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
         const part = idx.slice(from, from + b);
         from += b;
         const batch = pack(windows, routes, maps, part, L, C);
-        const done = pool.run({ kind: 'score', modelDir, version: m.version, windows: batch, batch: b }, [batch.buffer]) as Promise<ScoredBatch>;
+        const timestamps = new Float64Array(b * L); // [b, L]
+        part.forEach((k, w) => timestamps.set(windows[k].timestamps, w * L));
+        const done = pool.run({ kind: 'score', modelDir, version: m.version, windows: batch, batch: b, timestamps }, [batch.buffer, timestamps.buffer]) as Promise<ScoredBatch>;
         calls.push(done.then((r) => part.forEach((k, w) => (out[k] = unpack(r, w, L, C, maps[k], m.version)))));
       }
     }

@@ -6,7 +6,8 @@
  * phase gets a wide spread instead of false alerts.
  *
  *   m            mask `[B, L, C]`: 1 where the point is generated (target), 0 where observed
- *   cond         [x_0 ⊙ (1 - m), m]  `[B, L, 2C]`  observed values and the mask (CSDI's side input)
+ *   cond         [x_0 ⊙ (1 - m), m, cal]  `[B, L, 2C (+4)]`  observed values, the mask (CSDI's side
+ *                input) and, for a model with a calendar, the time of day and week (calendar.ts)
  *   ε̂            ε_θ(x_t ⊙ m, t, cond)
  *   loss         Σ m (ε - ε̂)² / Σ m                      L_simple on the targets only
  *   sampling     x_T ~ N(0, I) on the targets, S DDIM steps to x_0, observed entries kept as given
@@ -27,9 +28,9 @@ import { ddimTimesteps, type EpsModel, type GaussianDiffusion, type Rng } from '
 
 const nextSeed = (rng: Rng) => Math.floor(rng() * 2 ** 31);
 
-/** [x_0 ⊙ (1 - m), m]: what the denoiser is told about the observed part. `[B, L, 2C]` */
-export function conditionInput(x0: tf.Tensor3D, mask: tf.Tensor3D): tf.Tensor3D {
-  return tf.tidy(() => tf.concat([tf.mul(x0, tf.sub(1, mask)), mask], 2) as tf.Tensor3D);
+/** [x_0 ⊙ (1 - m), m, calendar]: what the denoiser is told besides x_t. `[B, L, 2C (+ 4)]` */
+export function conditionInput(x0: tf.Tensor3D, mask: tf.Tensor3D, calendar?: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => tf.concat([tf.mul(x0, tf.sub(1, mask)), mask, ...(calendar ? [calendar] : [])], 2) as tf.Tensor3D);
 }
 
 export interface ImputationLossOptions {
@@ -39,6 +40,8 @@ export interface ImputationLossOptions {
   t?: tf.Tensor1D;
   /** Fixed ε `[B, L, C]`. */
   noise?: tf.Tensor3D;
+  /** Calendar features `[B, L, 4]`, for a model that takes them. */
+  calendar?: tf.Tensor3D;
 }
 
 /** L_simple over the target entries only (CSDI eq. 7), a scalar for `optimizer.minimize`. */
@@ -49,7 +52,7 @@ export function imputationLoss(diffusion: GaussianDiffusion, model: EpsModel, x0
     const t = opts.t ?? (tf.randomUniform([x0.shape[0]], 0, diffusion.schedule.T, 'int32', nextSeed(rng!)) as tf.Tensor1D); // [B]
     const noise = opts.noise ?? tf.randomNormal(x0.shape, 0, 1, 'float32', nextSeed(rng!)); // [B, L, C]
     const xt = diffusion.qSample(x0, t, noise); // [B, L, C]
-    const epsHat = model.apply(tf.mul(xt, mask) as tf.Tensor3D, t, conditionInput(x0, mask)); // [B, L, C]
+    const epsHat = model.apply(tf.mul(xt, mask) as tf.Tensor3D, t, conditionInput(x0, mask, opts.calendar)); // [B, L, C]
     const se = tf.mul(tf.squaredDifference(noise, epsHat), mask); // [B, L, C]
     return tf.div(tf.sum(se), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
   });
@@ -63,6 +66,8 @@ export interface ImputeOptions {
   /** Starting noise `[K·B, L, C]` (draw-major); drawn from `seed` when absent. */
   noise?: tf.Tensor3D;
   seed?: number;
+  /** Calendar features `[B, L, 4]`, for a model that takes them. */
+  calendar?: tf.Tensor3D;
 }
 
 /**
@@ -81,7 +86,8 @@ export function impute(diffusion: GaussianDiffusion, model: EpsModel, x0: tf.Ten
   return tf.tidy(() => {
     const xs = tf.tile(x0, [draws, 1, 1]) as tf.Tensor3D; // [K·B, L, C], draw-major
     const ms = tf.tile(mask, [draws, 1, 1]) as tf.Tensor3D; // [K·B, L, C]
-    const cond = conditionInput(xs, ms); // [K·B, L, 2C]
+    const cal = opts.calendar ? (tf.tile(opts.calendar, [draws, 1, 1]) as tf.Tensor3D) : undefined; // [K·B, L, 4]
+    const cond = conditionInput(xs, ms, cal); // [K·B, L, 2C (+ 4)]
     // ᾱ_{T-1} ≈ 0 for a cosine schedule: x_{T-1} is pure noise on the targets.
     let x = (opts.noise ? tf.reshape(opts.noise, [kb, len, channels]) : tf.randomNormal([kb, len, channels], 0, 1, 'float32', opts.seed ?? 0)) as tf.Tensor3D;
     timesteps.forEach((t, i) => {

@@ -1,10 +1,18 @@
 /**
  * One chunk of windows scored by imputation (see imputation.ts): the newest point of every
- * target channel is generated K times from the window before it, and the observed value is
- * scored by its predictive NLL; conditioning channels add their novelty term (imputationSpec.ts).
+ * target channel is generated K times, and the observed value is scored by its predictive NLL;
+ * conditioning channels add their novelty term (imputationSpec.ts).
+ *
+ *   context test   the newest point generated from the points before it (and the calendar)
+ *   profile test   the newest point generated with the whole window hidden, from the calendar
+ *                  and the commands alone (models with `profileTest`)
+ *   evidence[c]    max of the two NLLs: a point is as surprising as the test it fails worst
+ *
  * windowScorer.ts turns the per-channel evidence into point and window scores.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.ts';
+import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
 import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll } from './imputation.ts';
@@ -14,38 +22,69 @@ import { newestPointMask } from './trainingObjective.ts';
 export interface ImputedChunk {
   /** Evidence of the newest point per channel: NLL for targets, novelty for the others. `[b, C]` */
   evidence: Float64Array;
-  /** Mean of the draws at the newest point, scaled units (the observed value for non-targets). `[b, C]` */
+  /** Mean of the context test's draws at the newest point, scaled units (the observed value for non-targets). `[b, C]` */
   mean: Float32Array;
 }
 
-/**
- * @param z normalised windows `[b, L, C]`
- * @param raw the same windows in raw units `[b, L, C]`, for the novelty of conditioning channels
- * @param noise the model's scoring noise `[K, 1, L, C]`, the same for every window (common random numbers)
- * @param scale the scaler's scale per channel, to measure novelty in scaled units
- */
-export function imputeChunk(model: TrainedModel, imp: ImputationScoring, z: Float32Array, raw: ArrayLike<number>, b: number, noise: Float32Array, scale: readonly number[]): ImputedChunk {
+/** What one chunk is scored from. */
+export interface ChunkInput {
+  /** Normalised windows `[b, L, C]`. */
+  z: Float32Array;
+  /** The same windows in raw units `[b, L, C]`, for the novelty of conditioning channels. */
+  raw: ArrayLike<number>;
+  /** Point timestamps `[b, L]`, epoch ms; required by a model with a calendar. */
+  timestamps?: ArrayLike<number>;
+  b: number;
+  /** The model's scoring noise `[K, 1, L, C]`, the same for every window (common random numbers). */
+  noise: Float32Array;
+  /** The scaler's scale per channel, to measure novelty in scaled units. */
+  scale: readonly number[];
+}
+
+/** The whole window of every target channel, hidden. `[b, R, C]` */
+function wholeWindowMask(b: number, R: number, targets: readonly boolean[]): Float32Array {
+  const C = targets.length;
+  return Float32Array.from({ length: b * R * C }, (_, k) => (targets[k % C] ? 1 : 0));
+}
+
+export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ImputedChunk {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
+  const { b } = input;
   // Only the last R points can reach the newest one through the net, so the rest is not computed:
   // the same scores at L/R of the cost (2x for L = 32 with the NAB net, 4x for the default L = 64).
   const R = Math.min(L, leftReach(model.denoiser.args) + 1);
   const { nll, mean } = tf.tidy(() => {
-    const x0 = tf.slice(tf.tensor3d(z, [b, L, C]), [0, L - R, 0], [b, R, C]) as tf.Tensor3D; // [b, R, C]
-    const mask = tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]); // [b, R, C]
-    const draws = tf.slice(tf.tensor4d(noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
+    const x0 = tf.slice(tf.tensor3d(input.z, [b, L, C]), [0, L - R, 0], [b, R, C]) as tf.Tensor3D; // [b, R, C]
+    const draws = tf.slice(tf.tensor4d(input.noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
     const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
-    const samples = impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps }); // [K, b, L, C]
-    const p = predictiveNll(samples, x0, mask, imp.sigmaFloor);
-    const newest = (t: tf.Tensor3D) => tf.reshape(tf.slice(t, [0, R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
-    return { nll: newest(p.nll), mean: newest(p.mean) };
+    const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
+    const test = (maskValues: Float32Array) => {
+      const mask = tf.tensor3d(maskValues, [b, R, C]); // [b, R, C]
+      const samples = impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }); // [K, b, R, C]
+      return predictiveNll(samples, x0, tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]), imp.sigmaFloor);
+    };
+    const context = test(newestPointMask(b, R, imp.targets));
+    const worst = imp.profileTest ? tf.maximum(context.nll, test(wholeWindowMask(b, R, imp.targets)).nll) : context.nll; // [b, R, C]
+    const newest = (t: tf.Tensor) => tf.reshape(tf.slice(t, [0, R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
+    return { nll: newest(worst), mean: newest(context.mean) };
   });
   const evidence = Float64Array.from(nll);
   const row = new Float64Array(C);
   for (let w = 0; w < b; w++) {
-    for (let c = 0; c < C; c++) row[c] = raw[(w * L + L - 1) * C + c];
-    const terms = noveltyTerms(row, imp, scale);
+    for (let c = 0; c < C; c++) row[c] = input.raw[(w * L + L - 1) * C + c];
+    const terms = noveltyTerms(row, imp, input.scale);
     for (let c = 0; c < C; c++) if (!imp.targets[c]) evidence[w * C + c] = terms[c];
   }
   return { evidence, mean };
+}
+
+/** Calendar features of the last R points of every window. `[b, R, 4]` */
+function recentCalendar(timestamps: ArrayLike<number> | undefined, b: number, L: number, R: number): tf.Tensor3D {
+  if (!timestamps || timestamps.length !== b * L) {
+    throw new ModelError('MODEL_MISMATCH', `this model takes calendar features: scoring needs ${b * L} point timestamps ([${b}, ${L}]), got ${timestamps?.length ?? 'none'}`, { field: 'timestamps', expected: b * L, actual: timestamps?.length ?? 0 });
+  }
+  const recent = new Float64Array(b * R);
+  for (let w = 0; w < b; w++) for (let i = 0; i < R; i++) recent[w * R + i] = timestamps[w * L + L - R + i];
+  return tf.tensor3d(calendarFeatures(recent), [b, R, CALENDAR_FEATURES]);
 }

@@ -65,6 +65,16 @@ export interface ModelConfig {
   imputeDraws: number;
   /** Imputation scoring: the smallest predictive std, in robust-scaled units. */
   sigmaFloor: number;
+  /** Imputation: give the model the time of day and of the week of every point (calendar.ts). */
+  calendar: boolean;
+  /**
+   * Imputation scoring: also generate the newest point with the whole window hidden (from the
+   * calendar and the command channels alone) and keep, per channel, the larger of the two NLLs.
+   * The context test finds a point that breaks the recent pattern; this one finds a stretch that
+   * is wrong for the time of day (a level shift, a flatline, a missing cycle) after the context has
+   * filled with it. Needs fullMaskRate > 0, so that the model learnt that question.
+   */
+  profileTest: boolean;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
   seed: number;
 }
@@ -93,6 +103,8 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   imputeSteps: 4,
   imputeDraws: 8,
   sigmaFloor: 0.05,
+  calendar: false,
+  profileTest: false,
   seed: 0,
 });
 
@@ -126,6 +138,8 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   imputeSteps: (v, c) => int(1, c.T)(v, c),
   imputeDraws: int(2, 256),
   sigmaFloor: (v) => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? null : `must be a positive number, got ${JSON.stringify(v)}`),
+  calendar: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  profileTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !(c.fullMaskRate > 0) ? 'needs fullMaskRate > 0: the model must be trained to generate a whole window' : null),
   seed: int(0, 2 ** 32 - 1),
 };
 

@@ -69,6 +69,8 @@ export type ScoringRequest =
       version: string;
       windows: Float32Array;
       batch: number;
+      /** Point timestamps `[B, L]`, epoch ms, for models that take calendar features. */
+      timestamps?: Float64Array;
       /** The entity's own scaler, in place of the model's (one shared network, per-entity statistics). */
       normalization?: ScalerStats;
     }
@@ -126,7 +128,7 @@ async function score(req: Extract<ScoringRequest, { kind: 'score' }>): Promise<R
   if (req.windows.length !== req.batch * len * channels.length) {
     throw new ModelError('MODEL_MISMATCH', `a batch of ${req.batch} windows of [${len}, ${channels.length}] needs ${req.batch * len * channels.length} values, got ${req.windows.length}`, { batchSize: req.batch });
   }
-  const r = scoreWindows(model, req.windows, req.batch, req.normalization ? { normalization: req.normalization } : {});
+  const r = scoreWindows(model, req.windows, req.batch, { ...(req.normalization ? { normalization: req.normalization } : {}), ...(req.timestamps ? { timestamps: req.timestamps } : {}) });
   const value: ScoredBatch = {
     pointScores: owned(r.pointScores),
     channelContributions: owned(r.channelContributions),

@@ -22,10 +22,11 @@ import { GaussianDiffusion, seededRng, type Rng } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule } from './noiseSchedule.ts';
 import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
+import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
 import { conditioningScaler, imputationScoring } from './imputationSpec.ts';
 import { denoisingObjective, imputationObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows } from './windowScorer.ts';
-import { centerWindows, gatherWindows, splitWindows, type WindowSplit } from './windows.ts';
+import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 
 export interface TrainSeries {
   /** Row-major `[N, C]`, raw units. */
@@ -75,6 +76,8 @@ function prepared(z: Float32Array, C: number, cfg: ModelConfig, starts: number[]
 /** The fixed validation set: normalised windows `[Wv, L, C]`, one timestep each and one ε seed, all from the seed. */
 export interface ValidationSet {
   x: Float32Array;
+  /** Calendar features of the windows `[Wv, L, 4]`, for a model that takes them. */
+  cal?: Float32Array;
   t: Int32Array;
   noiseSeed: number;
   count: number;
@@ -93,6 +96,8 @@ export interface PreparedSeries {
   scaler: RobustScaler;
   /** Normalised training windows `[Wt, L, C]`. */
   trainX: Float32Array;
+  /** Calendar features of the training windows `[Wt, L, 4]`, for a model that takes them. */
+  trainCal?: Float32Array;
   val: ValidationSet;
 }
 
@@ -108,7 +113,10 @@ export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: Ro
   const z = normalize(fitted, series.values); // [N, C]
   const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
   const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
-  return { split, scaler: fitted, trainX, val };
+  if (!(cfg.calendar && cfg.scoring === 'imputation')) return { split, scaler: fitted, trainX, val };
+  const cal = calendarFeatures(series.timestamps); // [N, 4]
+  const trainCal = gatherWindows(cal, CALENDAR_FEATURES, cfg.windowLength, split.train); // [Wt, L, 4]
+  return { split, scaler: fitted, trainX, trainCal, val: { ...val, cal: gatherWindows(cal, CALENDAR_FEATURES, cfg.windowLength, split.validation) } };
 }
 
 /** Mean L_simple over the validation set at its fixed t and ε, in chunks of `chunk` windows. */
@@ -120,7 +128,8 @@ export function validationLoss(net: Denoiser, diffusion: GaussianDiffusion, v: V
       const x0 = tf.tensor3d(v.x.subarray(s * L * C, (s + b) * L * C), [b, L, C]); // [b, L, C]
       const t = tf.tensor1d(v.t.subarray(s, s + b), 'int32'); // [b]
       const noise = tf.randomNormal([b, L, C], 0, 1, 'float32', v.noiseSeed + s) as tf.Tensor3D; // [b, L, C]
-      return objective(net, diffusion, x0, { t, noise, maskSeed: v.noiseSeed + s }).dataSync()[0] * b;
+      const cal = v.cal ? tf.tensor3d(v.cal.subarray(s * L * CALENDAR_FEATURES, (s + b) * L * CALENDAR_FEATURES), [b, L, CALENDAR_FEATURES]) : undefined; // [b, L, 4]
+      return objective(net, diffusion, x0, { t, noise, maskSeed: v.noiseSeed + s }, cal).dataSync()[0] * b;
     });
   }
   return total / v.count;
@@ -184,7 +193,8 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   const C = series.channels.length;
   const imputation = cfg.scoring === 'imputation' ? imputationFit(series, cfg) : undefined;
   const data = prepareSeries(series, cfg, imputation?.scaler);
-  const net = new Denoiser({ channels: C, condChannels: imputation ? 2 * C : 0, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
+  const condChannels = imputation ? 2 * C + (cfg.calendar ? CALENDAR_FEATURES : 0) : 0;
+  const net = new Denoiser({ channels: C, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
   return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });
@@ -258,7 +268,8 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
-  manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length).windowScores);
+  const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
+  manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length, { timestamps }).windowScores);
   manifest.version = await modelVersion(model);
   return model;
 }
@@ -283,7 +294,7 @@ export interface FitOptions {
 }
 
 /** The epoch loop: Adam steps, validation, early stopping. Leaves the best weights in `net`. */
-export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, data: Pick<PreparedSeries, 'trainX' | 'val' | 'split'>, hooks: TrainHooks, opts: FitOptions = {}): Promise<FitResult> {
+export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, data: Pick<PreparedSeries, 'trainX' | 'trainCal' | 'val' | 'split'>, hooks: TrainHooks, opts: FitOptions = {}): Promise<FitResult> {
   const { windowLength: L, batchSize, epochs } = cfg;
   const { trainX, val } = data;
   const count = data.split.train.length;
@@ -296,6 +307,8 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
   const stepsPerEpoch = Math.ceil(count / batchSize);
   const order = Array.from({ length: count }, (_, i) => i);
   const batch = new Float32Array(batchSize * span);
+  const calSpan = L * CALENDAR_FEATURES;
+  const calBatch = data.trainCal ? new Float32Array(batchSize * calSpan) : undefined;
   const result: FitResult = { train: [], validation: [], bestEpoch: 0, bestValidation: Infinity };
   let best: tf.NamedTensorMap | null = null;
   let sinceBest = 0;
@@ -311,9 +324,11 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
       for (let step = 1; step <= stepsPerEpoch; step++) {
         const idx = order.slice((step - 1) * batchSize, step * batchSize);
         idx.forEach((w, j) => batch.set(trainX.subarray(w * span, (w + 1) * span), j * span));
+        if (calBatch) idx.forEach((w, j) => calBatch.set(data.trainCal!.subarray(w * calSpan, (w + 1) * calSpan), j * calSpan));
         const loss = tf.tidy(() => {
           const x0 = tf.tensor3d(batch.subarray(0, idx.length * span), [idx.length, L, C]); // [b, L, C]
-          return optimizer.minimize(() => objective(net, diffusion, x0, { rng: lossRng }), true, net.trainableVariables())!.dataSync()[0];
+          const cal = calBatch ? tf.tensor3d(calBatch.subarray(0, idx.length * calSpan), [idx.length, L, CALENDAR_FEATURES]) : undefined; // [b, L, 4]
+          return optimizer.minimize(() => objective(net, diffusion, x0, { rng: lossRng }, cal), true, net.trainableVariables())!.dataSync()[0];
         });
         if (!Number.isFinite(loss)) {
           throw new ModelError('MODEL_INVALID', `training diverged at epoch ${epoch}, step ${step} (loss ${loss}); lower lr (now ${cfg.lr})`, { field: 'lr', epoch, step });

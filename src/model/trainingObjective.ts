@@ -19,7 +19,8 @@ import { imputationLoss } from './imputation.ts';
 /** Fixed draws for a comparable validation loss, or an rng for training draws. */
 export type LossDraws = { rng: Rng } | { t: tf.Tensor1D; noise: tf.Tensor3D; maskSeed: number };
 
-export type TrainingObjective = (net: Denoiser, diffusion: GaussianDiffusion, x0: tf.Tensor3D, draws: LossDraws) => tf.Scalar;
+/** `calendar` `[B, L, 4]`: the windows' calendar features, for a model that takes them. */
+export type TrainingObjective = (net: Denoiser, diffusion: GaussianDiffusion, x0: tf.Tensor3D, draws: LossDraws, calendar?: tf.Tensor3D) => tf.Scalar;
 
 export const denoisingObjective: TrainingObjective = (net, diffusion, x0, draws) =>
   diffusion.trainingLoss(net, x0, 'rng' in draws ? { rng: draws.rng } : { t: draws.t, noise: draws.noise });
@@ -51,11 +52,11 @@ export function newestPointMask(b: number, L: number, targets: readonly boolean[
 }
 
 export function imputationObjective(spec: ImputationMaskSpec): TrainingObjective {
-  return (net, diffusion, x0, draws) =>
+  return (net, diffusion, x0, draws, calendar) =>
     tf.tidy(() => {
       const [b, L, C] = x0.shape;
       const rng = 'rng' in draws ? draws.rng : seededRng(draws.maskSeed);
       const mask = tf.tensor3d(sampleMasks(b, L, spec, rng), [b, L, C]); // [B, L, C]
-      return imputationLoss(diffusion, net, x0, mask, 'rng' in draws ? { rng: draws.rng } : { t: draws.t, noise: draws.noise });
+      return imputationLoss(diffusion, net, x0, mask, { ...('rng' in draws ? { rng: draws.rng } : { t: draws.t, noise: draws.noise }), calendar });
     });
 }

@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import type { TrainedModel } from './checkpoint.ts';
 import { seededRng } from './diffusion.ts';
-import { imputeChunk } from './imputationScorer.ts';
+import { imputeChunk, type ChunkInput } from './imputationScorer.ts';
 import { denormalize, normalize, type RobustScaler } from './normalization.ts';
 import { centerWindows } from './windows.ts';
 
@@ -43,6 +43,8 @@ export interface ScoreWindowsOptions {
    * centering still follows the manifest, since the network was trained with or without it.
    */
   normalization?: ScalerStats;
+  /** Point timestamps `[B, L]`, epoch ms: required by a model that takes calendar features, ignored otherwise. */
+  timestamps?: Float64Array;
 }
 
 /** The part of a `RobustScaler` scoring reads: plain arrays, so it survives `postMessage`. */
@@ -138,7 +140,8 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     const z = normalize(scaler, windows.subarray(start * span, (start + b) * span)); // [b, L, C]
     if (model.manifest.imputation) {
       const raw = windows.subarray(start * span, (start + b) * span); // [b, L, C]
-      writeImputed(model, z, raw, b, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
+      const timestamps = opts.timestamps?.subarray(start * L, (start + b) * L); // [b, L]
+      writeImputed(model, { z, raw, timestamps, b, noise: scoringNoise(model), scale: scaler.scale }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
       continue;
     }
     const means = windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
@@ -171,12 +174,13 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
  * evidence in normal operation, so that adding idle command channels does not dilute it).
  * The reconstruction, when asked for, is the window with its newest point replaced by the mean of the draws.
  */
-function writeImputed(model: TrainedModel, z: Float32Array, raw: Float32Array, b: number, start: number, scaler: RobustScaler, out: WindowScores): void {
+function writeImputed(model: TrainedModel, input: ChunkInput, start: number, scaler: RobustScaler, out: WindowScores): void {
   const imp = model.manifest.imputation!;
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const perTarget = 1 / Math.max(1, imp.targets.filter(Boolean).length);
-  const { evidence, mean } = imputeChunk(model, imp, z, raw, b, scoringNoise(model), scaler.scale);
+  const { z, b } = input;
+  const { evidence, mean } = imputeChunk(model, imp, input);
   for (let w = 0; w < b; w++) {
     let total = 0;
     for (let c = 0; c < C; c++) total += evidence[w * C + c];

@@ -80,3 +80,10 @@ export function splitWindows(rows: number, windowLength: number, stride: number,
   }
   return { train, validation, trainRows: train[train.length - 1] + windowLength };
 }
+
+/** The timestamps of the windows starting at `starts`, `[W, L]`, in float64: epoch ms do not fit a float32 (its step there is about 2 minutes). */
+export function windowTimestamps(timestamps: Float64Array, windowLength: number, starts: readonly number[]): Float64Array {
+  const out = new Float64Array(starts.length * windowLength);
+  starts.forEach((s, w) => out.set(timestamps.subarray(s, s + windowLength), w * windowLength));
+  return out;
+}

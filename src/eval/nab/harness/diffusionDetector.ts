@@ -188,13 +188,15 @@ export function createInThreadScorer(model: TrainedModel): Scorer {
     version,
     async score(windows: readonly Window[]): Promise<WindowScore[]> {
       const batch = new Float32Array(windows.length * span); // [B, L, C]
+      const timestamps = new Float64Array(windows.length * L); // [B, L]
       windows.forEach((w, i) => {
         if (w.length !== L || w.channels.length !== C || w.channels.some((c, j) => c !== channels[j])) {
           throw new ModelError('MODEL_MISMATCH', `entity ${w.entityId}: window of ${w.length} points on [${w.channels.join(', ')}], the model takes ${L} points on [${channels.join(', ')}]`, { entityId: w.entityId, expected: [...channels], actual: [...w.channels] });
         }
         batch.set(w.values, i * span);
+        timestamps.set(w.timestamps, i * L);
       });
-      const r = scoreWindows(model, batch, windows.length);
+      const r = scoreWindows(model, batch, windows.length, { timestamps });
       return windows.map((_, i) => ({
         pointScores: r.pointScores.slice(i * L, (i + 1) * L),
         channelContributions: r.channelContributions.slice(i * C, (i + 1) * C),
