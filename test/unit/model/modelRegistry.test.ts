@@ -3,7 +3,7 @@
  * from the store, fine-tuning and the atomic swap. The real pool and trainer are covered by
  * their own tests and, end to end, by test/integration/model/coldStart.test.ts.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -163,6 +163,26 @@ describe('modelRegistry', () => {
     const b = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: second.train, log: captureLogger() });
     const s = await b.score([win('m1', 20)]);
     expect(s[0]).toMatchObject({ warmup: false, modelVersion: 'v1' });
+    expect(second.calls).toHaveLength(0);
+    await b.close();
+  });
+
+  it('an entity id too long to spell out as a folder trains, stores and restarts like any other', async () => {
+    // 256 four-byte characters: spelled out, 3,079 bytes, past the 255-byte file-name limit.
+    const id = '\u{1F525}'.repeat(256);
+    const cfg = config();
+    const a = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: fakeTrainer().train, log: captureLogger() });
+    for (let t = 10; t < 15; t++) await a.score([win(id, t)]);
+    await a.idle();
+    expect(a.versionOf(id)).toBe('v1');
+    await a.close();
+    const [folder, ...others] = readdirSync(cfg.modelStore!);
+    expect(others).toEqual([]);
+    expect(Buffer.byteLength(folder)).toBeLessThanOrEqual(200);
+
+    const second = fakeTrainer();
+    const b = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: second.train, log: captureLogger() });
+    expect((await b.score([win(id, 20)]))[0]).toMatchObject({ warmup: false, modelVersion: 'v1' });
     expect(second.calls).toHaveLength(0);
     await b.close();
   });
