@@ -27,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import type { TrainedModel } from './checkpoint.ts';
+import { gaussians } from '../random.ts';
 import { seededRng } from './diffusion.ts';
 import { imputeChunk, type ChunkInput } from './imputationScorer.ts';
 import { denormalize, normalize, type RobustScaler } from './normalization.ts';
@@ -62,17 +63,7 @@ export interface WindowScores {
 }
 
 /** Standard normal draws from a seed (Box-Muller over mulberry32): the same on every backend. */
-function normalDraws(n: number, seed: number): Float32Array {
-  const rng = seededRng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng()));
-    const a = 2 * Math.PI * rng();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
-}
+const normalDraws = (n: number, seed: number): Float32Array => Float32Array.from(gaussians(seededRng(seed), n));
 
 const noiseCache = new WeakMap<object, Float32Array>();
 

@@ -3,7 +3,9 @@
  * named by the seed and what it is for (`seed|layout|case|type`), so adding a type or a channel
  * never changes the numbers of another: a figure stays comparable across versions of the suite.
  */
-import { mulberry32 } from '../../random.ts';
+import { gaussians, mulberry32 } from '../../random.ts';
+
+export { gaussians };
 
 export type Rng = () => number;
 
@@ -24,18 +26,6 @@ export const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - 
 
 /** An integer in [lo, hi], both included. */
 export const intIn = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
-
-/** Standard normal draws (Box-Muller; 1 − u keeps the log finite). */
-export function gaussians(rng: Rng, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng()));
-    const a = 2 * Math.PI * rng();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
-}
 
 /** Fisher-Yates, in place. */
 export function shuffleInPlace<T>(xs: T[], rng: Rng): T[] {
