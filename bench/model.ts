@@ -24,7 +24,7 @@ import { initBackend, type BackendName } from '../src/model/backend.ts';
 import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, makeTrainedModel, saveCheckpoint, type ModelManifest } from '../src/model/checkpoint.ts';
 import { Denoiser, type ConvImpl, type DenoiserArgs } from '../src/model/denoiser.ts';
 import { GaussianDiffusion, seededRng } from '../src/model/diffusion.ts';
-import { createDiffusionScorer } from '../src/model/diffusionScorer.ts';
+import { createDiffusionScorer } from '../src/modelOps/diffusionScorer.ts';
 import { resolveModelConfig, type ModelConfig } from '../src/model/modelConfig.ts';
 import { makeNoiseSchedule, resolveNoiseScheduleArgs } from '../src/model/noiseSchedule.ts';
 import { train } from '../src/model/trainer.ts';

@@ -131,7 +131,7 @@ export const trainCommand: Command = {
     const { initBackend } = await import('../model/backend.ts');
     const { train } = await import('../model/trainer.ts');
     const { saveCheckpoint } = await import('../model/checkpoint.ts');
-    const { createProgressBar } = await import('../model/progress.ts');
+    const { createProgressBar } = await import('../modelOps/progress.ts');
     await initBackend((flagString(args, 'backend') ?? 'auto') as BackendPreference, log);
     log.info('training', { rows: series.timestamps.length, channels: series.channels, config: modelCfg });
     const bar = createProgressBar({ log });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/model/backend.ts';
 import { loadCheckpoint, saveCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
 import type { ConvImpl } from '../../../src/model/denoiser.ts';
-import { createDiffusionScorer } from '../../../src/model/diffusionScorer.ts';
+import { createDiffusionScorer } from '../../../src/modelOps/diffusionScorer.ts';
 import { scoreWindows, type WindowScores } from '../../../src/model/windowScorer.ts';
 import type { Window } from '../../../src/types.ts';
 import { randomModel } from './diffusionScorer.fixture.ts';

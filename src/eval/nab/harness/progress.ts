@@ -6,7 +6,7 @@
  * - otherwise (CI, a pipe, a file), one structured log line per file and detector.
  */
 import type { Logger } from '../../../log.ts';
-import { formatDuration, type ProgressStream } from '../../../model/progress.ts';
+import { formatDuration, type ProgressStream } from '../../../modelOps/progress.ts';
 
 export interface FileStart {
   path: string;

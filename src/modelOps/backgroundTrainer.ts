@@ -24,9 +24,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, DiffwatchError, ModelError, type ErrorCoordinates } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
-import type { BackendPreference } from './backend.ts';
-import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
-import type { TrainProgress, TrainSeries } from './trainer.ts';
+import type { BackendPreference } from '../model/backend.ts';
+import { resolveModelConfig, type ModelConfig } from '../model/modelConfig.ts';
+import type { TrainProgress, TrainSeries } from '../model/trainer.ts';
 import type { TrainingJob, TrainingMessage, TrainingResult } from './trainingWorker.ts';
 import { reviveError, WorkerPoolError } from './workerPool.ts';
 

@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../src/model/checkpoint.ts';
-import type { ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, UnloadReply } from '../../../src/model/scoringWorker.ts';
+import type { ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, UnloadReply } from '../../../src/modelOps/scoringWorker.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { createWorkerPool, type WorkerPool } from '../../../src/model/workerPool.ts';
-import { randomCheckpoint } from './diffusionScorer.fixture.ts';
-import { captureLogger, useBackend } from './helpers.ts';
+import { createWorkerPool, type WorkerPool } from '../../../src/modelOps/workerPool.ts';
+import { randomCheckpoint } from '../model/diffusionScorer.fixture.ts';
+import { captureLogger, useBackend } from '../model/helpers.ts';
 
 const CHANNELS = ['temp', 'load'];
 const L = 16;
@@ -39,7 +39,7 @@ beforeAll(async () => {
   a = await randomCheckpoint({ channels: CHANNELS, windowLength: L, seed: 1 });
   b = await randomCheckpoint({ channels: CHANNELS, windowLength: L, seed: 2, width: 16 });
   const data: ScoringWorkerData = { backend: 'wasm', logLevel: 'warn' };
-  pool = createWorkerPool({ entry: new URL('../../../src/model/scoringWorker.ts', import.meta.url), size: 2, data, name: 'scoring', log: captureLogger() });
+  pool = createWorkerPool({ entry: new URL('../../../src/modelOps/scoringWorker.ts', import.meta.url), size: 2, data, name: 'scoring', log: captureLogger() });
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /** The training rows a model key collects from its windows. */
 import { describe, expect, it } from 'vitest';
-import { RowCollector } from '../../../src/model/rowCollector.ts';
+import { RowCollector } from '../../../src/modelOps/rowCollector.ts';
 import type { Window } from '../../../src/types.ts';
 
 const L = 4;

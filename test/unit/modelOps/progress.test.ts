@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createProgressBar, formatDuration } from '../../../src/model/progress.ts';
+import { createProgressBar, formatDuration } from '../../../src/modelOps/progress.ts';
 import type { TrainProgress } from '../../../src/model/trainer.ts';
-import { captureLogger } from './helpers.ts';
+import { captureLogger } from '../model/helpers.ts';
 
 const step = (epoch: number, s: number, valLoss?: number): TrainProgress => ({ epoch, epochs: 2, step: s, stepsPerEpoch: 2, loss: 0.5 / epoch, etaMs: 72_000 / epoch, ...(valLoss !== undefined ? { valLoss } : {}) });
 

@@ -11,7 +11,7 @@
  *   if (rows.size >= 2_063) train(rows.series());
  */
 import type { Window } from '../types.ts';
-import type { TrainSeries } from './trainer.ts';
+import type { TrainSeries } from '../model/trainer.ts';
 
 export class RowCollector {
   private values: Float64Array = new Float64Array(0); // ring, [capacity, C]

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LoadedModel } from '../../../src/model/diffusionScorer.ts';
-import { affineFor, readEntityScaler, writeEntityScaler } from '../../../src/model/entityScaler.ts';
+import type { LoadedModel } from '../../../src/modelOps/diffusionScorer.ts';
+import { affineFor, readEntityScaler, writeEntityScaler } from '../../../src/modelOps/entityScaler.ts';
 
 const series = (offset: number) => {
   const N = 101;

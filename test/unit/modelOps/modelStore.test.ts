@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import { createHash } from 'node:crypto';
-import { createModelStore, KEY_FOLDER_MAX_BYTES, keyFolder, legacyKeyFolder, type ModelStore } from '../../../src/model/modelStore.ts';
+import { createModelStore, KEY_FOLDER_MAX_BYTES, keyFolder, legacyKeyFolder, type ModelStore } from '../../../src/modelOps/modelStore.ts';
 
 let root: string;
 let store: ModelStore;

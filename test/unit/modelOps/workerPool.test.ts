@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
-import { createWorkerPool, WorkerPoolError, type WorkerPool } from '../../../src/model/workerPool.ts';
+import { createWorkerPool, WorkerPoolError, type WorkerPool } from '../../../src/modelOps/workerPool.ts';
 import type { FixtureReply, FixtureRequest } from './workerPool.fixture.ts';
-import { captureLogger, probeEventLoop } from './helpers.ts';
+import { captureLogger, probeEventLoop } from '../model/helpers.ts';
 
 const entry = new URL('./workerPool.fixture.ts', import.meta.url);
 let pool: WorkerPool<FixtureRequest, FixtureReply> | undefined;
@@ -116,7 +116,7 @@ describe('workers outside vitest', () => {
   // The pool and a TypeScript worker, loaded through tsx the way the CLI loads them. A file rather
   // than `node -e`: workers inherit the parent's execArgv, and `--input-type` is refused there.
   const script = (prelude: string) => `${prelude}
-    const { createWorkerPool } = await import(${JSON.stringify(`${root}src/model/workerPool.ts`)});
+    const { createWorkerPool } = await import(${JSON.stringify(`${root}src/modelOps/workerPool.ts`)});
     const pool = createWorkerPool({ entry: new URL(${JSON.stringify(entry.href)}), size: 2 });
     const r = await pool.run({ kind: 'double', values: Float32Array.from([1, 2]) });
     await pool.close();

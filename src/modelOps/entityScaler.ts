@@ -19,8 +19,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedModel, ScoringRoute } from './diffusionScorer.ts';
-import { fitRobustScaler, type RobustScaler } from './normalization.ts';
-import type { TrainSeries } from './trainer.ts';
+import { fitRobustScaler, type RobustScaler } from '../model/normalization.ts';
+import type { TrainSeries } from '../model/trainer.ts';
 
 export interface EntityScaler {
   scaler: RobustScaler;

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
-import { trainInBackground, type TrainingResult } from '../../../src/model/backgroundTrainer.ts';
+import { trainInBackground, type TrainingResult } from '../../../src/modelOps/backgroundTrainer.ts';
 import { loadCheckpoint, saveCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
 import { fineTune, type FineTuneOptions } from '../../../src/model/fineTune.ts';
 import type { ModelConfig } from '../../../src/model/modelConfig.ts';
 import { train, type TrainProgress, type TrainSeries } from '../../../src/model/trainer.ts';
-import { captureLogger, useBackend } from './helpers.ts';
+import { captureLogger, useBackend } from '../model/helpers.ts';
 
 const N = 400;
 const CHANNELS = ['temp', 'load'];

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
-import { createModelStore, KEY_FOLDER_MAX_BYTES, type ModelStore } from '../../../src/model/modelStore.ts';
+import { createModelStore, KEY_FOLDER_MAX_BYTES, type ModelStore } from '../../../src/modelOps/modelStore.ts';
 import { train } from '../../../src/model/trainer.ts';
-import { useBackend } from './helpers.ts';
+import { useBackend } from '../model/helpers.ts';
 
 const L = 8;
 const N = 120;

@@ -1,7 +1,7 @@
 /** A worker for the pool tests: each request kind exercises one path of the pool. */
 import { threadId } from 'node:worker_threads';
 import { ModelError } from '../../../src/errors.ts';
-import { serveRequests } from '../../../src/model/workerPool.ts';
+import { serveRequests } from '../../../src/modelOps/workerPool.ts';
 
 export type FixtureRequest =
   | { kind: 'double'; values: Float32Array }

@@ -22,10 +22,10 @@ import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
-import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
-import { loadCheckpoint, type ModelManifest, type TrainedModel } from './checkpoint.ts';
-import type { ConvImpl } from './denoiser.ts';
-import { scoreWindows, type ScalerStats } from './windowScorer.ts';
+import { initBackend, type BackendName, type BackendPreference } from '../model/backend.ts';
+import { loadCheckpoint, type ModelManifest, type TrainedModel } from '../model/checkpoint.ts';
+import type { ConvImpl } from '../model/denoiser.ts';
+import { scoreWindows, type ScalerStats } from '../model/windowScorer.ts';
 import { serveRequests, type Reply } from './workerPool.ts';
 
 /** `workerData.data` of a scoring worker. */

@@ -1,6 +1,6 @@
 /** The training queue with jobs the test finishes by hand: concurrency, order, failures, idle. */
 import { describe, expect, it } from 'vitest';
-import { createTrainingQueue } from '../../../src/model/trainingQueue.ts';
+import { createTrainingQueue } from '../../../src/modelOps/trainingQueue.ts';
 
 interface Job {
   id: number;

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ModelError } from '../../../src/errors.ts';
-import { trainInBackground, TrainingError, type TrainingResult } from '../../../src/model/backgroundTrainer.ts';
+import { trainInBackground, TrainingError, type TrainingResult } from '../../../src/modelOps/backgroundTrainer.ts';
 import { loadCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
 import type { ModelConfig } from '../../../src/model/modelConfig.ts';
 import { train, type TrainProgress, type TrainSeries } from '../../../src/model/trainer.ts';
 import { gatherWindows } from '../../../src/model/windows.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { captureLogger, probeEventLoop, useBackend } from './helpers.ts';
+import { captureLogger, probeEventLoop, useBackend } from '../model/helpers.ts';
 
 const N = 400;
 const CHANNELS = ['temp', 'load'];

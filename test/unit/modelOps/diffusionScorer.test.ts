@@ -4,11 +4,11 @@ import { ModelError } from '../../../src/errors.ts';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
 import { Denoiser } from '../../../src/model/denoiser.ts';
-import { chunkSizes, createDiffusionScorer, type DiffusionScorer } from '../../../src/model/diffusionScorer.ts';
+import { chunkSizes, createDiffusionScorer, type DiffusionScorer } from '../../../src/modelOps/diffusionScorer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import type { Window } from '../../../src/types.ts';
-import { randomCheckpoint } from './diffusionScorer.fixture.ts';
-import { captureLogger, maxAbsDiff, probeEventLoop, useBackend } from './helpers.ts';
+import { randomCheckpoint } from '../model/diffusionScorer.fixture.ts';
+import { captureLogger, maxAbsDiff, probeEventLoop, useBackend } from '../model/helpers.ts';
 
 const CHANNELS = ['temp', 'load'];
 const L = 16;

@@ -17,11 +17,11 @@ import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
-import { initBackend, type BackendName, type BackendPreference } from './backend.ts';
-import { loadCheckpoint, saveCheckpoint, type ModelManifest, type TrainedModel } from './checkpoint.ts';
-import { fineTune, type FineTuneOptions } from './fineTune.ts';
-import type { ModelConfig } from './modelConfig.ts';
-import { train, type TrainHooks, type TrainProgress, type TrainSeries } from './trainer.ts';
+import { initBackend, type BackendName, type BackendPreference } from '../model/backend.ts';
+import { loadCheckpoint, saveCheckpoint, type ModelManifest, type TrainedModel } from '../model/checkpoint.ts';
+import { fineTune, type FineTuneOptions } from '../model/fineTune.ts';
+import type { ModelConfig } from '../model/modelConfig.ts';
+import { train, type TrainHooks, type TrainProgress, type TrainSeries } from '../model/trainer.ts';
 import { serializeError, type SerializedError } from './workerPool.ts';
 
 /** `workerData.data` of a training worker: the whole job. */

@@ -1,7 +1,7 @@
 /**
  * The model registry with a fake worker pool and a fake trainer: routing, cold start, restart
  * from the store, fine-tuning and the atomic swap. The real pool and trainer are covered by
- * their own tests and, end to end, by test/integration/model/coldStart.test.ts.
+ * their own tests and, end to end, by test/integration/modelOps/coldStart.test.ts.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,12 +10,12 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config/schema.ts';
 import { METRICS, Metrics } from '../../../src/metrics.ts';
-import type { TrainInBackgroundOptions } from '../../../src/model/backgroundTrainer.ts';
-import type { DiffusionScorer, LoadedModel, ScoringRoute } from '../../../src/model/diffusionScorer.ts';
-import { createModelRegistry, NO_MODEL } from '../../../src/model/modelRegistry.ts';
-import type { TrainingResult } from '../../../src/model/trainingWorker.ts';
+import type { TrainInBackgroundOptions } from '../../../src/modelOps/backgroundTrainer.ts';
+import type { DiffusionScorer, LoadedModel, ScoringRoute } from '../../../src/modelOps/diffusionScorer.ts';
+import { createModelRegistry, NO_MODEL } from '../../../src/modelOps/modelRegistry.ts';
+import type { TrainingResult } from '../../../src/modelOps/trainingWorker.ts';
 import type { ScoredWindow, Window } from '../../../src/types.ts';
-import { captureLogger } from './helpers.ts';
+import { captureLogger } from '../model/helpers.ts';
 
 const L = 4;
 

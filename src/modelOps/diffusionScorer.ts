@@ -20,9 +20,9 @@
 import { ModelError } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
 import type { Scorer, Window, WindowScore } from '../types.ts';
-import type { BackendName, BackendPreference } from './backend.ts';
-import type { ScoreQuantiles } from './checkpoint.ts';
-import type { ConvImpl } from './denoiser.ts';
+import type { BackendName, BackendPreference } from '../model/backend.ts';
+import type { ScoreQuantiles } from '../model/checkpoint.ts';
+import type { ConvImpl } from '../model/denoiser.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool } from './workerPool.ts';
 

@@ -1,7 +1,7 @@
 /** Entity → model routing from the `scorer.diffusion.models` rules. */
 import { describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../src/config/schema.ts';
-import { compileAssignment } from '../../../src/model/modelAssignment.ts';
+import { compileAssignment } from '../../../src/modelOps/modelAssignment.ts';
 
 const RULES: ModelAssignment[] = [
   { match: '^pump-1', use: 'group', group: 'big-pumps' },

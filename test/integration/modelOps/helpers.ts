@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColdStartConfig, FineTuneConfig } from '../../../src/config/schema.ts';
-import { createModelStore, type ModelStore } from '../../../src/model/modelStore.ts';
+import { createModelStore, type ModelStore } from '../../../src/modelOps/modelStore.ts';
 import { uniqueName } from '../helpers.ts';
 import { writeConfig } from '../service/runHelpers.ts';
 

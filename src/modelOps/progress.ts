@@ -12,7 +12,7 @@
  *   bar.done();
  */
 import type { Logger } from '../log.ts';
-import type { TrainProgress } from './trainer.ts';
+import type { TrainProgress } from '../model/trainer.ts';
 
 export interface ProgressStream {
   write(chunk: string): unknown;
