@@ -24,13 +24,13 @@
  *   await saveCheckpoint(`models/${entity}/${next.manifest.version}`, next);
  */
 import { ModelError } from '../errors.ts';
-import { checkFineTuneOptions, type FineTuneOptions } from '../modelOps/backgroundTrainer.ts';
 import { modelVersion, type TrainedModel } from './checkpoint.ts';
 import { Denoiser } from './denoiser.ts';
+import { checkFineTuneOptions, type FineTuneOptions } from './fineTuneOptions.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { assembleModel, fitLoop, imputationScaler, prepareSeries, registerTransposeFreeMatMulGradient, trainingObjective, type TrainHooks, type TrainSeries } from './trainer.ts';
 
-export type { FineTuneOptions } from '../modelOps/backgroundTrainer.ts';
+export type { FineTuneOptions } from './fineTuneOptions.ts';
 
 // The defaults' reasons are on FineTuneOptions.
 const DEFAULT_EPOCHS = 3;
