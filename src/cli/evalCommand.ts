@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { nabCommand } from './evalNabCommand.ts';
 import { syntheticCommand } from './evalSyntheticCommand.ts';
 import { flagNumber, flagString, type ParsedArgs } from './parseArgs.ts';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { rootLogger } from '../log.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString } from './parseArgs.ts';
 
 export const nabCommand: Command = {

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString, type ParsedArgs } from './parseArgs.ts';
 
 const list = (args: ParsedArgs, name: string): string[] | undefined => flagString(args, name)?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

@@ -7,7 +7,7 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
 import { ALERT_FIELDS, ALERT_TAGS, ALERTS_MEASUREMENT, SCORE_FIELDS, SCORE_TAGS, SCORES_MEASUREMENT } from '../sinks/influxPoints.ts';
 import { quoteString } from '../sinks/influxQl.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString } from './parseArgs.ts';
 
 export interface EntitySummary {

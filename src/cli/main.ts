@@ -4,13 +4,10 @@
  */
 import { DiffwatchError } from '../errors.ts';
 import { rootLogger } from '../log.ts';
-import { parseArgs, type ParsedArgs } from './parseArgs.ts';
+import type { Command } from './command.ts';
+import { parseArgs } from './parseArgs.ts';
 
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: ParsedArgs): Promise<number>;
-}
+export type { Command } from './command.ts';
 
 type Loader = () => Promise<Command>;
 

@@ -12,7 +12,7 @@ import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
 import { rootLogger } from '../log.ts';
 import { readCsvSeries } from '../ingest/csvSeries.ts';
 import type { SensorReading } from '../types.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString } from './parseArgs.ts';
 
 const BATCH = 1_000;

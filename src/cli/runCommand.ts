@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.ts';
 import { rootLogger, setLogLevel } from '../log.ts';
 import { Metrics } from '../metrics.ts';
 import { startService } from '../service/pipeline.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString } from './parseArgs.ts';
 
 export const runCommand: Command = {

@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { ConfigError, ModelError } from '../errors.ts';
 import { rootLogger } from '../log.ts';
 import type { BackendPreference } from '../model/backend.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString } from './parseArgs.ts';
 
 /** The CSV's column names after the timestamp, from its first line only. */

@@ -4,7 +4,7 @@
 import { loadConfig } from '../config/loadConfig.ts';
 import { setLogLevel } from '../log.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagString, type ParsedArgs } from './parseArgs.ts';
 
 /** Exit code of `status` when a service is not healthy. */

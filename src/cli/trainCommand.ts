@@ -14,7 +14,7 @@ import { rootLogger, type Logger } from '../log.ts';
 import type { ModelConfig } from '../model/modelConfig.ts';
 import type { TrainSeries } from '../model/trainer.ts';
 import type { BackendPreference } from '../model/backend.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { flagNumber, flagString, type ParsedArgs } from './parseArgs.ts';
 
 /** Flag → model config key, for the numeric hyper-parameters. */

@@ -1,6 +1,6 @@
 /** Run a CLI command in-process and capture what it writes to stdout. */
 import { vi } from 'vitest';
-import type { Command } from '../../../src/cli/main.ts';
+import type { Command } from '../../../src/cli/command.ts';
 import { parseArgs } from '../../../src/cli/parseArgs.ts';
 
 export async function captureRun(command: Command, argv: string[]): Promise<{ rc: number; out: string }> {
