@@ -52,7 +52,7 @@ const USAGE = [
   '',
   'Hyper-parameters (defaults in src/model/modelConfig.ts):',
   `  ${Object.keys(MODEL_FLAGS).map((f) => `--${f} <n>`).join(' ')}`,
-  '  --schedule cosine|linear   --window-centering',
+  '  --schedule cosine|linear   --window-centering   --scoring reconstruction|imputation',
 ].join('\n');
 
 /** Defaults ← the config file's `model` section ← flags; and the rest of the config. */
@@ -68,6 +68,8 @@ export function modelOverrides(args: ParsedArgs): { model: Partial<ModelConfig>;
   const schedule = flagString(args, 'schedule');
   if (schedule !== undefined) model.scheduleKind = schedule;
   if (args.flags['window-centering'] === true) model.windowCentering = true;
+  const scoring = flagString(args, 'scoring');
+  if (scoring !== undefined) model.scoring = scoring;
   return { model: model as Partial<ModelConfig>, config: loadConfig({ overrides: rest }) };
 }
 

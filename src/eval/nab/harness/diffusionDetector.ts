@@ -175,7 +175,7 @@ async function trainOn(ctx: FileContext, cfg: Readonly<ModelConfig>): Promise<Tr
 
 /**
  * `scoreWindows` on the calling thread, as a `Scorer`. Why not the service's worker-pool
- * scorer (`model/diffusionScorer.ts`): on 2 shared cores its 2 workers scored about 1,500
+ * scorer (`modelOps/diffusionScorer.ts`): on 2 shared cores its 2 workers scored about 1,500
  * windows/s plus ~2.4 s of start-up per file (and a checkpoint on disk), against about 2,400
  * windows/s here; the scores are the same function of the same model.
  */
