@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { CALENDAR_FEATURES } from './calendar.ts';
 import { Denoiser, type DenoiserArgs } from './denoiser.ts';
+import type { StillnessStats } from './stillness.ts';
 import { GaussianDiffusion } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule, type ResolvedNoiseScheduleArgs } from './noiseSchedule.ts';
@@ -61,6 +62,8 @@ export interface ImputationScoring {
   calendar?: boolean;
   /** Also score the newest point against the whole-window imputation (see ModelConfig.profileTest). */
   profileTest?: boolean;
+  /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */
+  stillness?: StillnessStats;
 }
 
 export interface ModelManifest {

@@ -6,7 +6,8 @@
  *   context test   the newest point generated from the points before it (and the calendar)
  *   profile test   the newest point generated with the whole window hidden, from the calendar
  *                  and the commands alone (models with `profileTest`)
- *   evidence[c]    max of the two NLLs: a point is as surprising as the test it fails worst
+ *   evidence[c]    max of the two NLLs: a point is as surprising as the test it fails worst,
+ *                  plus the too-still term (stillness.ts) for flatlines and stuck sensors
  *
  * windowScorer.ts turns the per-channel evidence into point and window scores.
  */
@@ -17,6 +18,7 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll } from './imputation.ts';
 import { noveltyTerms } from './imputationSpec.ts';
+import { stillnessTerms } from './stillness.ts';
 import { newestPointMask } from './trainingObjective.ts';
 
 export interface ImputedChunk {
@@ -75,6 +77,9 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     for (let c = 0; c < C; c++) row[c] = input.raw[(w * L + L - 1) * C + c];
     const terms = noveltyTerms(row, imp, input.scale);
     for (let c = 0; c < C; c++) if (!imp.targets[c]) evidence[w * C + c] = terms[c];
+    if (!imp.stillness) continue;
+    const still = stillnessTerms(input.z, w, L, C, imp.stillness);
+    for (let c = 0; c < C; c++) evidence[w * C + c] += still[c];
   }
   return { evidence, mean };
 }

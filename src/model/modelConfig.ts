@@ -75,6 +75,11 @@ export interface ModelConfig {
    * filled with it. Needs fullMaskRate > 0, so that the model learnt that question.
    */
   profileTest: boolean;
+  /**
+   * Imputation scoring: how many standard deviations (of the log of the mean step, stillness.ts)
+   * stiller than in training a channel must be before its stillness counts as evidence.
+   */
+  stillnessMargin: number;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
   seed: number;
 }
@@ -105,6 +110,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   sigmaFloor: 0.05,
   calendar: false,
   profileTest: false,
+  stillnessMargin: 3,
   seed: 0,
 });
 
@@ -140,6 +146,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   sigmaFloor: (v) => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? null : `must be a positive number, got ${JSON.stringify(v)}`),
   calendar: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   profileTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !(c.fullMaskRate > 0) ? 'needs fullMaskRate > 0: the model must be trained to generate a whole window' : null),
+  stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };
 

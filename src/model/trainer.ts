@@ -17,7 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, makeTrainedModel, modelVersion, type ImputationScoring, type ModelManifest, type ScoreQuantiles, type TrainedModel } from './checkpoint.ts';
-import { Denoiser } from './denoiser.ts';
+import { Denoiser, leftReach } from './denoiser.ts';
+import { fitStillness } from './stillness.ts';
 import { GaussianDiffusion, seededRng, type Rng } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule } from './noiseSchedule.ts';
@@ -197,7 +198,8 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   const net = new Denoiser({ channels: C, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
-  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });
+  const scoring = imputation && { ...imputation.scoring, stillness: fitStillness(data.trainX, data.split.train.length, cfg.windowLength, C, leftReach(net.args) + 1, imputation.scoring.targets, cfg.stillnessMargin) };
+  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: scoring });
 }
 
 /** The channel roles and the scaler of an imputation model, from the training rows only (as the scaler always is). */

@@ -1,0 +1,75 @@
+/**
+ * A companion of the imputation score for variability that is too LOW. The imputation score asks
+ * how unlikely the newest point is; a flatline or a stuck (sample-and-hold) sensor makes every
+ * point *more* likely than normal, so it ranked below normal data (AUC 0.15 and 0.29 on the
+ * synthetic suite). This test looks at how much the channel moved over the points that reach the
+ * newest one, against how much it moved in training:
+ *
+ *   s_c      = mean |z_i − z_{i−1}| over the last `span` points of the window, channel c (scaled units)
+ *   fitted   = mean μ_c and std σ_c of ln s_c over the training windows, per target channel
+ *   z_still  = (μ_c − ln max(s_c, S_MIN)) / σ_c          one-sided: only stiller than usual counts
+ *   evidence = ½ max(0, z_still − margin)²               in the NLL's units (½ z²), 0 in normal operation
+ *
+ * A channel that was this still in training (a quiet setpoint) has a low μ_c and is not flagged
+ * for being quiet. Plain data: no tf import.
+ */
+
+/** Below this mean step (scaled units) a channel is as still as it gets: the log is capped here. */
+const S_MIN = 1e-4;
+/** Smallest σ of ln s: a channel whose movement never varied in training still gets a finite z. */
+const LOG_STD_FLOOR = 0.05;
+
+export interface StillnessStats {
+  /** Points the statistic is taken over: the newest `span` of the window. */
+  span: number;
+  /** z_still above this margin counts. */
+  margin: number;
+  /** Per channel, mean and std of ln s over the training windows; null for non-target channels. */
+  logMean: (number | null)[];
+  logStd: (number | null)[];
+}
+
+/** ln of the mean absolute step of channel c over the last `span` points of window w of `[W, L, C]` values. */
+function logStep(x: ArrayLike<number>, w: number, L: number, C: number, c: number, span: number): number {
+  let sum = 0;
+  for (let i = L - span + 1; i < L; i++) sum += Math.abs(x[(w * L + i) * C + c] - x[(w * L + i - 1) * C + c]);
+  return Math.log(Math.max(sum / Math.max(1, span - 1), S_MIN));
+}
+
+/** Fit on normalised training windows `[W, L, C]`. */
+export function fitStillness(x: ArrayLike<number>, W: number, L: number, C: number, span: number, targets: readonly boolean[], margin: number): StillnessStats {
+  const s = Math.min(Math.max(2, span), L);
+  const logMean: (number | null)[] = [];
+  const logStd: (number | null)[] = [];
+  for (let c = 0; c < C; c++) {
+    if (!targets[c] || W === 0) {
+      logMean.push(null);
+      logStd.push(null);
+      continue;
+    }
+    let sum = 0;
+    let sq = 0;
+    for (let w = 0; w < W; w++) {
+      const v = logStep(x, w, L, C, c, s);
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / W;
+    logMean.push(mean);
+    logStd.push(Math.max(Math.sqrt(Math.max(0, sq / W - mean * mean)), LOG_STD_FLOOR));
+  }
+  return { span: s, margin, logMean, logStd };
+}
+
+/** Evidence per channel for window w of normalised windows `[b, L, C]`; 0 for non-targets. */
+export function stillnessTerms(z: ArrayLike<number>, w: number, L: number, C: number, stats: StillnessStats): Float64Array {
+  const out = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const mean = stats.logMean[c];
+    const std = stats.logStd[c];
+    if (mean === null || std === null) continue;
+    const zStill = (mean - logStep(z, w, L, C, c, stats.span)) / std;
+    out[c] = 0.5 * Math.max(0, zStill - stats.margin) ** 2;
+  }
+  return out;
+}
