@@ -28,7 +28,8 @@ import { modelVersion, type TrainedModel } from './checkpoint.ts';
 import { Denoiser } from './denoiser.ts';
 import { checkFineTuneOptions, type FineTuneOptions } from './fineTuneOptions.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
-import { assembleModel, fitLoop, imputationScaler, prepareSeries, registerTransposeFreeMatMulGradient, trainingObjective, type TrainHooks, type TrainSeries } from './trainer.ts';
+import { imputationScaler, trainingObjective } from './imputationTraining.ts';
+import { assembleModel, fitLoop, prepareSeries, registerTransposeFreeMatMulGradient, type TrainHooks, type TrainSeries } from './trainer.ts';
 
 export type { FineTuneOptions } from './fineTuneOptions.ts';
 

@@ -24,8 +24,8 @@ import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule } from './noiseSchedule.ts';
 import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
 import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
-import { conditioningScaler, imputationScoring } from './imputationSpec.ts';
-import { denoisingObjective, imputationObjective, type TrainingObjective } from './trainingObjective.ts';
+import { imputationFit, trainingObjective } from './imputationTraining.ts';
+import { denoisingObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows } from './windowScorer.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 
@@ -200,29 +200,6 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
   const scoring = imputation && { ...imputation.scoring, stillness: fitStillness(data.trainX, data.split.train.length, cfg.windowLength, C, leftReach(net.args) + 1, imputation.scoring.targets, cfg.stillnessMargin) };
   return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: scoring });
-}
-
-/** The channel roles and the scaler of an imputation model, from the training rows only (as the scaler always is). */
-function imputationFit(series: TrainSeries, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler } {
-  const scoring = imputationScoring(trainingRows(series, cfg), series.channels.length, cfg);
-  return { scoring, scaler: imputationScaler(series, cfg, scoring) };
-}
-
-/** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */
-function trainingRows(series: TrainSeries, cfg: ModelConfig): Float64Array {
-  const { trainRows } = splitWindows(series.timestamps.length, cfg.windowLength, cfg.stride, cfg.validationFraction);
-  return series.values.subarray(0, trainRows * series.channels.length);
-}
-
-/** An imputation model's scaler fitted on `series`' training rows, its conditioning channels on their levels. */
-export function imputationScaler(series: TrainSeries, cfg: ModelConfig, scoring: ImputationScoring): RobustScaler {
-  return conditioningScaler(fitRobustScaler(trainingRows(series, cfg), series.channels.length), scoring);
-}
-
-/** What the fit minimises: the whole-window denoising loss, or the imputation loss over this model's target channels. */
-export function trainingObjective(cfg: ModelConfig, imputation: ImputationScoring | undefined): TrainingObjective {
-  if (!imputation) return denoisingObjective;
-  return imputationObjective({ targets: imputation.targets, imputeLength: cfg.imputeLength, fullMaskRate: cfg.fullMaskRate });
 }
 
 /** What a model's scoring depends on besides its weights; a fine-tune inherits these from its parent. */

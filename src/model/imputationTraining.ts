@@ -1,0 +1,40 @@
+/**
+ * What training an imputation model adds to training a denoiser (trainer.ts): the channel roles and
+ * the scaler fitted on the training rows, and the loss over the target channels.
+ */
+import type { ImputationScoring } from './checkpoint.ts';
+import { conditioningScaler, imputationScoring } from './imputationSpec.ts';
+import type { ModelConfig } from './modelConfig.ts';
+import { fitRobustScaler, type RobustScaler } from './normalization.ts';
+import { denoisingObjective, imputationObjective, type TrainingObjective } from './trainingObjective.ts';
+import { splitWindows } from './windows.ts';
+
+/** The part of a training series these read: row-major `[N, C]` values. */
+interface SeriesRows {
+  values: Float64Array;
+  channels: readonly string[];
+  timestamps: Float64Array;
+}
+
+/** The channel roles and the scaler of an imputation model, from the training rows only (as the scaler always is). */
+export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler } {
+  const scoring = imputationScoring(trainingRows(series, cfg), series.channels.length, cfg);
+  return { scoring, scaler: imputationScaler(series, cfg, scoring) };
+}
+
+/** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */
+function trainingRows(series: SeriesRows, cfg: ModelConfig): Float64Array {
+  const { trainRows } = splitWindows(series.timestamps.length, cfg.windowLength, cfg.stride, cfg.validationFraction);
+  return series.values.subarray(0, trainRows * series.channels.length);
+}
+
+/** An imputation model's scaler fitted on `series`' training rows, its conditioning channels on their levels. */
+export function imputationScaler(series: SeriesRows, cfg: ModelConfig, scoring: ImputationScoring): RobustScaler {
+  return conditioningScaler(fitRobustScaler(trainingRows(series, cfg), series.channels.length), scoring);
+}
+
+/** What the fit minimises: the whole-window denoising loss, or the imputation loss over this model's target channels. */
+export function trainingObjective(cfg: ModelConfig, imputation: ImputationScoring | undefined): TrainingObjective {
+  if (!imputation) return denoisingObjective;
+  return imputationObjective({ targets: imputation.targets, imputeLength: cfg.imputeLength, fullMaskRate: cfg.fullMaskRate });
+}
