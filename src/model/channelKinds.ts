@@ -27,15 +27,22 @@ export function channelKinds(values: ArrayLike<number>, channels: number): Chann
 }
 
 function kindOf(values: ArrayLike<number>, C: number, c: number, rows: number): ChannelKind {
-  // Stops at the third distinct value: a long analogue channel costs no more than three reads.
+  const n = distinctValues(values, C, c, rows).length;
+  return n > 2 ? 'analogue' : n === 2 ? 'binary' : 'constant';
+}
+
+/**
+ * The distinct values of channel c of `[N, C]` values in first-seen order, NaN skipped, stopping at
+ * the third: a long analogue channel costs no more than three reads, and a binary channel's two
+ * levels come back whole.
+ */
+export function distinctValues(values: ArrayLike<number>, C: number, c: number, rows = values.length / C): number[] {
   const seen: number[] = [];
-  for (let i = 0; i < rows; i++) {
+  for (let i = 0; i < rows && seen.length <= 2; i++) {
     const v = values[i * C + c]; // [N, C]
-    if (Number.isNaN(v) || seen.includes(v)) continue;
-    seen.push(v);
-    if (seen.length > 2) return 'analogue';
+    if (!Number.isNaN(v) && !seen.includes(v)) seen.push(v);
   }
-  return seen.length === 2 ? 'binary' : 'constant';
+  return seen;
 }
 
 /** Indices of the channels of one kind, e.g. the analogue ones a detector compares with their spread. */

@@ -140,16 +140,26 @@ export class GaussianDiffusion {
     });
   }
 
+  /** A loss needs an rng unless both t and ε are fixed; `caller` names the loss in the error. */
+  checkTrainingDraws(opts: TrainingLossOptions, caller: string): void {
+    if (!opts.rng && !(opts.t && opts.noise)) throw new ModelError('MODEL_INVALID', `${caller} needs an rng unless both t and noise are given`, { field: 'rng' });
+  }
+
+  /** The timesteps t ~ U{0 … T-1} `[B]` and ε ~ N(0, I) `[B, L, C]` of a training step: the fixed ones, else drawn (t first) from `opts.rng`. Call inside a tidy. */
+  trainingDraws(x0: tf.Tensor3D, opts: TrainingLossOptions): { t: tf.Tensor1D; noise: tf.Tensor3D } {
+    const t = opts.t ?? (tf.randomUniform([x0.shape[0]], 0, this.schedule.T, 'int32', nextSeed(opts.rng!)) as tf.Tensor1D); // [B]
+    const noise = opts.noise ?? (tf.randomNormal(x0.shape, 0, 1, 'float32', nextSeed(opts.rng!)) as tf.Tensor3D); // [B, L, C]
+    return { t, noise };
+  }
+
   /**
    * L_simple = E_{t, ε} ‖ε - ε_θ(√ᾱ_t x_0 + √(1-ᾱ_t) ε, t)‖², t ~ U{0 … T-1} (Ho et al. eq. 14),
    * as a scalar mean over every element; use it inside `optimizer.minimize(() => ...)`.
    */
   trainingLoss(model: EpsModel, x0: tf.Tensor3D, opts: TrainingLossOptions): tf.Scalar {
-    const { rng } = opts;
-    if (!rng && !(opts.t && opts.noise)) throw new ModelError('MODEL_INVALID', 'trainingLoss needs an rng unless both t and noise are given', { field: 'rng' });
+    this.checkTrainingDraws(opts, 'trainingLoss');
     return tf.tidy(() => {
-      const t = opts.t ?? (tf.randomUniform([x0.shape[0]], 0, this.schedule.T, 'int32', nextSeed(rng!)) as tf.Tensor1D); // [B]
-      const noise = opts.noise ?? tf.randomNormal(x0.shape, 0, 1, 'float32', nextSeed(rng!)); // [B, L, C]
+      const { t, noise } = this.trainingDraws(x0, opts);
       const xt = this.qSample(x0, t, noise); // [B, L, C]
       return tf.mean(tf.squaredDifference(noise, model.apply(xt, t))) as tf.Scalar;
     });

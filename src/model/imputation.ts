@@ -31,33 +31,23 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
-import { ddimTimesteps, type EpsModel, type GaussianDiffusion, type Rng } from './diffusion.ts';
-
-const nextSeed = (rng: Rng) => Math.floor(rng() * 2 ** 31);
+import { ddimTimesteps, type EpsModel, type GaussianDiffusion, type TrainingLossOptions } from './diffusion.ts';
 
 /** [x_0 ⊙ (1 - m), m, calendar]: what the denoiser is told besides x_t. `[B, L, 2C (+ 4)]` */
 export function conditionInput(x0: tf.Tensor3D, mask: tf.Tensor3D, calendar?: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => tf.concat([tf.mul(x0, tf.sub(1, mask)), mask, ...(calendar ? [calendar] : [])], 2) as tf.Tensor3D);
 }
 
-export interface ImputationLossOptions {
-  /** Source of the tf seeds for t and ε, unless both are given. */
-  rng?: Rng;
-  /** Fixed timesteps `[B]` (int32). */
-  t?: tf.Tensor1D;
-  /** Fixed ε `[B, L, C]`. */
-  noise?: tf.Tensor3D;
+export interface ImputationLossOptions extends TrainingLossOptions {
   /** Calendar features `[B, L, 4]`, for a model that takes them. */
   calendar?: tf.Tensor3D;
 }
 
 /** L_simple over the target entries only (CSDI eq. 7), a scalar for `optimizer.minimize`. */
 export function imputationLoss(diffusion: GaussianDiffusion, model: EpsModel, x0: tf.Tensor3D, mask: tf.Tensor3D, opts: ImputationLossOptions): tf.Scalar {
-  const { rng } = opts;
-  if (!rng && !(opts.t && opts.noise)) throw new ModelError('MODEL_INVALID', 'imputationLoss needs an rng unless both t and noise are given', { field: 'rng' });
+  diffusion.checkTrainingDraws(opts, 'imputationLoss');
   return tf.tidy(() => {
-    const t = opts.t ?? (tf.randomUniform([x0.shape[0]], 0, diffusion.schedule.T, 'int32', nextSeed(rng!)) as tf.Tensor1D); // [B]
-    const noise = opts.noise ?? tf.randomNormal(x0.shape, 0, 1, 'float32', nextSeed(rng!)); // [B, L, C]
+    const { t, noise } = diffusion.trainingDraws(x0, opts);
     const xt = diffusion.qSample(x0, t, noise); // [B, L, C]
     const out = model.apply(tf.mul(xt, mask) as tf.Tensor3D, t, conditionInput(x0, mask, opts.calendar)); // [B, L, C]
     const se = tf.mul(tf.squaredDifference(x0, out), mask); // [B, L, C]: the net predicts x_0 itself
@@ -112,10 +102,6 @@ export function impute(diffusion: GaussianDiffusion, model: EpsModel, x0: tf.Ten
  */
 export const DENOISED_CLIP = 10;
 
-/**
- * ε consistent with the clipped x̂_0 (improved-diffusion's `clip_denoised`, then
- * `_predict_eps_from_xstart`): ε = (x_t - √ᾱ_t clip(x̂_0)) / √(1-ᾱ_t).
- */
 /** ε = (x_t - √ᾱ_t clip(x̂_0)) / √(1-ᾱ_t): the noise that x̂_0 implies at x_t (improved-diffusion's `_predict_eps_from_xstart`). */
 function epsFromStart(diffusion: GaussianDiffusion, xt: tf.Tensor3D, x0Hat: tf.Tensor3D, t: number): tf.Tensor3D {
   return tf.tidy(() => {

@@ -61,13 +61,13 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const draws = tf.slice(tf.tensor4d(input.noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
     const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
     const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
-    const test = (maskValues: Float32Array) => {
-      const mask = tf.tensor3d(maskValues, [b, R, C]); // [b, R, C]
+    const newestMask = tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]); // [b, R, C]: what is scored
+    const test = (mask: tf.Tensor3D) => {
       const samples = impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }); // [K, b, R, C]
-      return predictiveNll(samples, x0, tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]), imp.sigmaFloor);
+      return predictiveNll(samples, x0, newestMask, imp.sigmaFloor);
     };
-    const context = test(newestPointMask(b, R, imp.targets));
-    const worst = imp.profileTest ? tf.maximum(context.nll, test(wholeWindowMask(b, R, imp.targets)).nll) : context.nll; // [b, R, C]
+    const context = test(newestMask);
+    const worst = imp.profileTest ? tf.maximum(context.nll, test(tf.tensor3d(wholeWindowMask(b, R, imp.targets), [b, R, C])).nll) : context.nll; // [b, R, C]
     const newest = (t: tf.Tensor) => tf.reshape(tf.slice(t, [0, R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
     return { nll: newest(worst), mean: newest(context.mean) };
   });

@@ -7,7 +7,7 @@
  * hundreds and drowned the analogue channels' evidence).
  */
 import type { ImputationScoring } from './checkpoint.ts';
-import { channelKinds } from './channelKinds.ts';
+import { channelKinds, distinctValues } from './channelKinds.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import type { RobustScaler } from './normalization.ts';
 
@@ -22,15 +22,8 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
     draws: cfg.imputeDraws,
     sigmaFloor: cfg.sigmaFloor,
     targets: kinds.map((k) => k === 'analogue'),
-    levels: kinds.map((k, c) => (k === 'analogue' ? null : levelsOf(trainRows, C, c))),
+    levels: kinds.map((k, c) => (k === 'analogue' ? null : distinctValues(trainRows, C, c).sort((a, b) => a - b))),
   };
-}
-
-/** The distinct values of a constant or binary channel `c` (at most two, ascending; NaN is a gap, not a value). */
-function levelsOf(rows: ArrayLike<number>, C: number, c: number): number[] {
-  const seen = new Set<number>();
-  for (let i = c; i < rows.length && seen.size < 3; i += C) if (!Number.isNaN(rows[i])) seen.add(rows[i]);
-  return [...seen].sort((a, b) => a - b);
 }
 
 /** The scaler with each conditioning channel mapped onto [0, 1] by its training levels (a constant keeps its centre and floor). */

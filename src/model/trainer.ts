@@ -198,8 +198,7 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   const net = new Denoiser({ channels: C, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
-  const scoring = imputation && { ...imputation.scoring, stillness: fitStillness(data.trainX, data.split.train.length, cfg.windowLength, C, leftReach(net.args) + 1, imputation.scoring.targets, cfg.stillnessMargin) };
-  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: scoring });
+  return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });
 }
 
 /** What a model's scoring depends on besides its weights; a fine-tune inherits these from its parent. */
@@ -243,7 +242,8 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     validationScores: { windows: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
-    ...(scoring.imputation !== undefined ? { imputation: scoring.imputation } : {}),
+    // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
+    ...(scoring.imputation !== undefined ? { imputation: { ...scoring.imputation, stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin) } } : {}),
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units

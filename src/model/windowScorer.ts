@@ -128,9 +128,9 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
 
   for (let start = 0; start < B; start += chunk) {
     const b = Math.min(chunk, B - start);
-    const z = normalize(scaler, windows.subarray(start * span, (start + b) * span)); // [b, L, C]
+    const raw = windows.subarray(start * span, (start + b) * span); // [b, L, C]
+    const z = normalize(scaler, raw); // [b, L, C]
     if (model.manifest.imputation) {
-      const raw = windows.subarray(start * span, (start + b) * span); // [b, L, C]
       const timestamps = opts.timestamps?.subarray(start * L, (start + b) * L); // [b, L]
       writeImputed(model, { z, raw, timestamps, b, noise: scoringNoise(model), scale: scaler.scale }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
       continue;
