@@ -172,12 +172,30 @@ export interface InfluxConfig {
   timeoutMs: number;
 }
 
+/**
+ * Retention of the `diffwatch` database: raw per-window points under one retention policy, and
+ * continuous queries that roll scores and states up into 1-minute and 1-hour measurements, each under a
+ * longer policy. Durations are InfluxQL durations (`30d`, `52w`, `720h`) or `INF` (keep forever).
+ */
+export interface InfluxRetentionConfig {
+  /** Create the policies and continuous queries at start-up (idempotently). Off: write to the database's default policy. */
+  enabled: boolean;
+  /** How long raw per-window scores, states and alerts are kept. */
+  raw: string;
+  /** How long the 1-minute roll-ups are kept. */
+  minute: string;
+  /** How long the 1-hour roll-ups are kept. */
+  hour: string;
+}
+
 export interface SinksConfig {
   /** Topic for alert events. */
   anomaliesTopic: string;
   /** Scored micro-batches that may await durability at once (their acks may complete out of order). */
   maxBatchesInFlight: number;
   influx: InfluxConfig;
+  /** How long InfluxDB keeps what diffwatch writes (retention policies and roll-ups, created at start-up). */
+  retention: InfluxRetentionConfig;
 }
 
 export interface StackConfig {
@@ -216,6 +234,14 @@ export interface DetectConfig {
   };
 }
 
+/** What an operator reads from a running service. */
+export interface OpsConfig {
+  /** The HTTP endpoint serving /metrics (Prometheus text format), /healthz and /readyz. */
+  http: { enabled: boolean; host: string; port: number };
+  /** ms between the pipeline-health points written to InfluxDB's `diffwatch_internal` measurement; 0: none. */
+  internalIntervalMs: number;
+}
+
 export interface DiffwatchConfig {
   kafka: KafkaConfig;
   ingest: IngestConfig;
@@ -224,6 +250,7 @@ export interface DiffwatchConfig {
   detect: DetectConfig;
   sinks: SinksConfig;
   stack: StackConfig;
+  ops: OpsConfig;
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
 }
 
@@ -302,6 +329,7 @@ export const DEFAULTS: DiffwatchConfig = {
       maxRetryDelayMs: 10_000,
       timeoutMs: 10_000,
     },
+    retention: { enabled: true, raw: '30d', minute: '365d', hour: 'INF' },
   },
   stack: {
     dir: '.stack',
@@ -310,6 +338,10 @@ export const DEFAULTS: DiffwatchConfig = {
     controllerPort: 9093,
     influxPort: 8086,
     readyTimeoutMs: 120_000,
+  },
+  ops: {
+    http: { enabled: true, host: '127.0.0.1', port: 9464 },
+    internalIntervalMs: 10_000,
   },
   log: { level: 'info' },
 };

@@ -54,6 +54,11 @@ function url(key: string, v: unknown): void {
   }
 }
 
+/** An InfluxQL duration InfluxDB accepts for a retention policy (at least 1 h), or INF. */
+function duration(key: string, v: unknown): void {
+  if (typeof v !== 'string' || !/^(INF|[1-9]\d*[hdw])$/.test(v)) throw new ConfigError(key, `must be a duration such as 30d, 52w or 720h, or INF, got ${JSON.stringify(v)}`);
+}
+
 export function validateConfig(c: DiffwatchConfig): void {
   const k = c.kafka;
   strArray('kafka.brokers', k.brokers, false);
@@ -157,6 +162,9 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('sinks.influx.retryDelayMs', f.retryDelayMs, 1);
   int('sinks.influx.maxRetryDelayMs', f.maxRetryDelayMs, f.retryDelayMs);
   int('sinks.influx.timeoutMs', f.timeoutMs, 100);
+  const r = c.sinks.retention;
+  bool('sinks.retention.enabled', r.enabled);
+  for (const k of ['raw', 'minute', 'hour'] as const) duration(`sinks.retention.${k}`, r[k]);
 
   const st = c.stack;
   str('stack.dir', st.dir);
@@ -166,6 +174,13 @@ export function validateConfig(c: DiffwatchConfig): void {
   int('stack.influxPort', st.influxPort, 1, 65_535);
   if (new Set([st.kafkaPort, st.controllerPort, st.influxPort]).size !== 3) throw new ConfigError('stack.kafkaPort', 'stack.kafkaPort, stack.controllerPort and stack.influxPort must differ');
   int('stack.readyTimeoutMs', st.readyTimeoutMs, 1_000);
+
+  const o = c.ops;
+  bool('ops.http.enabled', o.http.enabled);
+  str('ops.http.host', o.http.host);
+  int('ops.http.port', o.http.port, 0, 65_535);
+  int('ops.internalIntervalMs', o.internalIntervalMs, 0);
+  if (o.internalIntervalMs > 0 && o.internalIntervalMs < 1_000) throw new ConfigError('ops.internalIntervalMs', `must be 0 (off) or at least 1000 ms, got ${o.internalIntervalMs}`);
 
   oneOf('log.level', c.log.level, ['debug', 'info', 'warn', 'error', 'silent'] as const);
 }
