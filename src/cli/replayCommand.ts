@@ -3,7 +3,7 @@
  * produce a CSV series (`timestamp,value[,value...]`) as sensor readings, one message per row,
  * keyed by entity so that one entity stays on one partition.
  */
-import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
 import { loadConfig } from '../config/loadConfig.ts';
 import type { IngestFormat } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
@@ -47,7 +47,7 @@ export const replayCommand: Command = {
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: flagNumber(args, 'partitions') ?? 1 }] });
     await admin.disconnect();
-    const producer = kafka.producer();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const started = Date.now();
     const C = series.channels.length;

@@ -6,7 +6,7 @@
  *        ▲                                                                      │
  *        └── release(window.releases), state snapshots ◀── influx + anomalies acked
  */
-import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createDetector } from '../detect/detector.ts';
@@ -67,7 +67,7 @@ const isRegistry = (s: Scorer | ModelRegistry): s is ModelRegistry => 'observe' 
 export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics: Metrics }): Promise<Service> {
   const { log, metrics } = deps;
   const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
   const anomalyCodec = createAnomalyCodec();
   const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });

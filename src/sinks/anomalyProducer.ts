@@ -11,7 +11,7 @@
  * await anomalies.connect();
  * await anomalies.send(events);
  */
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { SinkError } from '../errors.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import type { AnomalyEvent } from '../types.ts';
@@ -67,7 +67,8 @@ export function createAnomalyProducer({ kafka, topic, encode, log = rootLogger.n
     async connect() {
       if (closed) throw new SinkError('SINK_CLOSED', 'the anomaly producer is disconnected', { sink: ANOMALY_SINK, retriable: false });
       if (producer) return;
-      const p = kafka.producer();
+      // Java's murmur2 partitioner: an entity's events land on the partition a Java producer would pick.
+      const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await p.connect();
       producer = p;
       log.info('anomaly producer connected', { topic });

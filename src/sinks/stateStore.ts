@@ -169,7 +169,7 @@ export function createStateStore(opts: StateStoreOptions): StateStore {
       if (!producer) {
         // No auto-creation: a topic created by a metadata request would get the broker's
         // default `delete` policy and silently lose the state of quiet entities.
-        const p = kafka.producer({ allowAutoTopicCreation: false });
+        const p = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
         await p.connect();
         producer = p;
       }
