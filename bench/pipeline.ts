@@ -350,7 +350,8 @@ async function runOnce(i: number, opts: Options, series: CsvSeries, services: Se
       scorer: { kind: 'baseline' },
       // A fresh state topic: a run must not resume the detector state of an earlier run.
       detect: { stateTopic: `${topic}.state` },
-      sinks: { anomaliesTopic: anomalies, influx: { database } },
+      // NAB timestamps (2013–2015) are older than any raw retention: keep raw points forever.
+      sinks: { anomaliesTopic: anomalies, influx: { database }, retention: { raw: 'INF' } },
     };
     const cfgFile = join(dir, 'config.json');
     writeFileSync(cfgFile, JSON.stringify(deepMerge(config, opts.override)));

@@ -24,6 +24,7 @@ import { createModelRegistry, type ModelRegistry } from '../modelOps/modelRegist
 import { createAnomalyProducer } from '../sinks/anomalyProducer.ts';
 import { alertPoint, scorePoint } from '../sinks/influxPoints.ts';
 import { createInfluxWriter } from '../sinks/influxWriter.ts';
+import { ensureRetention } from '../sinks/retention.ts';
 import { createStateStore } from '../sinks/stateStore.ts';
 import { createDurableDetectorState } from './durableDetectorState.ts';
 import { rejectedWindowLetter, windowOfEvent, windowsOfRejectedPoints } from './rejectedWindows.ts';
@@ -79,6 +80,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
 
   await influx.ensureDatabase();
+  await ensureRetention(cfg.sinks.influx, cfg.sinks.retention, { log: log.namespace('retention') });
   await producer.connect();
   await anomalies.connect();
   await state.store.ensureTopic();

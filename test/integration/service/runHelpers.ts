@@ -162,10 +162,15 @@ export function runDiffwatch(args: string[], env: Record<string, string>, timeou
   return exitWithin(startDiffwatch(args, env), timeoutMs, `diffwatch ${args[0]}`);
 }
 
-/** Write `config` as JSON into a fresh temporary directory; returns the file's path. */
+/**
+ * Write `config` as JSON into a fresh temporary directory; returns the file's path. The NAB
+ * series carry 2013–2015 timestamps, older than any raw retention (InfluxDB refuses such points),
+ * so unless a test sets `sinks.retention` its service keeps raw points forever (`raw: 'INF'`).
+ */
 export function writeConfig(config: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'diffwatch-it-')), 'config.json');
-  writeFileSync(file, JSON.stringify(config));
+  const c = config as { sinks?: { retention?: unknown } };
+  writeFileSync(file, JSON.stringify(c.sinks?.retention === undefined ? { ...c, sinks: { ...c.sinks, retention: { raw: 'INF' } } } : c));
   return file;
 }
 
