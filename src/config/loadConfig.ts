@@ -1,11 +1,19 @@
 /**
- * Load the configuration: defaults ← config file ← environment, validated once, then frozen.
- * A bad value throws ConfigError naming the key and how to fix it.
+ * Load the configuration: defaults ← config file ← overrides ← environment, validated once by
+ * the schema (schema.ts), then frozen. A wrong key, type or range throws ConfigError naming the
+ * full key, what was expected and what was given (configIssues.ts).
+ *
+ * @example
+ * const config = loadConfig({ file: 'config/diffwatch.json' }); // env: process.env
+ * config.kafka.sessionTimeoutMs; // 30000
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
-import { DEFAULTS, type DiffwatchConfig } from './schema.ts';
-import { validateConfig } from './validateConfig.ts';
+import { configErrorMap, configErrorOf } from './configIssues.ts';
+import { applyEnvOverrides } from './envOverrides.ts';
+import { configSchema, type DiffwatchConfig } from './schema.ts';
+
+export { envOverrides, ENV_OVERRIDES } from './envOverrides.ts';
 
 type Json = Record<string, unknown>;
 
@@ -13,51 +21,17 @@ function isPlainObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Deep-merge `over` into `base`; arrays and scalars replace. Unknown keys are reported. */
-export function mergeConfig(base: Json, over: Json, path = ''): Json {
+/**
+ * Deep-merge `over` into `base`: objects merge key by key, arrays and scalars replace. Keys are
+ * not checked here; the schema refuses unknown ones, with the closest known key.
+ */
+export function mergeConfig(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    const key = path ? `${path}.${k}` : k;
-    if (!(k in base)) throw new ConfigError(key, `unknown key. Known keys here: ${Object.keys(base).join(', ')}`);
     const b = base[k];
-    // Record-typed sections (formats, schemaIds) are open maps, not fixed shapes.
-    const openMap = isPlainObject(b) && Object.keys(b).length === 0;
-    if (isPlainObject(b) && isPlainObject(v) && !openMap) out[k] = mergeConfig(b, v, key);
-    else out[k] = v;
+    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeConfig(b, v) : v;
   }
   return out;
-}
-
-const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-
-/** Deployment settings that may come from the environment. */
-export function envOverrides(env: NodeJS.ProcessEnv): Json {
-  const o: Record<string, Json> = {};
-  const set = (section: string, key: string, value: unknown) => {
-    o[section] ??= {};
-    o[section][key] = value;
-  };
-  if (env.KAFKA_BROKERS) set('kafka', 'brokers', csv(env.KAFKA_BROKERS));
-  if (env.DIFFWATCH_GROUP_ID) set('kafka', 'groupId', env.DIFFWATCH_GROUP_ID);
-  if (env.DIFFWATCH_TOPICS) set('kafka', 'topics', csv(env.DIFFWATCH_TOPICS));
-  if (env.DIFFWATCH_LOG_LEVEL) set('log', 'level', env.DIFFWATCH_LOG_LEVEL);
-  if (env.DIFFWATCH_STATE_TOPIC) set('detect', 'stateTopic', env.DIFFWATCH_STATE_TOPIC);
-  if (env.INFLUX_URL || env.INFLUX_DATABASE) {
-    const influx: Json = {};
-    if (env.INFLUX_URL) influx.url = env.INFLUX_URL;
-    if (env.INFLUX_DATABASE) influx.database = env.INFLUX_DATABASE;
-    set('sinks', 'influx', influx);
-  }
-  if (env.DIFFWATCH_MODEL_STORE) set('scorer', 'diffusion', { modelStore: env.DIFFWATCH_MODEL_STORE });
-  if (env.DIFFWATCH_STACK_DIR) set('stack', 'dir', env.DIFFWATCH_STACK_DIR);
-  for (const [envKey, key] of [['KAFKA_PORT', 'kafkaPort'], ['KAFKA_CONTROLLER_PORT', 'controllerPort'], ['INFLUX_PORT', 'influxPort']] as const) {
-    const raw = env[envKey];
-    if (raw === undefined) continue;
-    const n = Number(raw);
-    if (!Number.isInteger(n)) throw new ConfigError(`stack.${key}`, `environment variable ${envKey}=${JSON.stringify(raw)} is not an integer port`);
-    set('stack', key, n);
-  }
-  return o;
 }
 
 function deepFreeze<T>(o: T): T {
@@ -93,12 +67,16 @@ export function readConfigFile(file: string): Json {
   return parsed;
 }
 
+/** Validates a config's overrides against the schema and fills in the defaults, without freezing. */
+export function parseConfig(input: Json): DiffwatchConfig {
+  const result = configSchema.safeParse(input, { error: configErrorMap, reportInput: true });
+  if (!result.success) throw configErrorOf(result.error.issues);
+  return result.data;
+}
+
 export function loadConfig(opts: LoadOptions = {}): Readonly<DiffwatchConfig> {
-  let merged = structuredClone(DEFAULTS) as unknown as Json;
-  if (opts.file) merged = mergeConfig(merged, readConfigFile(opts.file));
-  if (opts.overrides) merged = mergeConfig(merged, opts.overrides);
-  merged = mergeConfig(merged, envOverrides(opts.env ?? process.env));
-  const config = merged as unknown as DiffwatchConfig;
-  validateConfig(config);
-  return deepFreeze(config);
+  let input: Json = opts.file ? readConfigFile(opts.file) : {};
+  if (opts.overrides) input = mergeConfig(input, opts.overrides);
+  input = applyEnvOverrides(input, opts.env ?? process.env, mergeConfig);
+  return deepFreeze(parseConfig(input));
 }

@@ -93,9 +93,9 @@ describe('loadConfig: model routing, cold start and fine-tuning', () => {
   it('validates each models rule, naming the rule and its key', () => {
     const store = { modelDir: 'models/shared', modelStore: 'models/trained' };
     const cases: [unknown[], string, RegExp][] = [
-      [[{ match: '^a', use: 'entity', dir: 'x' }], 'scorer.diffusion.models[0].dir', /unknown key for use "entity". Known keys: match, use/],
+      [[{ match: '^a', use: 'entity', dir: 'x' }], 'scorer.diffusion.models[0].dir', /unknown key\. Known keys here: match, use\./],
       [[{ match: '^a', use: 'group', group: 'g', normalization: 'entity' }], 'scorer.diffusion.models[0].normalization', /unknown key/],
-      [[{ match: '^a', use: 'entity' }, { match: '^b', use: 'dir', dir: 'd', normalization: 'model', group: 'g' }], 'scorer.diffusion.models[1].group', /unknown key for use "dir"/],
+      [[{ match: '^a', use: 'entity' }, { match: '^b', use: 'dir', dir: 'd', normalization: 'model', group: 'g' }], 'scorer.diffusion.models[1].group', /unknown key\. Known keys here: match, use, dir, normalization/],
       [[{ match: '(', use: 'entity' }], 'scorer.diffusion.models[0].match', /not a valid regular expression/],
       [[{ match: '', use: 'entity' }], 'scorer.diffusion.models[0].match', /non-empty string/],
       [[{ use: 'entity' }], 'scorer.diffusion.models[0].match', /non-empty string/],

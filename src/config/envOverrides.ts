@@ -1,0 +1,73 @@
+/**
+ * Deployment settings that may come from the environment, over the config file. The README's
+ * table of them is generated from this list (configReference.ts).
+ */
+import { ConfigError } from '../errors.ts';
+
+type Json = Record<string, unknown>;
+
+export interface EnvOverride {
+  /** The environment variable. */
+  name: string;
+  /** The config key it sets. */
+  key: string;
+  /** What the README says about its value. */
+  note?: string;
+  /** Turns the variable's text into the key's value (the schema checks it afterwards). */
+  parse: (raw: string, name: string) => unknown;
+  /** Also apply an empty value (the ports: `''` reads as 0, which the schema refuses). */
+  keepEmpty?: boolean;
+}
+
+const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const text = (s: string) => s;
+
+function portNumber(key: string) {
+  return (raw: string, name: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n)) throw new ConfigError(key, `environment variable ${name}=${JSON.stringify(raw)} is not an integer port`);
+    return n;
+  };
+}
+
+/** `host:port` (`[::1]:9464` for IPv6) turns the endpoint on there; `off` turns it off. */
+function opsHttp(raw: string, name: string): Json {
+  if (raw.trim().toLowerCase() === 'off') return { enabled: false };
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(raw.trim());
+  if (!m) throw new ConfigError('ops.http', `environment variable ${name}=${JSON.stringify(raw)} must be host:port (e.g. 0.0.0.0:9464) or off`);
+  return { enabled: true, host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
+export const ENV_OVERRIDES: readonly EnvOverride[] = [
+  { name: 'KAFKA_BROKERS', key: 'kafka.brokers', note: 'comma-separated `host:port`', parse: csv },
+  { name: 'DIFFWATCH_GROUP_ID', key: 'kafka.groupId', parse: text },
+  { name: 'DIFFWATCH_TOPICS', key: 'kafka.topics', note: 'comma-separated', parse: csv },
+  { name: 'DIFFWATCH_LOG_LEVEL', key: 'log.level', parse: text },
+  { name: 'DIFFWATCH_STATE_TOPIC', key: 'detect.stateTopic', note: 'give a new deployment, or a re-run over old data, its own', parse: text },
+  { name: 'INFLUX_URL', key: 'sinks.influx.url', parse: text },
+  { name: 'INFLUX_DATABASE', key: 'sinks.influx.database', parse: text },
+  { name: 'DIFFWATCH_MODEL_STORE', key: 'scorer.diffusion.modelStore', note: 'where the models the service trains are kept', parse: text },
+  { name: 'DIFFWATCH_OPS_HTTP', key: 'ops.http', note: '`host:port` to serve /metrics, /healthz and /readyz there (port 0: any free port), or `off`', parse: opsHttp },
+  { name: 'DIFFWATCH_STACK_DIR', key: 'stack.dir', note: 'the local stack', parse: text },
+  { name: 'KAFKA_PORT', key: 'stack.kafkaPort', note: 'the local stack', parse: portNumber('stack.kafkaPort'), keepEmpty: true },
+  { name: 'KAFKA_CONTROLLER_PORT', key: 'stack.controllerPort', note: 'the local stack', parse: portNumber('stack.controllerPort'), keepEmpty: true },
+  { name: 'INFLUX_PORT', key: 'stack.influxPort', note: 'the local stack', parse: portNumber('stack.influxPort'), keepEmpty: true },
+];
+
+/** The overrides the environment sets, as a partial config. */
+export function envOverrides(env: NodeJS.ProcessEnv): Json {
+  const out: Json = {};
+  for (const o of ENV_OVERRIDES) {
+    const raw = env[o.name];
+    if (raw === undefined || (raw === '' && !o.keepEmpty)) continue;
+    const path = o.key.split('.');
+    let at = out;
+    for (const k of path.slice(0, -1)) at = (at[k] ??= {}) as Json;
+    at[path[path.length - 1]] = o.parse(raw, o.name);
+  }
+  return out;
+}
+
+export function applyEnvOverrides(input: Json, env: NodeJS.ProcessEnv, merge: (base: Json, over: Json) => Json): Json {
+  return merge(input, envOverrides(env));
+}

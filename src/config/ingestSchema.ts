@@ -1,0 +1,36 @@
+/** The `ingest` section: the wire formats of the topics, their schemas, and ingest backpressure. */
+import { z } from 'zod';
+import { expected, int, matching, oneOf, rules, str } from './fields.ts';
+
+export const ingestFormat = oneOf(['avro', 'confluent', 'json']);
+export type IngestFormat = z.output<typeof ingestFormat>;
+
+export const ingestSchema = rules(
+  z.strictObject({
+    format: ingestFormat.default('avro').describe('Wire format of topics not listed in `formats`.'),
+    formats: z.record(z.string(), ingestFormat, { error: expected('an object of topic → format') }).default({}).describe('Per-topic wire format, topic → format.'),
+    schemaIds: z
+      .record(matching(/^\d+$/, 'a schema id (a non-negative integer)'), str(), { error: expected('an object of schema id → .avsc path') })
+      .default({})
+      .describe('Confluent schema id → path of the writer\'s .avsc (relative to the working directory).'),
+    writerSchemas: z
+      .record(z.string(), str(), { error: expected('an object of topic → .avsc path') })
+      .default({})
+      .describe('Per-topic writer schema of plain-Avro topics whose producers use an older schema, topic → .avsc path.'),
+    readingSchema: str().default('schemas/sensor-reading.avsc').describe('Path of the reader schema for readings.'),
+    maxMessageBytes: int(64).default(64 * 1024).describe('bytes; larger messages go to the dead-letter topic as MESSAGE_TOO_LARGE.'),
+    maxNameLength: int(1)
+      .default(256)
+      .describe('characters (code points) per entity id, channel name, tag key and tag value; longer ones go to the dead-letter topic as RECORD_INVALID (the character rules: src/textRules.ts).'),
+    dlqSuffix: str().default('.dlq').describe('Dead-letter topic = source topic + this suffix.'),
+    highWaterMark: int(1).default(10_000).describe('Windows in flight (sent to the scorer and sinks, not yet durable) above which a partition is paused.'),
+    lowWaterMark: int(0).default(2_000).describe('Windows in flight below which a paused partition resumes.'),
+  }),
+  (i, fail) => {
+    const usesConfluent = i.format === 'confluent' || Object.values(i.formats).includes('confluent');
+    if (usesConfluent && Object.keys(i.schemaIds).length === 0) fail(['schemaIds'], 'the confluent format needs at least one schema id mapped to an .avsc file');
+    if (i.lowWaterMark >= i.highWaterMark) fail(['lowWaterMark'], `must be below ingest.highWaterMark (${i.highWaterMark}), got ${i.lowWaterMark}`);
+  },
+).prefault({});
+
+export type IngestConfig = z.output<typeof ingestSchema>;

@@ -1,0 +1,43 @@
+/** The `sinks` section: the anomalies topic and InfluxDB (writes, back-off, retention). */
+import { z } from 'zod';
+import { bool, duration, httpUrl, int, matching, rules, str } from './fields.ts';
+
+const influxSchema = rules(
+  z.strictObject({
+    url: httpUrl().default('http://127.0.0.1:8086').describe('InfluxDB 1.x HTTP API. Env: INFLUX_URL.'),
+    database: matching(/^[A-Za-z0-9_-]+$/, 'a plain name of letters, digits, _ or -').default('diffwatch').describe('Database written to (created if missing). Env: INFLUX_DATABASE.'),
+    batchSize: int(1).default(5_000).describe('Points per write request.'),
+    flushIntervalMs: int(1).default(500).describe('ms; a partial batch is written after this long.'),
+    maxBufferPoints: int(1).default(50_000).describe('Points buffered at most, at least batchSize; above it the writer pushes back on ingest.'),
+    retryDelayMs: int(1).default(200).describe('ms; first retry delay, doubled up to maxRetryDelayMs, with jitter.'),
+    maxRetryDelayMs: int(1).default(10_000).describe('ms; the longest retry delay, at least retryDelayMs.'),
+    timeoutMs: int(100).default(10_000).describe('ms per request.'),
+  }),
+  (f, fail) => {
+    if (f.maxBufferPoints < f.batchSize) fail(['maxBufferPoints'], `must be at least sinks.influx.batchSize (${f.batchSize}), got ${f.maxBufferPoints}`);
+    if (f.maxRetryDelayMs < f.retryDelayMs) fail(['maxRetryDelayMs'], `must be at least sinks.influx.retryDelayMs (${f.retryDelayMs}), got ${f.maxRetryDelayMs}`);
+  },
+).prefault({});
+export type InfluxConfig = z.output<typeof influxSchema>;
+
+const retentionSchema = z
+  .strictObject({
+    enabled: bool().default(true).describe('Create the policies and continuous queries at start-up (idempotently). Off: write to the database\'s default policy.'),
+    raw: duration().default('30d').describe('How long raw per-window scores, states and alerts are kept.'),
+    minute: duration().default('365d').describe('How long the 1-minute roll-ups are kept.'),
+    hour: duration().default('INF').describe('How long the 1-hour roll-ups are kept.'),
+  })
+  .prefault({});
+export type InfluxRetentionConfig = z.output<typeof retentionSchema>;
+
+export const sinksSchema = z
+  .strictObject({
+    anomaliesTopic: str().default('anomalies').describe('Topic for alert events.'),
+    maxBatchesInFlight: int(1, 1_024).default(32).describe('Scored micro-batches that may await durability at once (their acks may complete out of order).'),
+    influx: influxSchema.describe('The InfluxDB writer.'),
+    retention: retentionSchema.describe(
+      'How long InfluxDB keeps what diffwatch writes: raw per-window points under one retention policy, and continuous queries that roll scores and states up into 1-minute and 1-hour measurements, each under a longer policy. Durations are InfluxQL durations (30d, 52w, 720h) or INF (keep forever).',
+    ),
+  })
+  .prefault({});
+export type SinksConfig = z.output<typeof sinksSchema>;
