@@ -32,15 +32,11 @@ export interface ImputedChunk {
 export interface ChunkInput {
   /** Normalised windows `[b, L, C]`. */
   z: Float32Array;
-  /** The same windows in raw units `[b, L, C]`, for the novelty of conditioning channels. */
-  raw: ArrayLike<number>;
   /** Point timestamps `[b, L]`, epoch ms; required by a model with a calendar. */
   timestamps?: ArrayLike<number>;
   b: number;
   /** The model's scoring noise `[K, 1, L, C]`, the same for every window (common random numbers). */
   noise: Float32Array;
-  /** The scaler's scale per channel, to measure novelty in scaled units. */
-  scale: readonly number[];
 }
 
 /** The whole window of every target channel, hidden. `[b, R, C]` */
@@ -74,8 +70,8 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
   const evidence = Float64Array.from(nll);
   const row = new Float64Array(C);
   for (let w = 0; w < b; w++) {
-    for (let c = 0; c < C; c++) row[c] = input.raw[(w * L + L - 1) * C + c];
-    const terms = noveltyTerms(row, imp, input.scale);
+    for (let c = 0; c < C; c++) row[c] = input.z[(w * L + L - 1) * C + c];
+    const terms = noveltyTerms(row, imp, model.manifest.normalization);
     for (let c = 0; c < C; c++) if (!imp.targets[c]) evidence[w * C + c] = terms[c];
     if (!imp.stillness) continue;
     const still = stillnessTerms(input.z, w, L, C, imp.stillness);

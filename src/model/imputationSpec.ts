@@ -9,7 +9,7 @@
 import type { ImputationScoring } from './checkpoint.ts';
 import { channelKinds, distinctValues } from './channelKinds.ts';
 import type { ModelConfig } from './modelConfig.ts';
-import type { RobustScaler } from './normalization.ts';
+import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 
 /** The manifest's `imputation` section for training rows `[N, C]` (raw units). */
 export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest'>): ImputationScoring {
@@ -27,7 +27,7 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
 }
 
 /** The scaler with each conditioning channel mapped onto [0, 1] by its training levels (a constant keeps its centre and floor). */
-export function conditioningScaler(scaler: RobustScaler, scoring: ImputationScoring): RobustScaler {
+export function conditioningScaler(scaler: RobustScaler, scoring: Pick<ImputationScoring, 'levels'>): RobustScaler {
   const out: RobustScaler = { ...scaler, center: [...scaler.center], scale: [...scaler.scale], floored: [...scaler.floored] };
   scoring.levels.forEach((levels, c) => {
     if (levels === null) return;
@@ -38,15 +38,32 @@ export function conditioningScaler(scaler: RobustScaler, scoring: ImputationScor
 }
 
 /**
- * Evidence from the conditioning channels of one row (raw units): ½ (d / σ_min)² summed, d being
- * the scaled distance to the nearest value seen in training. 0 while every command is in a known state.
+ * An entity's own scaler for a shared imputation model (`normalization: 'entity'`): robust for the
+ * analogue channels, and each of the model's conditioning channels mapped onto [0, 1] by the
+ * entity's OWN levels, so that a machine whose command reads 3/7 where the training machine's read
+ * 0/1 feeds the network the same two states. A robust scale of a mostly-0 flag is its floor, and
+ * would turn the entity's other state into a z of hundreds.
+ * @param values the entity's rows `[N, C]`, raw units, in the model's channel order
+ */
+export function entityConditioningScaler(values: ArrayLike<number>, C: number, scoring: Pick<ImputationScoring, 'levels'>): RobustScaler {
+  const own = scoring.levels.map((levels, c) => (levels === null ? null : distinctValues(values, C, c).sort((a, b) => a - b)));
+  return conditioningScaler(fitRobustScaler(values, C), { levels: own });
+}
+
+/**
+ * Evidence from the conditioning channels of one row: ½ (d / σ_min)² summed, d being the distance,
+ * in scaled units, to the nearest value seen in training (each training level scaled by the
+ * model's own scaler). Measured on the scaled row, so an entity with its own scaler is compared
+ * state for state. 0 while every command is in a known state.
+ * @param z the row scaled by the scaler in use `[C]`
+ * @param model the model's own scaler (`manifest.normalization`)
  * @returns per channel, 0 for targets
  */
-export function noveltyTerms(row: ArrayLike<number>, scoring: ImputationScoring, scale: readonly number[]): Float64Array {
+export function noveltyTerms(z: ArrayLike<number>, scoring: ImputationScoring, model: Pick<RobustScaler, 'center' | 'scale'>): Float64Array {
   const out = new Float64Array(scoring.levels.length);
   scoring.levels.forEach((levels, c) => {
     if (levels === null) return;
-    const d = Math.min(...levels.map((v) => Math.abs(row[c] - v))) / scale[c];
+    const d = Math.min(...levels.map((v) => Math.abs(z[c] - (v - model.center[c]) / model.scale[c])));
     out[c] = 0.5 * (d / scoring.sigmaFloor) ** 2;
   });
   return out;

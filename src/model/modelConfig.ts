@@ -102,7 +102,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   patience: 3,
   validationFraction: 0.2,
   windowCentering: false,
-  scoring: 'reconstruction',
+  scoring: 'imputation',
   imputeLength: 1,
   fullMaskRate: 0,
   imputeSteps: 2,

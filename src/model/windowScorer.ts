@@ -132,7 +132,7 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     const z = normalize(scaler, raw); // [b, L, C]
     if (model.manifest.imputation) {
       const timestamps = opts.timestamps?.subarray(start * L, (start + b) * L); // [b, L]
-      writeImputed(model, { z, raw, timestamps, b, noise: scoringNoise(model), scale: scaler.scale }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
+      writeImputed(model, { z, timestamps, b, noise: scoringNoise(model) }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
       continue;
     }
     const means = windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]

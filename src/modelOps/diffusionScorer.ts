@@ -24,7 +24,7 @@ import type { BackendName, BackendPreference } from '../model/backend.ts';
 import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { ConvImpl } from '../model/denoiser.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoringWorker.ts';
-import { createWorkerPool, type WorkerPool } from './workerPool.ts';
+import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
 export interface DiffusionScorerOptions {
   /** The default model's checkpoint directory, as written by `saveCheckpoint`. Null: every window is routed (`scoreRouted`). */
@@ -67,6 +67,8 @@ export interface LoadedModel {
   windowLength: number;
   /** The model's own robust scaler (`manifest.normalization`). */
   normalization: { center: number[]; scale: number[] };
+  /** An imputation model's conditioning channels: their training levels, null for the channels it generates. */
+  conditioning?: (number[] | null)[];
   validationScores?: ScoreQuantiles;
 }
 
@@ -90,6 +92,8 @@ export interface DiffusionScorer extends Scorer {
   readonly conv: ConvImpl;
   /** `tf.memory()` of each worker, for leak checks. */
   memory(): Promise<WorkerMemory[]>;
+  /** The worker pool's figures; `queuedWeight` is windows waiting for a worker. Optional: a fake scorer may lack it. */
+  stats?(): WorkerPoolStats;
   close(): Promise<void>;
 }
 
@@ -146,6 +150,7 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
       channels: info.channels,
       windowLength: info.windowLength,
       normalization: info.normalization,
+      ...(info.conditioning ? { conditioning: info.conditioning } : {}),
       ...(info.validationScores ? { validationScores: info.validationScores } : {}),
     };
     loaded.set(modelDir, { ...model, mapOf: channelMap(info.channels) });
@@ -216,7 +221,7 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
         const batch = pack(windows, routes, maps, part, L, C);
         const timestamps = new Float64Array(b * L); // [b, L]
         part.forEach((k, w) => timestamps.set(windows[k].timestamps, w * L));
-        const done = pool.run({ kind: 'score', modelDir, version: m.version, windows: batch, batch: b, timestamps }, [batch.buffer, timestamps.buffer]) as Promise<ScoredBatch>;
+        const done = pool.run({ kind: 'score', modelDir, version: m.version, windows: batch, batch: b, timestamps }, [batch.buffer, timestamps.buffer], b) as Promise<ScoredBatch>;
         calls.push(done.then((r) => part.forEach((k, w) => (out[k] = unpack(r, w, L, C, maps[k], m.version)))));
       }
     }
@@ -247,6 +252,7 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
       await pool.broadcast({ kind: 'unload', modelDir });
     },
     memory: () => pool.broadcast({ kind: 'memory' }) as Promise<WorkerMemory[]>,
+    stats: () => pool.stats(),
     close: () => pool.close(),
   };
 }

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedModel, ScoringRoute } from './diffusionScorer.ts';
+import { entityConditioningScaler } from '../model/imputationSpec.ts';
 import { fitRobustScaler, type RobustScaler } from '../model/normalization.ts';
 import type { TrainSeries } from '../model/trainer.ts';
 
@@ -30,9 +31,17 @@ export interface EntityScaler {
 
 const FILE = 'normalization.json';
 
-/** Fit the scaler on `series`, write it into `dir`; returns its version (a content hash). */
-export async function writeEntityScaler(dir: string, series: TrainSeries): Promise<string> {
-  const scaler = fitRobustScaler(series.values, series.channels.length);
+/**
+ * Fit the scaler on `series`, write it into `dir`; returns its version (a content hash). For a
+ * shared imputation model, its conditioning channels are scaled by the entity's own levels
+ * (imputationSpec.ts, `entityConditioningScaler`), matched to the model's channels by name.
+ */
+export async function writeEntityScaler(dir: string, series: TrainSeries, model?: Pick<LoadedModel, 'channels' | 'conditioning'>): Promise<string> {
+  const C = series.channels.length;
+  const levels = model?.conditioning;
+  const scaler = levels
+    ? entityConditioningScaler(series.values, C, { levels: series.channels.map((ch) => (model.channels.includes(ch) ? levels[model.channels.indexOf(ch)] : null)) })
+    : fitRobustScaler(series.values, C);
   const N = series.timestamps.length;
   const body = JSON.stringify({ scaler, channels: series.channels, rows: N, firstTimestamp: series.timestamps[0], lastTimestamp: series.timestamps[N - 1] });
   await mkdir(dir, { recursive: true });

@@ -68,6 +68,8 @@ export interface ModelRegistry extends Scorer {
   forget(entityIds: readonly string[]): void;
   /** True while a cold start or fine-tune is under way. */
   training(): boolean;
+  /** Model keys served by each live version (the `diffwatch_models` gauge). */
+  liveVersions(): Map<string, number>;
   /** Resolves once no cold start or fine-tune is under way (each swapped in, or failed). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -202,7 +204,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
 
   async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
     const staging = store!.staging(k.key);
-    const version = await writeEntityScaler(staging, series);
+    const version = await writeEntityScaler(staging, series, k.route.kind === 'dir' ? dirModel(k.route.dir) : undefined);
     const dir = await store!.commit(k.key, staging, version);
     await install(k, dir, version, 'entity normalization fitted');
   }
@@ -336,6 +338,11 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       }
     },
     training: () => pending.size > 0,
+    liveVersions() {
+      const count = new Map<string, number>();
+      for (const k of keys.values()) if (k.live) count.set(k.live.version, (count.get(k.live.version) ?? 0) + 1);
+      return count;
+    },
     async idle() {
       while (pending.size > 0) await Promise.all(pending);
     },

@@ -48,6 +48,8 @@ export interface ModelInfo {
   conv: ConvImpl;
   /** The model's own robust scaler, per channel. */
   normalization: { center: number[]; scale: number[] };
+  /** An imputation model's conditioning channels: their training levels, null for the channels it generates. */
+  conditioning?: (number[] | null)[];
   validationScores: ModelManifest['validationScores'];
 }
 
@@ -142,7 +144,7 @@ serveRequests<ScoringRequest, ScoringReply>(async (req) => {
     case 'load': {
       const { manifest, denoiser } = await modelFor(req.modelDir, req.version);
       const { center, scale } = manifest.normalization;
-      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName, conv: denoiser.convImpl, normalization: { center, scale }, validationScores: manifest.validationScores };
+      const info: ModelInfo = { version: manifest.version, channels: manifest.channels, windowLength: manifest.windowLength, backend: tf.getBackend() as BackendName, conv: denoiser.convImpl, normalization: { center, scale }, ...(manifest.imputation ? { conditioning: manifest.imputation.levels } : {}), validationScores: manifest.validationScores };
       return { value: info };
     }
     case 'score':

@@ -89,14 +89,19 @@ export interface WorkerPoolStats {
   alive: number;
   busy: number;
   queued: number;
+  /** Sum of the `weight` of the queued jobs (e.g. windows, when each job's weight is its batch size). */
+  queuedWeight: number;
   /** Workers replaced after a crash. */
   restarts: number;
 }
 
 export interface WorkerPool<Req, Res> {
   readonly size: number;
-  /** Run one job on the next idle worker. Buffers in `transfer` are moved to the worker (detached here). */
-  run(req: Req, transfer?: readonly ArrayBuffer[]): Promise<Res>;
+  /**
+   * Run one job on the next idle worker. Buffers in `transfer` are moved to the worker (detached here).
+   * `weight` (default 1) is what the job counts for in `stats().queuedWeight` while it waits.
+   */
+  run(req: Req, transfer?: readonly ArrayBuffer[], weight?: number): Promise<Res>;
   /** Run the same job on every worker, e.g. a diagnostic; results in worker order. */
   broadcast(req: Req): Promise<Res[]>;
   stats(): WorkerPoolStats;
@@ -110,6 +115,7 @@ interface Job {
   transfer: readonly ArrayBuffer[];
   /** Only this worker may take the job (broadcast). */
   slot?: number;
+  weight: number;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -200,10 +206,10 @@ export function createWorkerPool<Req, Res>(opts: WorkerPoolOptions): WorkerPool<
     if (drained && queue.length === 0 && slots.every((s) => !s.job)) drained();
   }
 
-  function enqueue(payload: unknown, transfer: readonly ArrayBuffer[], slot?: number): Promise<unknown> {
+  function enqueue(payload: unknown, transfer: readonly ArrayBuffer[], slot?: number, weight = 1): Promise<unknown> {
     if (closing) return Promise.reject(new WorkerPoolError('POOL_CLOSED', `${name} is closed`, {}));
     return new Promise((resolve, reject) => {
-      queue.push({ id: nextId++, payload, transfer, slot, resolve, reject });
+      queue.push({ id: nextId++, payload, transfer, slot, weight, resolve, reject });
       pump();
     });
   }
@@ -212,13 +218,14 @@ export function createWorkerPool<Req, Res>(opts: WorkerPoolOptions): WorkerPool<
 
   return {
     size,
-    run: (req, transfer = []) => enqueue(req, transfer) as Promise<Res>,
+    run: (req, transfer = [], weight = 1) => enqueue(req, transfer, undefined, weight) as Promise<Res>,
     broadcast: (req) => Promise.all(slots.map((s) => enqueue(req, [], s.index) as Promise<Res>)),
     stats: () => ({
       size,
       alive: slots.filter((s) => s.worker).length,
       busy: slots.filter((s) => s.job).length,
       queued: queue.length,
+      queuedWeight: queue.reduce((sum, j) => sum + j.weight, 0),
       restarts,
     }),
     close() {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import type { TrainedModel } from '../../../src/model/checkpoint.ts';
+import { entityConditioningScaler } from '../../../src/model/imputationSpec.ts';
 import { fitRobustScaler } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
@@ -22,7 +23,7 @@ function series(): Float64Array {
   return v;
 }
 
-describe('scoreWindows', () => {
+describe('scoreWindows (reconstruction)', () => {
   let model: TrainedModel;
   const values = series();
   const windows = gatherWindows(values, C, L, windowStarts(N, L, 1).slice(0, 6)); // [6, L, C]
@@ -30,7 +31,7 @@ describe('scoreWindows', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
-    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, T: 50, t0: 15, draws: 2, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2 });
+    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, T: 50, t0: 15, draws: 2, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'reconstruction' });
   });
   afterAll(() => model.dispose());
 
@@ -123,5 +124,38 @@ describe('scoreWindows', () => {
     const before = tf.memory().numTensors;
     for (let k = 0; k < 100; k++) scoreWindows(model, windows.subarray(0, (2 + (k % 4)) * L * C), 2 + (k % 4), { reconstruction: k % 2 === 0, batchSize: 3 });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('scoreWindows (imputation) with an entity\'s own scaler', () => {
+  let model: TrainedModel;
+  const values = series();
+  const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation' });
+  });
+  afterAll(() => model.dispose());
+
+  it('scores a copy whose analogue channel is rescaled and whose flag reads 3/7 like the original, and flags a state never seen', () => {
+    // The square wave is a conditioning channel (two levels): the entity's own levels map onto the model's.
+    expect(model.manifest.imputation!.targets).toEqual([true, false]);
+    const copy = Float64Array.from(values, (v, i) => (i % C === 0 ? 3 * v + 100 : v > 0 ? 7 : 3));
+    const own = entityConditioningScaler(copy.subarray(0, model.manifest.trainingData.trainRows * C), C, model.manifest.imputation!);
+    const starts = windowStarts(N, L, 7);
+    const [orig, moved] = [values, copy].map((v) => gatherWindows(v, C, L, starts));
+    const want = scoreWindows(model, orig, starts.length).windowScores;
+    const got = scoreWindows(model, moved, starts.length, { normalization: own }).windowScores;
+    for (let b = 0; b < starts.length; b++) expect(Math.abs(got[b] - want[b])).toBeLessThan(1e-3 + 1e-3 * want[b]);
+    // A robust scaler alone puts the flag's other state dozens of floor-scaled units away.
+    const robust = scoreWindows(model, moved, starts.length, { normalization: fitRobustScaler(copy.subarray(0, model.manifest.trainingData.trainRows * C), C) }).windowScores;
+    expect(Math.max(...robust)).toBeGreaterThan(10 * Math.max(...want, 0.01));
+    // A flag value the entity never showed in training is novelty, in the flag's channel.
+    const odd = moved.slice(0, L * C);
+    odd[(L - 1) * C + 1] = 11;
+    const r = scoreWindows(model, odd, 1, { normalization: own });
+    expect(r.windowScores[0]).toBeGreaterThan(10 * Math.max(...want));
+    expect(r.channelContributions[1]).toBeGreaterThan(0.9);
   });
 });
