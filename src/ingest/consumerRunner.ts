@@ -58,6 +58,12 @@ export interface ConsumerRunner {
   commit(): Promise<void>;
   /** Partitions taken away by a rebalance; their new owner re-reads them from the committed offsets. */
   readonly revoked: Observable<PartitionRef[]>;
+  /** The Kafka timestamp (epoch ms) of the message a reading came from, while the reading is in flight. */
+  appendedAt(source: SourceCoord): number | undefined;
+  /** The partitions this member owns now. */
+  assignment(): PartitionRef[];
+  /** Whether the consumer is a member of its group (joined, and not crashed, disconnected or stopped since), and why not. */
+  membership(): { joined: boolean; reason?: string };
 }
 
 export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunner {
@@ -97,6 +103,19 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   let lastMessage = Date.now();
   let commitTimer: NodeJS.Timeout | undefined;
   let committing: Promise<void> = Promise.resolve();
+  // Kafka timestamps of in-flight messages: the stream keeps each reading's `source` object, so
+  // it is the key, and an entry goes when nothing refers to that object any more.
+  const appended = new WeakMap<SourceCoord, number>();
+  let membership: { joined: boolean; reason?: string } = { joined: false, reason: 'not started' };
+  consumer.on(consumer.events.CRASH, (e) => {
+    membership = { joined: false, reason: `consumer crashed: ${e.payload.error.message}` };
+  });
+  consumer.on(consumer.events.DISCONNECT, () => {
+    membership = { joined: false, reason: 'consumer disconnected' };
+  });
+  consumer.on(consumer.events.STOP, () => {
+    membership = { joined: false, reason: 'consumer stopped' };
+  });
 
   consumer.on(consumer.events.FETCH_START, () => {
     const now = Date.now();
@@ -134,6 +153,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       gone.push({ topic, partition: Number(partition) });
     }
     assigned = next;
+    membership = { joined: true };
     if (gone.length > 0) {
       log.info('partitions revoked', { partitions: gone });
       revoked.next(gone);
@@ -169,11 +189,12 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): void {
     const source: SourceCoord = { topic, partition, offset: m.offset };
     tracker.hold(source);
-    metrics.inc(METRICS.messagesConsumed);
+    metrics.inc(METRICS.messagesConsumed, 1, { topic });
     try {
       const reading = opts.decode(m.value, source) as Reading;
       reading.source = source;
-      metrics.inc(METRICS.readingsDecoded);
+      appended.set(source, Number(m.timestamp));
+      metrics.inc(METRICS.readingsDecoded, 1, { topic });
       opts.onReading(reading);
     } catch (e) {
       if (!(e instanceof IngestError)) throw e;
@@ -216,6 +237,13 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       return flow.isPaused(ref) || awaitingFetch.has(k) || Date.now() - (fetchedSince.get(k) ?? -Infinity) < ms;
     },
     release: (sources) => tracker.releaseAll(sources),
+    appendedAt: (source) => appended.get(source),
+    assignment: () =>
+      [...assigned].map((k) => {
+        const [topic, partition] = k.split('\u0000');
+        return { topic, partition: Number(partition) };
+      }),
+    membership: () => membership,
     commit,
     async start() {
       await consumer.connect();

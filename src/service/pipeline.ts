@@ -12,15 +12,18 @@ import type { DiffwatchConfig } from '../config/schema.ts';
 import { createDetector } from '../detect/detector.ts';
 import { IngestError, type DiffwatchError } from '../errors.ts';
 import { createAnomalyCodec, readingDecoderFor } from '../ingest/codec/index.ts';
-import { createConsumerRunner } from '../ingest/consumerRunner.ts';
+import { createConsumerRunner, type ConsumerRunner } from '../ingest/consumerRunner.ts';
 import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
 import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
 import type { PartitionRef } from '../ingest/flowControl.ts';
 import type { Logger } from '../log.ts';
-import { METRICS, type Metrics } from '../metrics.ts';
+import { METRICS, Metrics } from '../metrics.ts';
 import { createBaselineScorer } from '../model/baselineScorer.ts';
 import { createDiffusionScorer } from '../modelOps/diffusionScorer.ts';
-import { createModelRegistry, type ModelRegistry } from '../modelOps/modelRegistry.ts';
+import { createModelRegistry, NO_MODEL, type ModelRegistry } from '../modelOps/modelRegistry.ts';
+import type { HttpAddress } from '../ops/httpServer.ts';
+import type { ReadinessReport } from '../ops/readiness.ts';
+import { startOps } from '../ops/startOps.ts';
 import { createAnomalyProducer } from '../sinks/anomalyProducer.ts';
 import { alertPoint, scorePoint } from '../sinks/influxPoints.ts';
 import { createInfluxWriter } from '../sinks/influxWriter.ts';
@@ -30,7 +33,7 @@ import { createDurableDetectorState } from './durableDetectorState.ts';
 import { rejectedWindowLetter, windowOfEvent, windowsOfRejectedPoints } from './rejectedWindows.ts';
 import { printable } from '../textRules.ts';
 import { microBatch, windowsByEntity } from '../stream/index.ts';
-import type { Reading, Scorer, SourceCoord, Window } from '../types.ts';
+import type { Reading, ScoredWindow, Scorer, SourceCoord, Window } from '../types.ts';
 
 export interface Service {
   /** Resolves when the service has stopped (after `stop`, or on a fatal error, which rejects). */
@@ -42,6 +45,18 @@ export interface Service {
   resuming(): boolean;
   /** True while a model is being trained or fine-tuned in the background. */
   training(): boolean;
+  /** Where /metrics, /healthz and /readyz are served (ops.http); undefined when disabled. */
+  httpAddress(): HttpAddress | undefined;
+  /** What /readyz answers. */
+  readiness(): ReadinessReport;
+  readonly metrics: Metrics;
+}
+
+/** An entity's state for the `diffwatch_entities` gauge, from its newest judged window (a replayed one says nothing new). */
+function entityState(s: ScoredWindow): 'cold_start' | 'warmup' | 'scoring' | undefined {
+  if (s.detectorState === 'replay') return undefined;
+  if (s.modelVersion === NO_MODEL) return 'cold_start';
+  return s.detectorState === 'warmup' ? 'warmup' : 'scoring';
 }
 
 /** The partition a window is accounted to for backpressure: that of its newest message. */
@@ -55,6 +70,7 @@ export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, 
   if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
   const d = cfg.scorer.diffusion;
   const pool = await createDiffusionScorer({ modelDir: null, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
+  metrics?.sample(METRICS.scoringQueue, () => pool.stats?.().queuedWeight ?? 0);
   try {
     return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model'), metrics });
   } catch (e) {
@@ -65,185 +81,260 @@ export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, 
 
 const isRegistry = (s: Scorer | ModelRegistry): s is ModelRegistry => 'observe' in s;
 
-export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics: Metrics }): Promise<Service> {
-  const { log, metrics } = deps;
-  const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
-  const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
-  const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
-  const anomalyCodec = createAnomalyCodec();
-  const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
-  const scorer = await createScorer(cfg, log, metrics);
-  const models = isRegistry(scorer) ? scorer : undefined;
-  const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
-  const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id) });
-  const decoder = readingDecoderFor(cfg.ingest);
-  const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
-
-  await influx.ensureDatabase();
-  await ensureRetention(cfg.sinks.influx, cfg.sinks.retention, { log: log.namespace('retention') });
-  await producer.connect();
-  await anomalies.connect();
-  await state.store.ensureTopic();
-  await state.reload();
-
-  const readings = new Subject<Reading>();
-  const runner = createConsumerRunner({
-    kafka,
-    config: cfg.kafka,
-    flow: { highWaterMark: cfg.ingest.highWaterMark, lowWaterMark: cfg.ingest.lowWaterMark },
-    decode: (value, source) => decoder.decode(value, source),
-    onReading: (r) => {
-      entityPartition.set(r.entityId, `${r.source.topic}\u0000${r.source.partition}`);
-      readings.next(r);
-    },
-    deadLetters,
-    log: log.namespace('consumer'),
+export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics?: Metrics }): Promise<Service> {
+  const { log } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  metrics.collectDefaults();
+  // The operator endpoint comes up first, so /healthz answers (and /readyz says what is missing) during start-up.
+  let stopped = false;
+  let consumer: ConsumerRunner | undefined;
+  let producerUp = false;
+  let scorerLoaded = false;
+  const ops = await startOps({
+    ops: cfg.ops,
+    kafka: { brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId, groupId: cfg.kafka.groupId },
+    influx: cfg.sinks.influx,
     metrics,
-    beforeBatch: () => state.ready(),
-    beforeCommit: () => state.flush(),
-    onJoin: (gained, lost) => {
-      // Entities of lost partitions are rebuilt by their new owner from the state topic; the
-      // state of gained ones may have been written by their previous owner.
-      const gone = entitiesOf(lost);
-      for (const id of gone) detector.forget(id);
-      models?.forget(gone);
-      if (gained.length > 0) void state.reload().catch((e) => log.error('detector state reload failed', { error: e }));
+    log: log.namespace('ops'),
+    status: {
+      stopped: () => stopped,
+      group() {
+        const m = consumer?.membership() ?? { joined: false, reason: 'consumer not started' };
+        if (!m.joined) return { ok: false, reason: m.reason };
+        return consumer!.assignment().length > 0 ? { ok: true } : { ok: false, reason: 'in the group, but no partition assigned' };
+      },
+      producer: () => (producerUp ? { ok: true } : { ok: false, reason: 'Kafka producer not connected' }),
+      scorer: () => (scorerLoaded ? { ok: true } : { ok: false, reason: stopped ? 'scorer closed' : 'scorer loading' }),
+      owned: () => consumer?.assignment() ?? [],
     },
   });
-
-  // Which partition each entity's readings come from, to forget it when that partition goes.
-  const entityPartition = new Map<string, string>();
-  const entitiesOf = (parts: PartitionRef[]) => {
-    const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
-    return [...entityPartition].filter(([, k]) => gone.has(k)).map(([id]) => id);
-  };
-
-  const onLate = (r: Reading) => {
-    metrics.inc(METRICS.lateRecords);
-    const error = new IngestError('LATE_RECORD', `reading at ${new Date(r.timestamp).toISOString()} arrived after the allowed lateness of ${cfg.stream.allowedLatenessMs} ms`, r.source);
-    const { source, ...reading } = r;
-    deadLetters
-      .publish([{ source, key: r.entityId, value: JSON.stringify(reading), error }])
-      .then(() => runner.release([source]))
-      .catch((e) => log.error('late record could not be dead-lettered; it stays uncommitted', { ...source, error: e }));
-  };
-  const onDiscard = (sources: SourceCoord[]) => {
-    metrics.inc(METRICS.discardedReadings, sources.length);
-    runner.release(sources);
-  };
-
-  /** Scoring and detector state advance one micro-batch at a time, in order. */
-  async function scoreBatch(batch: Window[]) {
-    const scores = await scorer.score(batch);
-    const decided = detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
-    models?.observe(decided.scored);
-    return { batch, ...decided, seq: state.scored(detector.takeDirty()) };
+  try {
+    return await run();
+  } catch (e) {
+    stopped = true;
+    await ops.close().catch((err) => log.warn('operator endpoint did not close cleanly', { error: err }));
+    throw e;
   }
 
-  // Alert events go out one batch after the other, so that an entity's open/resolved order holds.
-  let alertsSent: Promise<unknown> = Promise.resolve();
+  async function run(): Promise<Service> {
+    const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
+    const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    producer.on(producer.events.CONNECT, () => (producerUp = true));
+    producer.on(producer.events.DISCONNECT, () => (producerUp = false));
+    const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
+    const anomalyCodec = createAnomalyCodec();
+    const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
+    const scorer = await createScorer(cfg, log, metrics);
+    scorerLoaded = true;
+    const models = isRegistry(scorer) ? scorer : undefined;
+    metrics.sample(METRICS.models, () => [...(models?.liveVersions() ?? new Map([[scorer.version, 1]]))].map(([version, value]) => ({ labels: { version }, value })));
+    metrics.sample(METRICS.influxBufferPoints, () => influx.buffered);
+    metrics.sample(METRICS.influxBufferFill, () => influx.buffered / cfg.sinks.influx.maxBufferPoints);
+    metrics.sample(METRICS.influxRetries, () => influx.stats().retries);
+    // Each entity's state from its newest judged window.
+    const entityStates = new Map<string, 'cold_start' | 'warmup' | 'scoring'>();
+    metrics.sample(METRICS.entities, () => {
+      const count = { cold_start: 0, warmup: 0, scoring: 0 };
+      for (const st of entityStates.values()) count[st]++;
+      return Object.entries(count).map(([state, value]) => ({ labels: { state }, value }));
+    });
+    const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
+    const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id) });
+    const decoder = readingDecoderFor(cfg.ingest);
+    const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
 
-  /** Several batches may await durability at once, so that the writer can fill its requests. */
-  async function deliver({ batch, scored, events, seq }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
-    // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
-    const fresh = scored.filter((s) => s.detectorState !== 'replay');
-    const points = [...fresh.map(scorePoint), ...events.map(alertPoint)];
-    const owners = [...fresh.map((s) => s.window), ...events.map((e) => windowOfEvent(batch, e))];
-    if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
-    // Both sinks must acknowledge before any message of these windows is released.
-    const [written] = await Promise.all([influx.write(points), alertsSent]);
-    // A window with a point InfluxDB did not store is dead-lettered, never counted as written.
-    const unreleased = await deadLetterRejected(windowsOfRejectedPoints(owners, written.rejectedPoints));
-    state.durable(seq);
-    metrics.inc(METRICS.windowsScored, batch.length - unreleased.rejected);
-    metrics.inc(METRICS.alertsEmitted, events.length);
-    metrics.inc(METRICS.pointsWritten, written.written);
-    for (const w of batch) {
-      if (!unreleased.held.has(w)) runner.release(w.releases);
-      const p = partitionOf(w);
-      if (p) runner.flow.end(p);
-    }
-  }
+    await influx.ensureDatabase();
+    await ensureRetention(cfg.sinks.influx, cfg.sinks.retention, { log: log.namespace('retention') });
+    await producer.connect();
+    await anomalies.connect();
+    await state.store.ensureTopic();
+    await state.reload();
 
-  /** Dead-letters rejected windows; those whose dead letter failed stay unreleased (re-read after a restart). */
-  async function deadLetterRejected(failed: Map<Window, DiffwatchError>): Promise<{ rejected: number; held: Set<Window> }> {
-    const held = new Set<Window>();
-    for (const [w, error] of failed) {
-      metrics.inc(METRICS.windowsRejected, 1, { code: error.code });
-      log.error('window not stored in InfluxDB, dead-lettered', { entityId: printable(w.entityId), endTime: w.endTime, code: error.code, error: error.message });
-      const letter = rejectedWindowLetter(w, error);
-      try {
-        if (letter) await deadLetters.publish([letter]);
-      } catch (e) {
-        held.add(w);
-        log.error('rejected window could not be dead-lettered; its messages stay uncommitted', { entityId: printable(w.entityId), error: e });
-      }
-    }
-    return { rejected: failed.size, held };
-  }
-
-  let resolveDone!: () => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  let stopping: Promise<void> | undefined;
-
-  const evict = runner.revoked.pipe(
-    map((parts) => {
-      const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
-      return (r: Reading) => gone.has(`${r.source.topic}\u0000${r.source.partition}`);
-    }),
-  );
-  const subscription = readings
-    .pipe(
-      // An entity whose partition is paused (backpressure) is silent, not idle; one whose
-      // partition was revoked is rebuilt by the partition's new owner, so it is dropped here.
-      windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
-      tap((w: Window) => {
-        const p = partitionOf(w);
-        if (p) runner.flow.begin(p);
-      }),
-      microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
-      concatMap((batch: Window[]) => from(scoreBatch(batch))),
-      mergeMap((scored) => from(deliver(scored)), cfg.sinks.maxBatchesInFlight),
-    )
-    .subscribe({
-      error: (e) => {
-        log.error('pipeline failed', { error: e });
-        void shutdown(`fatal: ${(e as Error).message}`).then(() => rejectDone(e), rejectDone);
+    const readings = new Subject<Reading>();
+    const runner = createConsumerRunner({
+      kafka,
+      config: cfg.kafka,
+      flow: { highWaterMark: cfg.ingest.highWaterMark, lowWaterMark: cfg.ingest.lowWaterMark },
+      decode: (value, source) => decoder.decode(value, source),
+      onReading: (r) => {
+        entityPartition.set(r.entityId, `${r.source.topic}\u0000${r.source.partition}`);
+        readings.next(r);
+      },
+      deadLetters,
+      log: log.namespace('consumer'),
+      metrics,
+      beforeBatch: () => state.ready(),
+      beforeCommit: () => state.flush(),
+      onJoin: (gained, lost) => {
+        // Entities of lost partitions are rebuilt by their new owner from the state topic; the
+        // state of gained ones may have been written by their previous owner.
+        const gone = entitiesOf(lost);
+        for (const id of gone) {
+          detector.forget(id);
+          entityStates.delete(id);
+        }
+        models?.forget(gone);
+        if (gained.length > 0) void state.reload().catch((e) => log.error('detector state reload failed', { error: e }));
       },
     });
+    consumer = runner;
 
-  async function shutdown(reason: string): Promise<void> {
-    log.info('stopping', { reason });
-    await runner.stop();
-    // Open windows are not completed: their readings stay uncommitted and are re-read on restart.
-    subscription.unsubscribe();
-    await influx.close();
-    await anomalies.disconnect();
-    await state.store.close();
-    await producer.disconnect();
-    await scorer.close?.();
-    log.info('stopped', { metrics: metrics.snapshot() });
-  }
+    // Which partition each entity's readings come from, to forget it when that partition goes.
+    const entityPartition = new Map<string, string>();
+    const entitiesOf = (parts: PartitionRef[]) => {
+      const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
+      return [...entityPartition].filter(([, k]) => gone.has(k)).map(([id]) => id);
+    };
 
-  await runner.start();
-  log.info('started', { topics: cfg.kafka.topics, topicPattern: cfg.kafka.topicPattern, groupId: cfg.kafka.groupId, scorer: scorer.name });
+    const onLate = (r: Reading) => {
+      metrics.inc(METRICS.lateRecords);
+      const error = new IngestError('LATE_RECORD', `reading at ${new Date(r.timestamp).toISOString()} arrived after the allowed lateness of ${cfg.stream.allowedLatenessMs} ms`, r.source);
+      const { source, ...reading } = r;
+      deadLetters
+        .publish([{ source, key: r.entityId, value: JSON.stringify(reading), error }])
+        .then(() => runner.release([source]))
+        .catch((e) => log.error('late record could not be dead-lettered; it stays uncommitted', { ...source, error: e }));
+    };
+    const onDiscard = (sources: SourceCoord[]) => {
+      metrics.inc(METRICS.discardedReadings, sources.length);
+      runner.release(sources);
+    };
 
-  return {
-    done,
-    lastMessageAt: () => runner.lastMessageAt(),
-    inFlight: () => runner.flow.inFlight(),
-    resuming: () => runner.resuming(),
-    training: () => models?.training() ?? false,
-    stop(reason) {
-      stopping ??= shutdown(reason).then(resolveDone, (e) => {
-        rejectDone(e);
-        throw e;
+    /** Scoring and detector state advance one micro-batch at a time, in order. */
+    async function scoreBatch(batch: Window[]) {
+      const t0 = performance.now();
+      const scores = await scorer.score(batch);
+      metrics.observe(METRICS.modelCallDuration, (performance.now() - t0) / 1000, { scorer: scorer.name });
+      metrics.observe(METRICS.modelBatchSize, batch.length, { scorer: scorer.name });
+      const decided = detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
+      models?.observe(decided.scored);
+      for (const s of decided.scored) {
+        const st = entityState(s);
+        if (st) entityStates.set(s.window.entityId, st);
+      }
+      return { batch, ...decided, seq: state.scored(detector.takeDirty()) };
+    }
+
+    // Alert events go out one batch after the other, so that an entity's open/resolved order holds.
+    let alertsSent: Promise<unknown> = Promise.resolve();
+
+    /** Several batches may await durability at once, so that the writer can fill its requests. */
+    async function deliver({ batch, scored, events, seq }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
+      // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
+      const fresh = scored.filter((s) => s.detectorState !== 'replay');
+      const points = [...fresh.map(scorePoint), ...events.map(alertPoint)];
+      const owners = [...fresh.map((s) => s.window), ...events.map((e) => windowOfEvent(batch, e))];
+      if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
+      // Both sinks must acknowledge before any message of these windows is released.
+      const [written] = await Promise.all([influx.write(points), alertsSent]);
+      // A window with a point InfluxDB did not store is dead-lettered, never counted as written.
+      const unreleased = await deadLetterRejected(windowsOfRejectedPoints(owners, written.rejectedPoints));
+      state.durable(seq);
+      metrics.inc(METRICS.windowsScored, batch.length - unreleased.rejected.size);
+      metrics.inc(METRICS.alertsEmitted, events.length);
+      metrics.inc(METRICS.pointsWritten, written.written);
+      const durableAt = Date.now();
+      for (const w of batch) {
+        if (!unreleased.rejected.has(w)) observeLatency(w, durableAt);
+        if (!unreleased.held.has(w)) runner.release(w.releases);
+        const p = partitionOf(w);
+        if (p) runner.flow.end(p);
+      }
+    }
+
+    /** Kafka append time of the window's newest message → now, for a window durable in every sink. */
+    function observeLatency(w: Window, durableAt: number): void {
+      const newest = w.sources[w.sources.length - 1];
+      const at = newest && runner.appendedAt(newest);
+      if (at !== undefined && Number.isFinite(at)) metrics.observe(METRICS.endToEndLatency, Math.max(0, durableAt - at) / 1000);
+    }
+
+    /** Dead-letters rejected windows; those whose dead letter failed stay unreleased (re-read after a restart). */
+    async function deadLetterRejected(failed: Map<Window, DiffwatchError>): Promise<{ rejected: Set<Window>; held: Set<Window> }> {
+      const held = new Set<Window>();
+      for (const [w, error] of failed) {
+        metrics.inc(METRICS.windowsRejected, 1, { code: error.code });
+        log.error('window not stored in InfluxDB, dead-lettered', { entityId: printable(w.entityId), endTime: w.endTime, code: error.code, error: error.message });
+        const letter = rejectedWindowLetter(w, error);
+        try {
+          if (letter) await deadLetters.publish([letter]);
+        } catch (e) {
+          held.add(w);
+          log.error('rejected window could not be dead-lettered; its messages stay uncommitted', { entityId: printable(w.entityId), error: e });
+        }
+      }
+      return { rejected: new Set(failed.keys()), held };
+    }
+
+    let resolveDone!: () => void;
+    let rejectDone!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolveDone = res;
+      rejectDone = rej;
+    });
+    let stopping: Promise<void> | undefined;
+
+    const evict = runner.revoked.pipe(
+      map((parts) => {
+        const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
+        return (r: Reading) => gone.has(`${r.source.topic}\u0000${r.source.partition}`);
+      }),
+    );
+    const subscription = readings
+      .pipe(
+        // An entity whose partition is paused (backpressure) is silent, not idle; one whose
+        // partition was revoked is rebuilt by the partition's new owner, so it is dropped here.
+        windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
+        tap((w: Window) => {
+          const p = partitionOf(w);
+          if (p) runner.flow.begin(p);
+        }),
+        microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
+        concatMap((batch: Window[]) => from(scoreBatch(batch))),
+        mergeMap((scored) => from(deliver(scored)), cfg.sinks.maxBatchesInFlight),
+      )
+      .subscribe({
+        error: (e) => {
+          log.error('pipeline failed', { error: e });
+          void shutdown(`fatal: ${(e as Error).message}`).then(() => rejectDone(e), rejectDone);
+        },
       });
-      return stopping;
-    },
-  };
+
+    async function shutdown(reason: string): Promise<void> {
+      stopped = true;
+      log.info('stopping', { reason });
+      await runner.stop();
+      // Open windows are not completed: their readings stay uncommitted and are re-read on restart.
+      subscription.unsubscribe();
+      await influx.close();
+      await anomalies.disconnect();
+      await state.store.close();
+      await producer.disconnect();
+      await scorer.close?.();
+      scorerLoaded = false;
+      await ops.close();
+      log.info('stopped', { metrics: metrics.snapshot() });
+    }
+
+    await runner.start();
+    log.info('started', { topics: cfg.kafka.topics, topicPattern: cfg.kafka.topicPattern, groupId: cfg.kafka.groupId, scorer: scorer.name });
+
+    return {
+      done,
+      lastMessageAt: () => runner.lastMessageAt(),
+      inFlight: () => runner.flow.inFlight(),
+      resuming: () => runner.resuming(),
+      training: () => models?.training() ?? false,
+      httpAddress: () => ops.address,
+      readiness: () => ops.readiness.report(),
+      metrics,
+      stop(reason) {
+        stopping ??= shutdown(reason).then(resolveDone, (e) => {
+          rejectDone(e);
+          throw e;
+        });
+        return stopping;
+      },
+    };
+  }
 }
