@@ -1,8 +1,9 @@
 /**
  * From zod's issues to one ConfigError. The error's key is the first issue's full dotted path
  * (`kafka.sessionTimeoutMs`, `scorer.diffusion.models[0].match`); its message says what was
- * expected and what was given, and lists every other issue after it. Issues come in schema
- * order (kafka, ingest, ...), and rules across keys only once every key is valid on its own.
+ * expected and what was given, and lists every other issue after it. Unknown keys come first,
+ * then the rest in schema order (kafka, ingest, ...); rules across keys are only checked once
+ * every key is valid on its own.
  */
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
@@ -73,9 +74,13 @@ function issueKey(issue: z.core.$ZodIssue): string {
   return keyOf(path);
 }
 
-/** One ConfigError for all the issues: the first one's key, every issue in the message. */
+/**
+ * One ConfigError for all the issues: the first one's key, every issue in the message. Unknown
+ * keys come first, since a misspelt key also leaves the key it meant missing.
+ */
 export function configErrorOf(issues: readonly z.core.$ZodIssue[]): ConfigError {
-  const [first, ...rest] = issues;
+  const unknownFirst = [...issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  const [first, ...rest] = unknownFirst;
   const others = rest.map((i) => `config ${issueKey(i)}: ${i.message}`);
   const tail = others.length > 0 ? `\n  and ${others.length} more:\n  ${others.join('\n  ')}` : '';
   return new ConfigError(issueKey(first), `${first.message}${tail}`);

@@ -47,7 +47,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'INFLUX_URL', key: 'sinks.influx.url', parse: text },
   { name: 'INFLUX_DATABASE', key: 'sinks.influx.database', parse: text },
   { name: 'DIFFWATCH_MODEL_STORE', key: 'scorer.diffusion.modelStore', note: 'where the models the service trains are kept', parse: text },
-  { name: 'DIFFWATCH_OPS_HTTP', key: 'ops.http', note: '`host:port` to serve /metrics, /healthz and /readyz there (port 0: any free port), or `off`', parse: opsHttp },
+  { name: 'DIFFWATCH_OPS_HTTP', key: 'ops.http', note: '`host:port` to serve /metrics, /healthz and /readyz there, port 0 for any free one; or `off`', parse: opsHttp },
   { name: 'DIFFWATCH_STACK_DIR', key: 'stack.dir', note: 'the local stack', parse: text },
   { name: 'KAFKA_PORT', key: 'stack.kafkaPort', note: 'the local stack', parse: portNumber('stack.kafkaPort'), keepEmpty: true },
   { name: 'KAFKA_CONTROLLER_PORT', key: 'stack.controllerPort', note: 'the local stack', parse: portNumber('stack.controllerPort'), keepEmpty: true },
@@ -66,8 +66,4 @@ export function envOverrides(env: NodeJS.ProcessEnv): Json {
     at[path[path.length - 1]] = o.parse(raw, o.name);
   }
   return out;
-}
-
-export function applyEnvOverrides(input: Json, env: NodeJS.ProcessEnv, merge: (base: Json, over: Json) => Json): Json {
-  return merge(input, envOverrides(env));
 }

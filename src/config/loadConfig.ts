@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { configErrorMap, configErrorOf } from './configIssues.ts';
-import { applyEnvOverrides } from './envOverrides.ts';
+import { envOverrides } from './envOverrides.ts';
 import { configSchema, type DiffwatchConfig } from './schema.ts';
 
 export { envOverrides, ENV_OVERRIDES } from './envOverrides.ts';
@@ -77,6 +77,6 @@ export function parseConfig(input: Json): DiffwatchConfig {
 export function loadConfig(opts: LoadOptions = {}): Readonly<DiffwatchConfig> {
   let input: Json = opts.file ? readConfigFile(opts.file) : {};
   if (opts.overrides) input = mergeConfig(input, opts.overrides);
-  input = applyEnvOverrides(input, opts.env ?? process.env, mergeConfig);
+  input = mergeConfig(input, envOverrides(opts.env ?? process.env));
   return deepFreeze(parseConfig(input));
 }
