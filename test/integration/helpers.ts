@@ -54,3 +54,14 @@ export interface WaitUntilOptions {
 export async function waitUntil(predicate: () => boolean | Promise<boolean>, opts: WaitUntilOptions = {}): Promise<void> {
   await waitFor(async () => ((await predicate()) ? true : undefined), { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: opts.intervalMs ?? 50, what: opts.what ?? 'condition' });
 }
+
+/**
+ * A service config for a test: its operator endpoint on an ephemeral port (ops.http.port 0), so
+ * services started at the same time never collide on the default 9464. The config's own
+ * `ops.http` keys win.
+ */
+export function withTestOps<T>(config: T): T {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;
+  const c = config as { ops?: { http?: Record<string, unknown> } & Record<string, unknown> };
+  return { ...config, ops: { ...c.ops, http: { port: 0, ...c.ops?.http } } };
+}

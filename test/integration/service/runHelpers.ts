@@ -13,7 +13,7 @@ import { InfluxDB } from 'influx';
 import type { Admin, Kafka } from 'kafkajs';
 import { encodeReading } from '../../../src/ingest/codec/index.ts';
 import { readCsvSeries } from '../../../src/ingest/csvSeries.ts';
-import { influxUrl, waitUntil } from '../helpers.ts';
+import { influxUrl, waitUntil, withTestOps } from '../helpers.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const BIN = join(ROOT, 'bin/diffwatch.js');
@@ -166,11 +166,12 @@ export function runDiffwatch(args: string[], env: Record<string, string>, timeou
  * Write `config` as JSON into a fresh temporary directory; returns the file's path. The NAB
  * series carry 2013–2015 timestamps, older than any raw retention (InfluxDB refuses such points),
  * so unless a test sets `sinks.retention` its service keeps raw points forever (`raw: 'INF'`).
+ * Its operator endpoint listens on an ephemeral port (withTestOps).
  */
 export function writeConfig(config: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'diffwatch-it-')), 'config.json');
   const c = config as { sinks?: { retention?: unknown } };
-  writeFileSync(file, JSON.stringify(c.sinks?.retention === undefined ? { ...c, sinks: { ...c.sinks, retention: { raw: 'INF' } } } : c));
+  writeFileSync(file, JSON.stringify(withTestOps(c.sinks?.retention === undefined ? { ...c, sinks: { ...c.sinks, retention: { raw: 'INF' } } } : c)));
   return file;
 }
 
