@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB } from 'influx';
 import { Kafka, logLevel } from 'kafkajs';
-import { flagNumber, flagString, parseArgs } from '../src/cli/parseArgs.ts';
+import { Command, numberFlag } from '../src/cli/command.ts';
 import { loadConfig } from '../src/config/loadConfig.ts';
 import { ConfigError, DiffwatchError } from '../src/errors.ts';
 import { encodeReading } from '../src/ingest/codec/index.ts';
@@ -118,19 +118,19 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 }
 
 function parseOptions(argv: string[]): Options {
-  const args = parseArgs(argv);
-  const file = resolve(ROOT, flagString(args, 'file') ?? DEFAULT_FILE);
+  const n = (flag: string) => numberFlag(`--${flag}`);
+  const f = new Command('bench:pipeline')
+    .option('--file <csv>').option('--runs <n>', '', n('runs'), 3).option('--entities <n>', '', n('entities'), 1)
+    .option('--window <n>', '', n('window'), 64).option('--hop <n>', '', n('hop'), 1).option('--rows <n>', '', n('rows'), Infinity)
+    .option('--json').option('--cpu-prof <dir>').option('--verbose').option('--override <json>')
+    .parse(argv, { from: 'user' }).opts();
   const opts: Options = {
-    runs: flagNumber(args, 'runs') ?? 3,
-    entities: flagNumber(args, 'entities') ?? 1,
-    window: flagNumber(args, 'window') ?? 64,
-    hop: flagNumber(args, 'hop') ?? 1,
-    rows: flagNumber(args, 'rows') ?? Infinity,
-    file,
-    json: args.flags.json === true,
-    cpuProfDir: flagString(args, 'cpu-prof'),
-    verbose: args.flags.verbose === true,
-    override: parseOverride(flagString(args, 'override')),
+    runs: f.runs, entities: f.entities, window: f.window, hop: f.hop, rows: f.rows,
+    file: resolve(ROOT, f.file ?? DEFAULT_FILE),
+    json: f.json === true,
+    cpuProfDir: f.cpuProf,
+    verbose: f.verbose === true,
+    override: parseOverride(f.override),
   };
   for (const k of ['runs', 'entities', 'window', 'hop'] as const) {
     if (!(Number.isInteger(opts[k]) && opts[k] >= 1)) throw new ConfigError(`--${k}`, `must be an integer >= 1, got ${opts[k]}`);

@@ -2,13 +2,10 @@
  * `diffwatch inspect --entity <id>`: what diffwatch wrote for one entity, read back from
  * InfluxDB: how many windows were scored in each state, the score range, and the alerts.
  */
-import { InfluxDB } from 'influx';
-import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
 import { ALERT_FIELDS, ALERT_TAGS, ALERTS_MEASUREMENT, SCORE_FIELDS, SCORE_TAGS, SCORES_MEASUREMENT } from '../sinks/influxPoints.ts';
 import { quoteString } from '../sinks/influxQl.ts';
-import type { Command } from './command.ts';
-import { flagNumber, flagString } from './parseArgs.ts';
+import { Command, examples, numberFlag, withExitCode } from './command.ts';
 
 export interface EntitySummary {
   entity: string;
@@ -21,6 +18,7 @@ export interface EntitySummary {
 }
 
 export async function inspectEntity(url: string, database: string, entity: string): Promise<EntitySummary> {
+  const { InfluxDB } = await import('influx');
   const u = new URL(url);
   const influx = new InfluxDB({ host: u.hostname, port: Number(u.port || 8086), protocol: u.protocol === 'https:' ? 'https' : 'http', database });
   // Quoted for InfluxQL (influxQl.ts): `'` and `\` escaped, control characters refused.
@@ -56,28 +54,37 @@ export async function inspectEntity(url: string, database: string, entity: strin
   };
 }
 
-export const inspectCommand: Command = {
-  summary: 'show the scores and alerts diffwatch wrote for an entity',
-  usage: 'Usage: diffwatch inspect --entity <id> [--config <file>] [--limit <alert events, default 20>] [--json]',
-  async run(args) {
-    const cfg = loadConfig({ file: flagString(args, 'config') });
-    const entity = flagString(args, 'entity');
-    if (!entity) throw new ConfigError('--entity', 'is required');
-    const s = await inspectEntity(cfg.sinks.influx.url, cfg.sinks.influx.database, entity);
-    if (args.flags.json === true) {
-      process.stdout.write(JSON.stringify(s, null, 2) + '\n');
-      return 0;
-    }
-    const limit = flagNumber(args, 'limit') ?? 20;
-    const incidents = new Set(s.alerts.filter((a) => a.state === 'open').map((a) => `${a.kind}@${a.time}`)).size;
-    const out = [
-      `entity ${s.entity}: ${s.windows} windows, max score ${s.maxScore?.toFixed(2) ?? '-'}`,
-      `  by state: ${Object.entries(s.byState).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
-      `  by model version: ${Object.entries(s.byModelVersion).map(([k, v]) => `${k === 'none' ? 'none (cold start)' : k} ${v}`).join(', ') || '-'}`,
-      `  alert events: ${s.alerts.length} (${incidents} opened)${s.alerts.length > limit ? `, the first ${limit}:` : ''}`,
-      ...s.alerts.slice(0, limit).map((a) => `    ${a.time}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.kind.padEnd(8)} score ${a.score.toFixed(2).padStart(8)}  top ${a.topChannel ?? '-'}  id ${a.eventId}`),
-    ];
-    process.stdout.write(out.join('\n') + '\n');
+async function inspect(flags: { entity?: string; config?: string; limit: number; json?: boolean }): Promise<number> {
+  const { loadConfig } = await import('../config/loadConfig.ts');
+  const cfg = loadConfig({ file: flags.config });
+  const { entity } = flags;
+  if (!entity) throw new ConfigError('--entity', 'is required');
+  const s = await inspectEntity(cfg.sinks.influx.url, cfg.sinks.influx.database, entity);
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
     return 0;
-  },
-};
+  }
+  const limit = flags.limit;
+  const incidents = new Set(s.alerts.filter((a) => a.state === 'open').map((a) => `${a.kind}@${a.time}`)).size;
+  const out = [
+    `entity ${s.entity}: ${s.windows} windows, max score ${s.maxScore?.toFixed(2) ?? '-'}`,
+    `  by state: ${Object.entries(s.byState).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+    `  by model version: ${Object.entries(s.byModelVersion).map(([k, v]) => `${k === 'none' ? 'none (cold start)' : k} ${v}`).join(', ') || '-'}`,
+    `  alert events: ${s.alerts.length} (${incidents} opened)${s.alerts.length > limit ? `, the first ${limit}:` : ''}`,
+    ...s.alerts.slice(0, limit).map((a) => `    ${a.time}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.kind.padEnd(8)} score ${a.score.toFixed(2).padStart(8)}  top ${a.topChannel ?? '-'}  id ${a.eventId}`),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .summary('show the scores and alerts diffwatch wrote for an entity')
+    .description('Read back from InfluxDB what diffwatch wrote for one entity: windows per state and per model version, the highest score, and the alert events.')
+    .option('--entity <id>', 'the entity id')
+    .option('--config <file>', 'diffwatch config (sinks.influx.url, database); env INFLUX_URL overrides it')
+    .option('--limit <n>', 'alert events to list', numberFlag('--limit'), 20)
+    .option('--json', 'print the summary, with every alert event, as JSON')
+    .addHelpText('after', examples('diffwatch inspect --config config/diffwatch.json --entity machine-1', 'diffwatch inspect --entity pump-7 --json'))
+    .action(withExitCode(inspect));
+}

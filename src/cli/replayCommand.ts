@@ -1,72 +1,95 @@
 /**
  * `diffwatch replay --file <csv> --topic <t> --entity <id> [--format avro|json]`:
  * produce a CSV series (`timestamp,value[,value...]`) as sensor readings, one message per row,
- * keyed by entity so that one entity stays on one partition.
+ * keyed by entity so that one entity stays on one partition. kafkajs is imported inside the
+ * action, so `diffwatch --help` stays fast.
  */
-import { Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
-import { loadConfig } from '../config/loadConfig.ts';
 import type { IngestFormat } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
-import { encodeReading } from '../ingest/codec/index.ts';
-import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
-import { rootLogger } from '../log.ts';
-import { readCsvSeries } from '../ingest/csvSeries.ts';
 import type { SensorReading } from '../types.ts';
-import type { Command } from './command.ts';
-import { flagNumber, flagString } from './parseArgs.ts';
+import { Command, examples, numberFlag, withExitCode } from './command.ts';
 
 const BATCH = 1_000;
 
-export const replayCommand: Command = {
-  summary: 'produce a CSV series to a Kafka topic as sensor readings',
-  usage: [
-    'Usage: diffwatch replay --file <csv> --topic <topic> --entity <id> [--format avro|json|confluent [--schema-id <id>]] [--partitions <n>] [--limit <rows>] [--config <file>]',
-    '',
-    '  --file <csv>        header row, then timestamp,value[,value...] rows (date-times without a zone are UTC)',
-    '  --format            avro (default), json, or confluent (magic byte + --schema-id, then Avro)',
-    '  --partitions <n>    partitions if the topic has to be created (default 1)',
-    '  --limit <rows>      replay only the first rows',
-  ].join('\n'),
-  async run(args) {
-    const cfg = loadConfig({ file: flagString(args, 'config') });
-    const file = flagString(args, 'file');
-    const topic = flagString(args, 'topic');
-    const entityId = flagString(args, 'entity');
-    if (!file) throw new ConfigError('--file', 'is required');
-    if (!topic) throw new ConfigError('--topic', 'is required');
-    if (!entityId) throw new ConfigError('--entity', 'is required');
-    const format = (flagString(args, 'format') ?? 'avro') as IngestFormat;
-    if (!['avro', 'json', 'confluent'].includes(format)) throw new ConfigError('--format', `must be avro, json or confluent, got ${format}`);
-    const schemaId = flagNumber(args, 'schema-id');
-    if (format === 'confluent' && schemaId === undefined) throw new ConfigError('--schema-id', 'is required with --format confluent (the id your consumers map to schemas/sensor-reading.avsc)');
-    const series = readCsvSeries(file);
-    const limit = Math.min(flagNumber(args, 'limit') ?? Infinity, series.timestamps.length);
+/** The flags of `diffwatch replay`, as commander parses them. */
+interface ReplayFlags {
+  file?: string;
+  topic?: string;
+  entity?: string;
+  format: string;
+  schemaId?: number;
+  partitions: number;
+  limit?: number;
+  config?: string;
+}
 
-    const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-replay`, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(rootLogger.namespace('replay')) });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: flagNumber(args, 'partitions') ?? 1 }] });
-    await admin.disconnect();
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    const started = Date.now();
-    const C = series.channels.length;
-    try {
-      for (let start = 0; start < limit; start += BATCH) {
-        const messages = [];
-        for (let r = start; r < Math.min(limit, start + BATCH); r++) {
-          const values: Record<string, number> = {};
-          for (let c = 0; c < C; c++) values[series.channels[c]] = series.values[r * C + c];
-          const reading: SensorReading = { entityId, timestamp: series.timestamps[r], values };
-          messages.push({ key: entityId, value: encodeReading(reading, format, { schemaId }) });
-        }
-        await producer.send({ topic, acks: -1, messages });
+async function replay(flags: ReplayFlags): Promise<number> {
+  const { loadConfig } = await import('../config/loadConfig.ts');
+  const cfg = loadConfig({ file: flags.config });
+  const { file, topic, entity: entityId, schemaId } = flags;
+  if (!file) throw new ConfigError('--file', 'is required');
+  if (!topic) throw new ConfigError('--topic', 'is required');
+  if (!entityId) throw new ConfigError('--entity', 'is required');
+  const format = flags.format as IngestFormat;
+  if (!['avro', 'json', 'confluent'].includes(format)) throw new ConfigError('--format', `must be avro, json or confluent, got ${format}`);
+  if (format === 'confluent' && schemaId === undefined) throw new ConfigError('--schema-id', 'is required with --format confluent (the id your consumers map to schemas/sensor-reading.avsc)');
+  const { readCsvSeries } = await import('../ingest/csvSeries.ts');
+  const series = readCsvSeries(file);
+  const limit = Math.min(flags.limit ?? Infinity, series.timestamps.length);
+
+  const { Kafka, logLevel: KafkaLogLevel } = await import('kafkajs');
+  const { encodeReading } = await import('../ingest/codec/index.ts');
+  const { kafkaLogCreator } = await import('../ingest/kafkaLogger.ts');
+  const { rootLogger } = await import('../log.ts');
+  const { createProgress } = await import('./progress.ts');
+  const log = rootLogger.namespace('replay');
+  const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-replay`, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: flags.partitions }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const started = Date.now();
+  const C = series.channels.length;
+  const progress = createProgress({ title: 'replay', log });
+  progress.update(0, limit);
+  try {
+    for (let start = 0; start < limit; start += BATCH) {
+      const messages = [];
+      for (let r = start; r < Math.min(limit, start + BATCH); r++) {
+        const values: Record<string, number> = {};
+        for (let c = 0; c < C; c++) values[series.channels[c]] = series.values[r * C + c];
+        const reading: SensorReading = { entityId, timestamp: series.timestamps[r], values };
+        messages.push({ key: entityId, value: encodeReading(reading, format, { schemaId }) });
       }
-    } finally {
-      await producer.disconnect();
+      await producer.send({ topic, acks: -1, messages });
+      progress.update(Math.min(limit, start + BATCH), limit);
     }
-    const seconds = (Date.now() - started) / 1000;
-    process.stdout.write(JSON.stringify({ topic, entityId, format, readings: limit, seconds, readingsPerSecond: Math.round(limit / Math.max(seconds, 1e-3)) }) + '\n');
-    return 0;
-  },
-};
+  } finally {
+    progress.stop();
+    await producer.disconnect();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ topic, entityId, format, readings: limit, seconds, readingsPerSecond: Math.round(limit / Math.max(seconds, 1e-3)) }) + '\n');
+  return 0;
+}
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .summary('produce a CSV series to a Kafka topic as sensor readings')
+    .description('Produce a CSV series to a Kafka topic as sensor readings, one message per row, keyed by the entity id (so one entity stays on one partition). Creates the topic if it is missing.')
+    .option('--file <csv>', 'header row, then timestamp,value[,value...] rows (date-times without a zone are UTC)')
+    .option('--topic <topic>', 'the telemetry topic')
+    .option('--entity <id>', 'entity id of every reading, and the message key')
+    .option('--format <format>', 'avro, json, or confluent (magic byte + --schema-id, then Avro)', 'avro')
+    .option('--schema-id <id>', 'the schema registry id written with --format confluent', numberFlag('--schema-id'))
+    .option('--partitions <n>', 'partitions if the topic has to be created', numberFlag('--partitions'), 1)
+    .option('--limit <rows>', 'replay only the first rows', numberFlag('--limit'))
+    .option('--config <file>', 'diffwatch config (brokers, client id); env KAFKA_BROKERS overrides it')
+    .addHelpText('after', examples(
+      'diffwatch replay --file data/nab/machine_temperature_system_failure.csv --topic telemetry --entity machine-1',
+      'diffwatch replay --file data/pump.csv --topic telemetry --entity pump-7 --format confluent --schema-id 42 --limit 5000',
+    ))
+    .action(withExitCode(replay));
+}

@@ -2,49 +2,50 @@
  * `diffwatch run --config <file> [--until-idle <seconds>]`: the service. Runs until SIGTERM or
  * SIGINT (or, with --until-idle, until no message has arrived for that long and nothing is in
  * flight and no model is being trained); then it stops fetching, drains, flushes the sinks, commits and exits 0.
+ * The service (kafkajs, TensorFlow.js) is imported inside the action, so `diffwatch --help` stays fast.
  */
-import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
-import { rootLogger, setLogLevel } from '../log.ts';
-import { Metrics } from '../metrics.ts';
-import { startService } from '../service/pipeline.ts';
-import type { Command } from './command.ts';
-import { flagNumber, flagString } from './parseArgs.ts';
+import { Command, examples, numberFlag, withExitCode } from './command.ts';
 
-export const runCommand: Command = {
-  summary: 'consume telemetry, score windows, write scores and alerts',
-  usage: [
-    'Usage: diffwatch run [--config <file>] [--until-idle <seconds>]',
-    '',
-    '  --config <file>        JSON config overriding the defaults (env overrides it: KAFKA_BROKERS, INFLUX_URL, ...)',
-    '  --until-idle <s>       exit 0 once no message has arrived for <s> seconds, all work is durable and no model is training',
-  ].join('\n'),
-  async run(args) {
-    const cfg = loadConfig({ file: flagString(args, 'config') });
-    setLogLevel(cfg.log.level);
-    const idleS = flagNumber(args, 'until-idle');
-    if (idleS !== undefined && !(idleS > 0)) throw new ConfigError('--until-idle', 'must be a positive number of seconds');
-    const log = rootLogger.namespace('service');
-    const service = await startService(cfg, { log, metrics: new Metrics() });
+async function run(flags: { config?: string; untilIdle?: number }): Promise<number> {
+  const { loadConfig } = await import('../config/loadConfig.ts');
+  const { rootLogger, setLogLevel } = await import('../log.ts');
+  const cfg = loadConfig({ file: flags.config });
+  setLogLevel(cfg.log.level);
+  const idleS = flags.untilIdle;
+  if (idleS !== undefined && !(idleS > 0)) throw new ConfigError('--until-idle', 'must be a positive number of seconds');
+  const { Metrics } = await import('../metrics.ts');
+  const { startService } = await import('../service/pipeline.ts');
+  const log = rootLogger.namespace('service');
+  const service = await startService(cfg, { log, metrics: new Metrics() });
 
-    const onSignal = (sig: string) => void service.stop(sig).catch(() => undefined);
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    let idleTimer: NodeJS.Timeout | undefined;
-    if (idleS !== undefined) {
-      const idleMs = idleS * 1000;
-      idleTimer = setInterval(() => {
-        if (Date.now() - service.lastMessageAt() >= idleMs && service.inFlight() === 0 && !service.resuming() && !service.training()) {
-          clearInterval(idleTimer);
-          void service.stop(`idle for ${idleS} s`).catch(() => undefined);
-        }
-      }, Math.min(500, idleMs / 4));
-    }
-    try {
-      await service.done;
-      return 0;
-    } finally {
-      clearInterval(idleTimer);
-    }
-  },
-};
+  const onSignal = (sig: string) => void service.stop(sig).catch(() => undefined);
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  let idleTimer: NodeJS.Timeout | undefined;
+  if (idleS !== undefined) {
+    const idleMs = idleS * 1000;
+    idleTimer = setInterval(() => {
+      if (Date.now() - service.lastMessageAt() >= idleMs && service.inFlight() === 0 && !service.resuming() && !service.training()) {
+        clearInterval(idleTimer);
+        void service.stop(`idle for ${idleS} s`).catch(() => undefined);
+      }
+    }, Math.min(500, idleMs / 4));
+  }
+  try {
+    await service.done;
+    return 0;
+  } finally {
+    clearInterval(idleTimer);
+  }
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .summary('consume telemetry, score windows, write scores and alerts')
+    .description('The service: consume telemetry from Kafka, score windows, write scores and alerts to InfluxDB and the anomalies topic. Stops cleanly on SIGTERM or SIGINT: stops fetching, drains, flushes the sinks, commits, exits 0.')
+    .option('--config <file>', 'JSON config overriding the defaults (env overrides it: KAFKA_BROKERS, INFLUX_URL, ...)')
+    .option('--until-idle <s>', 'exit 0 once no message has arrived for <s> seconds, all work is durable and no model is training', numberFlag('--until-idle'))
+    .addHelpText('after', examples('diffwatch run --config config/diffwatch.json', 'diffwatch run --config config/diffwatch.json --until-idle 3'))
+    .action(withExitCode(run));
+}

@@ -9,10 +9,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ConfigError, ModelError } from '../errors.ts';
-import { rootLogger } from '../log.ts';
 import type { BackendPreference } from '../model/backend.ts';
-import type { Command } from './command.ts';
-import { flagNumber, flagString } from './parseArgs.ts';
+import { Command, examples, numberFlag, withExitCode } from './command.ts';
 
 /** The CSV's column names after the timestamp, from its first line only. */
 export function csvHeader(file: string): string[] {
@@ -34,55 +32,55 @@ export function csvHeader(file: string): string[] {
 /** Six significant digits: plenty for a score, and a CSV half the size of full float32 precision. */
 const fmt = (v: number) => String(Number(v.toPrecision(6)));
 
-export const scoreCommand: Command = {
-  summary: 'score a CSV series offline with a trained model (one score per row)',
-  usage: [
-    'Usage: diffwatch score --model <dir> --file <csv> --out <csv> [--reconstruction] [--batch <n>] [--backend <name>]',
-    '',
-    '  --model <dir>       checkpoint written by `diffwatch train`',
-    '  --file <csv>        header row, then timestamp,value[,value...]; must contain the model\'s channels',
-    '  --out <csv>         written as timestamp,score[,recon_<channel>...]; row i holds the score of the',
-    '                      window ending at row i, empty for the first windowLength-1 rows',
-    '  --reconstruction    add the model\'s reconstruction of each row\'s newest point, in raw units',
-    '  --batch <n>         windows per scoring call (default 512)',
-  ].join('\n'),
-  async run(args) {
-    const dir = flagString(args, 'model');
-    const file = flagString(args, 'file');
-    const outFile = flagString(args, 'out');
-    if (!dir) throw new ConfigError('--model', 'is required: a checkpoint directory from `diffwatch train`');
-    if (!file) throw new ConfigError('--file', 'is required');
-    if (!outFile) throw new ConfigError('--out', 'is required');
-    const withRecon = args.flags.reconstruction === true;
-    const batch = flagNumber(args, 'batch') ?? 512;
-    if (!Number.isInteger(batch) || batch < 1) throw new ConfigError('--batch', `must be a positive integer, got ${batch}`);
-    const log = rootLogger.namespace('score');
+/** The flags of `diffwatch score`, as commander parses them. */
+interface ScoreFlags {
+  model?: string;
+  file?: string;
+  out?: string;
+  reconstruction?: boolean;
+  batch?: number;
+  backend?: string;
+}
 
-    const { initBackend } = await import('../model/backend.ts');
-    const { loadCheckpoint } = await import('../model/checkpoint.ts');
-    const { scoreWindows } = await import('../model/windowScorer.ts');
-    const { gatherWindows, windowStarts, windowTimestamps } = await import('../model/windows.ts');
-    const { readCsvSeries } = await import('../ingest/csvSeries.ts');
-    await initBackend((flagString(args, 'backend') ?? 'auto') as BackendPreference, log);
-    const model = await loadCheckpoint(dir);
+async function score(flags: ScoreFlags): Promise<number> {
+  const { model: dir, file, out: outFile } = flags;
+  if (!dir) throw new ConfigError('--model', 'is required: a checkpoint directory from `diffwatch train`');
+  if (!file) throw new ConfigError('--file', 'is required');
+  if (!outFile) throw new ConfigError('--out', 'is required');
+  const withRecon = flags.reconstruction === true;
+  const batch = flags.batch ?? 512;
+  if (!Number.isInteger(batch) || batch < 1) throw new ConfigError('--batch', `must be a positive integer, got ${batch}`);
+  const log = (await import('../log.ts')).rootLogger.namespace('score');
+
+  const { initBackend } = await import('../model/backend.ts');
+  const { loadCheckpoint } = await import('../model/checkpoint.ts');
+  const { scoreWindows } = await import('../model/windowScorer.ts');
+  const { gatherWindows, windowStarts, windowTimestamps } = await import('../model/windows.ts');
+  const { readCsvSeries } = await import('../ingest/csvSeries.ts');
+  const { createProgress } = await import('./progress.ts');
+  await initBackend((flags.backend ?? 'auto') as BackendPreference, log);
+  const model = await loadCheckpoint(dir);
+  try {
+    const { channels, windowLength: L } = model.manifest;
+    const columns = csvHeader(file);
+    const missing = channels.filter((c) => !columns.includes(c));
+    if (missing.length > 0) {
+      throw new ModelError('MODEL_MISMATCH', `${file} lacks the model's channels [${missing.join(', ')}]: the model needs [${channels.join(', ')}], the file has [${columns.join(', ')}]`, { expected: channels, actual: columns });
+    }
+    const series = readCsvSeries(file, { columns: channels });
+    const C = channels.length;
+    const N = series.timestamps.length;
+    const started = Date.now();
+    const out = await open(outFile, 'w');
     try {
-      const { channels, windowLength: L } = model.manifest;
-      const columns = csvHeader(file);
-      const missing = channels.filter((c) => !columns.includes(c));
-      if (missing.length > 0) {
-        throw new ModelError('MODEL_MISMATCH', `${file} lacks the model's channels [${missing.join(', ')}]: the model needs [${channels.join(', ')}], the file has [${columns.join(', ')}]`, { expected: channels, actual: columns });
-      }
-      const series = readCsvSeries(file, { columns: channels });
-      const C = channels.length;
-      const N = series.timestamps.length;
-      const started = Date.now();
-      const out = await open(outFile, 'w');
+      await out.write(['timestamp', 'score', ...(withRecon ? channels.map((c) => `recon_${c}`) : [])].join(',') + '\n');
+      const blank = withRecon ? ','.repeat(C) : '';
+      const head = Math.min(L - 1, N);
+      if (head > 0) await out.write(series.rawTimestamps.slice(0, head).map((t) => `${t},${blank}\n`).join(''));
+      const starts = windowStarts(N, L, 1);
+      const progress = createProgress({ title: 'score', log });
+      progress.update(0, starts.length);
       try {
-        await out.write(['timestamp', 'score', ...(withRecon ? channels.map((c) => `recon_${c}`) : [])].join(',') + '\n');
-        const blank = withRecon ? ','.repeat(C) : '';
-        const head = Math.min(L - 1, N);
-        if (head > 0) await out.write(series.rawTimestamps.slice(0, head).map((t) => `${t},${blank}\n`).join(''));
-        const starts = windowStarts(N, L, 1);
         for (let i = 0; i < starts.length; i += batch) {
           const chunk = starts.slice(i, i + batch);
           const timestamps = windowTimestamps(series.timestamps, L, chunk); // [b, L], for models with a calendar
@@ -93,15 +91,35 @@ export const scoreCommand: Command = {
             return [series.rawTimestamps[row], fmt(r.windowScores[w]), ...Array.from(recon, fmt)].join(',');
           });
           await out.write(lines.join('\n') + '\n');
+          progress.update(i + chunk.length, starts.length);
         }
-        const seconds = (Date.now() - started) / 1000;
-        log.info('scored', { file, out: outFile, rows: N, windows: starts.length, seconds, windowsPerSecond: Math.round(starts.length / Math.max(seconds, 1e-3)), modelVersion: model.manifest.version });
       } finally {
-        await out.close();
+        progress.stop();
       }
+      const seconds = (Date.now() - started) / 1000;
+      log.info('scored', { file, out: outFile, rows: N, windows: starts.length, seconds, windowsPerSecond: Math.round(starts.length / Math.max(seconds, 1e-3)), modelVersion: model.manifest.version });
     } finally {
-      model.dispose();
+      await out.close();
     }
-    return 0;
-  },
-};
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+export function scoreCommand(): Command {
+  return new Command('score')
+    .summary('score a CSV series offline with a trained model (one score per row)')
+    .description('Score a CSV series offline with a checkpoint, through the code path the streaming service uses. Row i gets the score of the window that ends at row i (the causal, streaming score); the first windowLength-1 rows get none.')
+    .option('--model <dir>', 'checkpoint written by `diffwatch train`')
+    .option('--file <csv>', 'header row, then timestamp,value[,value...]; must contain the model\'s channels')
+    .option('--out <csv>', 'written as timestamp,score[,recon_<channel>...]; empty score for the first windowLength-1 rows')
+    .option('--reconstruction', 'add the model\'s reconstruction of each row\'s newest point, in raw units')
+    .option('--batch <n>', 'windows per scoring call (default 512)', numberFlag('--batch'))
+    .option('--backend <name>', 'auto (default), tensorflow, webgpu, wasm or cpu')
+    .addHelpText('after', examples(
+      'diffwatch score --model models/m1 --file data/machine.csv --out scores.csv',
+      'diffwatch score --model models/m1 --file data/machine.csv --out scores.csv --reconstruction --backend wasm',
+    ))
+    .action(withExitCode(score));
+}

@@ -1,50 +1,52 @@
 /**
  * `diffwatch stack up|down|status`: the local Kafka (KRaft) and InfluxDB 1.x the tests and the demo run against.
  */
-import { loadConfig } from '../config/loadConfig.ts';
-import { setLogLevel } from '../log.ts';
-import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import type { Command } from './command.ts';
-import { flagString, type ParsedArgs } from './parseArgs.ts';
+import { Argument } from 'commander';
+import { Command, examples, withExitCode } from './command.ts';
 
 /** Exit code of `status` when a service is not healthy. */
 export const EXIT_UNHEALTHY = 3;
 
-const usage = `Usage: diffwatch stack <up|down|status> [--config <file>]
-
-  up       provision (Maven jars, apt influxdb) and start Kafka and InfluxDB; waits until both answer.
-           Idempotent: running healthy services are left alone. Prints the status as JSON.
-  down     stop both (SIGTERM, then SIGKILL after a grace period) and wait until their ports are free.
-  status   print pid, port, health and log path of each service as JSON; exit 0 if all healthy, else ${EXIT_UNHEALTHY}.
-
-Settings: the "stack" section of the config (dir, kafkaVersion, kafkaPort, controllerPort, influxPort,
-readyTimeoutMs); env KAFKA_PORT, KAFKA_CONTROLLER_PORT, INFLUX_PORT, DIFFWATCH_STACK_DIR.
-Logs: <stack.dir>/logs/kafka.log and influxdb.log.`;
+const ACTIONS = ['up', 'down', 'status'] as const;
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 
-export const stackCommand: Command = {
-  summary: 'start, stop or inspect the local Kafka and InfluxDB',
-  usage,
-  async run(args: ParsedArgs): Promise<number> {
-    const [action, ...extra] = args.positionals;
-    if (extra.length > 0 || (action !== 'up' && action !== 'down' && action !== 'status')) {
-      process.stderr.write(`diffwatch stack: expected one of up, down, status${action ? `, got "${[action, ...extra].join(' ')}"` : ''}\n\n${usage}\n`);
-      return 2;
-    }
-    const config = loadConfig({ file: flagString(args, 'config') });
-    setLogLevel(config.log.level);
-    if (action === 'up') {
-      const { status, started } = await stackUp(config.stack);
-      print({ ...status, started });
-      return 0;
-    }
-    if (action === 'down') {
-      print(await stackDown(config.stack));
-      return 0;
-    }
-    const status = await stackStatus(config.stack);
-    print(status);
-    return status.healthy ? 0 : EXIT_UNHEALTHY;
-  },
-};
+async function stack(action: (typeof ACTIONS)[number], flags: { config?: string }): Promise<number> {
+  const { loadConfig } = await import('../config/loadConfig.ts');
+  const { setLogLevel } = await import('../log.ts');
+  const { stackDown, stackStatus, stackUp } = await import('../stack/stack.ts');
+  const config = loadConfig({ file: flags.config });
+  setLogLevel(config.log.level);
+  if (action === 'up') {
+    const { status, started } = await stackUp(config.stack);
+    print({ ...status, started });
+    return 0;
+  }
+  if (action === 'down') {
+    print(await stackDown(config.stack));
+    return 0;
+  }
+  const status = await stackStatus(config.stack);
+  print(status);
+  return status.healthy ? 0 : EXIT_UNHEALTHY;
+}
+
+export function stackCommand(): Command {
+  return new Command('stack')
+    .summary('start, stop or inspect the local Kafka and InfluxDB')
+    .description('Start, stop or inspect the local Kafka (KRaft, 127.0.0.1:9092) and InfluxDB 1.x (127.0.0.1:8086).')
+    .addArgument(
+      new Argument('<action>', `up: provision (Maven jars, apt influxdb) and start both, wait until both answer; idempotent; prints the status as JSON
+down: stop both (SIGTERM, then SIGKILL after a grace period), wait until their ports are free
+status: print pid, port, health and log path of each as JSON; exit 0 if all healthy, else ${EXIT_UNHEALTHY}`).choices(ACTIONS),
+    )
+    .option('--config <file>', 'diffwatch config; its "stack" section sets dir, kafkaVersion, ports, readyTimeoutMs')
+    .addHelpText(
+      'after',
+      `
+Env: KAFKA_PORT, KAFKA_CONTROLLER_PORT, INFLUX_PORT, DIFFWATCH_STACK_DIR.
+Logs: <stack.dir>/logs/kafka.log and influxdb.log.
+${examples('diffwatch stack up', 'diffwatch stack status || echo "unhealthy (exit 3)"', 'diffwatch stack down')}`,
+    )
+    .action(withExitCode(stack));
+}

@@ -1,16 +1,24 @@
-/** Run a CLI command in-process and capture what it writes to stdout. */
+/** Run a CLI command in-process, as `diffwatch <name> ...argv` would, and capture what it writes to stdout. */
 import { vi } from 'vitest';
-import type { Command } from '../../../src/cli/command.ts';
-import { parseArgs } from '../../../src/cli/parseArgs.ts';
+import { execute, program, type Command } from '../../../src/cli/command.ts';
 
-export async function captureRun(command: Command, argv: string[]): Promise<{ rc: number; out: string }> {
+/**
+ * The exit code of `diffwatch <command> ...argv`, run in-process. DiffwatchErrors reject (the
+ * binary prints them); usage errors resolve to 2 after commander has printed them.
+ */
+export function runCli(command: () => Command, argv: string[]): Promise<number> {
+  const cmd = command();
+  return execute(program(cmd), [cmd.name(), ...argv]);
+}
+
+export async function captureRun(command: () => Command, argv: string[]): Promise<{ rc: number; out: string }> {
   let out = '';
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     out += String(chunk);
     return true;
   });
   try {
-    return { rc: await command.run(parseArgs(argv)), out };
+    return { rc: await runCli(command, argv), out };
   } finally {
     spy.mockRestore();
   }

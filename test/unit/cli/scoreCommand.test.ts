@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseArgs } from '../../../src/cli/parseArgs.ts';
 import { scoreCommand } from '../../../src/cli/scoreCommand.ts';
 import { setLogSink } from '../../../src/log.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/model/checkpoint.ts';
@@ -10,6 +9,7 @@ import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
 import { useBackend } from '../model/helpers.ts';
+import { runCli } from './captureRun.ts';
 
 const L = 16;
 const N = 120;
@@ -46,7 +46,7 @@ describe('diffwatch score', () => {
 
   it('writes one row per input row: empty before the first full window, then the scoreWindows score of the window ending there', async () => {
     const out = join(dir, 'scores.csv');
-    expect(await scoreCommand.run(parseArgs(['--model', modelDir, '--file', csv, '--out', out, '--batch', '7', '--backend', 'wasm']))).toBe(0);
+    expect(await runCli(scoreCommand, ['--model', modelDir, '--file', csv, '--out', out, '--batch', '7', '--backend', 'wasm'])).toBe(0);
     const rows = await readCsv(out);
     expect(rows[0]).toEqual(['timestamp', 'score']);
     expect(rows).toHaveLength(N + 1);
@@ -58,13 +58,14 @@ describe('diffwatch score', () => {
     const starts = windowStarts(N, L, 1);
     const want = scoreWindows(model, gatherWindows(values, 2, L, starts), starts.length).windowScores;
     model.dispose();
-    starts.forEach((s, w) => expect(Number(rows[s + L][1])).toBeCloseTo(want[w], 4));
+    // Written with 6 significant digits: equal to a relative 1e-5.
+    starts.forEach((s, w) => expect(Math.abs(Number(rows[s + L][1]) - want[w])).toBeLessThanOrEqual(1e-5 * Math.abs(want[w])));
     expect(Number(rows[L][1])).toBeGreaterThan(0);
   });
 
   it('adds the reconstruction of each row in raw units with --reconstruction', async () => {
     const out = join(dir, 'recon.csv');
-    await scoreCommand.run(parseArgs(['--model', modelDir, '--file', csv, '--out', out, '--reconstruction', '--backend', 'wasm']));
+    await runCli(scoreCommand, ['--model', modelDir, '--file', csv, '--out', out, '--reconstruction', '--backend', 'wasm']);
     const rows = await readCsv(out);
     expect(rows[0]).toEqual(['timestamp', 'score', 'recon_temp', 'recon_load']);
     expect(rows[1]).toEqual(['2024-01-01 00:00:00', '', '', '']);
@@ -76,8 +77,8 @@ describe('diffwatch score', () => {
   it('refuses a CSV without the model\'s channels (MODEL_MISMATCH) and a missing model (MODEL_NOT_FOUND)', async () => {
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, 'timestamp,temp\n1,2\n');
-    await expect(scoreCommand.run(parseArgs(['--model', modelDir, '--file', bad, '--out', join(dir, 'o.csv'), '--backend', 'wasm']))).rejects.toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringContaining('lacks the model\'s channels [load]') });
-    await expect(scoreCommand.run(parseArgs(['--model', modelDir, '--file', join(dir, 'absent.csv'), '--out', join(dir, 'o.csv'), '--backend', 'wasm']))).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(scoreCommand.run(parseArgs(['--model', join(dir, 'none'), '--file', csv, '--out', join(dir, 'o.csv'), '--backend', 'wasm']))).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(runCli(scoreCommand, ['--model', modelDir, '--file', bad, '--out', join(dir, 'o.csv'), '--backend', 'wasm'])).rejects.toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringContaining('lacks the model\'s channels [load]') });
+    await expect(runCli(scoreCommand, ['--model', modelDir, '--file', join(dir, 'absent.csv'), '--out', join(dir, 'o.csv'), '--backend', 'wasm'])).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(runCli(scoreCommand, ['--model', join(dir, 'none'), '--file', csv, '--out', join(dir, 'o.csv'), '--backend', 'wasm'])).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
 });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { trainCommand } from '../../../src/cli/trainCommand.ts';
-import { parseArgs } from '../../../src/cli/parseArgs.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { setLogSink } from '../../../src/log.ts';
+import { runCli } from './captureRun.ts';
 
 const TINY = ['--window', '16', '--width', '8', '--depth', '2', '--embed', '8', '--T', '50', '--t0', '15', '--epochs', '2', '--stride', '2', '--backend', 'wasm'];
 
@@ -29,7 +29,7 @@ describe('diffwatch train --file', () => {
     logs = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
     restoreSink = setLogSink((line) => void logs.push(JSON.parse(line)));
-    return trainCommand.run(parseArgs(argv));
+    return runCli(trainCommand, argv);
   };
   afterEach(() => {
     vi.restoreAllMocks();

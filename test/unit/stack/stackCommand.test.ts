@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_UNHEALTHY, stackCommand } from '../../../src/cli/stackCommand.ts';
+import { runCli } from '../cli/captureRun.ts';
 
 /** Three ports nothing listens on: bound once by the OS to pick them, then released. */
 async function freePorts(n: number): Promise<number[]> {
@@ -35,10 +36,10 @@ describe('stackCommand', () => {
   });
 
   it('rejects a missing or unknown action with exit 2 and the usage', async () => {
-    expect(await stackCommand.run({ positionals: [], flags: {} })).toBe(2);
-    expect(await stackCommand.run({ positionals: ['restart'], flags: {} })).toBe(2);
-    expect(err).toContain('expected one of up, down, status, got "restart"');
-    expect(err).toContain('Usage: diffwatch stack');
+    expect(await runCli(stackCommand, [])).toBe(2);
+    expect(await runCli(stackCommand, ['restart'])).toBe(2);
+    expect(err).toContain("error: missing required argument 'action'");
+    expect(err).toContain("'restart' is invalid for argument 'action'. Allowed choices are up, down, status.");
   });
 
   it('reports both services unhealthy as JSON and exits 3 when nothing runs', async () => {
@@ -50,7 +51,7 @@ describe('stackCommand', () => {
       INFLUX_PORT: String(influxPort),
       DIFFWATCH_LOG_LEVEL: 'silent',
     });
-    expect(await stackCommand.run({ positionals: ['status'], flags: {} })).toBe(EXIT_UNHEALTHY);
+    expect(await runCli(stackCommand, ['status'])).toBe(EXIT_UNHEALTHY);
     const status = JSON.parse(out);
     expect(status).toMatchObject({
       healthy: false,
@@ -68,7 +69,7 @@ describe('stackCommand', () => {
       KAFKA_CONTROLLER_PORT: String(controllerPort),
       INFLUX_PORT: String(influxPort),
     });
-    expect(await stackCommand.run({ positionals: ['down'], flags: {} })).toBe(0);
+    expect(await runCli(stackCommand, ['down'])).toBe(0);
     expect(JSON.parse(out)).toEqual({ stopped: [] });
   });
 });

@@ -6,10 +6,9 @@ export { createWindowedGaussianScorer, windowedGaussianDetector, WindowedGaussia
 export { detectionDelay, type DelayInput, type DetectionDelay } from './detectionDelay.ts';
 export { DEFAULT_DETECTORS, DETECTORS, detectorRegistry, parseModelFlag, resolveDetectors } from './detectors.ts';
 export { matchFiles } from './matchFiles.ts';
-export { bar, createRunProgress, type FileDone, type FileStart, type RunProgress, type RunProgressOptions } from './progress.ts';
 export { renderReport, writeReport } from './report.ts';
 export { replaySource, rowOfOffset, type ReplaySourceOptions } from './replaySource.ts';
-export { runCorpus, type CorpusFile, type CorpusRun, type DetectorRun, type FileRun, type RunCorpusOptions } from './runCorpus.ts';
+export { runCorpus, type CorpusFile, type CorpusRun, type DetectorRun, type FileDone, type FileRun, type FileStart, type RunCorpusOptions, type RunProgress } from './runCorpus.ts';
 export { formatScoreTable, readScoreboard, PROFILE_ORDER, type ScoreboardRow } from './scoreboard.ts';
 export { replayStreamConfig, scoreReplay, type ReplayScores, type ScoreReplayOptions } from './scoreReplay.ts';
 export { ALERT_THRESHOLD, NAB_PROFILES, summarise, writeSummary, type DetectorSummary, type ProfileSummary, type RunSummary } from './summary.ts';

@@ -13,7 +13,6 @@ import { NabError } from '../nabError.ts';
 import type { LabelWindow } from '../types.ts';
 import { matchFiles } from './matchFiles.ts';
 import { selectSplit, type NabSplitChoice } from '../split.ts';
-import type { RunProgress } from './progress.ts';
 import { scoreReplay, type ReplayScores } from './scoreReplay.ts';
 import type { FileContext, NabDetector } from './types.ts';
 
@@ -55,6 +54,28 @@ export interface CorpusRun {
   files: CorpusFile[];
   runs: DetectorRun[];
   wallMs: number;
+}
+
+export interface FileStart {
+  path: string;
+  detector: string;
+  rows: number;
+}
+
+export interface FileDone extends FileStart {
+  wallMs: number;
+  lateRows: number;
+  alertOnsets: number;
+}
+
+/** What a run reports as it goes (the CLI draws it: src/cli/progress.ts). */
+export interface RunProgress {
+  fileStart(f: FileStart): void;
+  /** Rows of the current file scored so far. */
+  fileRows(done: number): void;
+  fileDone(f: FileDone): void;
+  /** The run is over. */
+  done(): void;
 }
 
 export interface RunCorpusOptions {
