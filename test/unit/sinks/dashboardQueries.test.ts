@@ -6,6 +6,7 @@ import {
   DashboardError, dashboardQueries, escapeRegex, expandDashboardQueries, expandQuery, formatInterval, readDashboard, type ExpandOptions,
 } from '../../../src/sinks/dashboardQueries.ts';
 import { ALERT_FIELDS, ALERT_TAGS, ALERTS_MEASUREMENT, CONTRIB_FIELD_PREFIX, SCORE_FIELDS, SCORE_TAGS, SCORES_MEASUREMENT } from '../../../src/sinks/influxPoints.ts';
+import { ALERT_ROLLUP_FIELDS, RESOLUTIONS, rollupMeasurement, SCORE_ROLLUP_FIELDS } from '../../../src/sinks/rollups.ts';
 
 const grafanaFile = (p: string) => readFileSync(fileURLToPath(new URL(`../../../grafana/${p}`, import.meta.url)), 'utf8');
 /** The scalar value of `key:` in a small provisioning file (no YAML parser is installed). */
@@ -61,7 +62,7 @@ describe('dashboard structure', () => {
 
   it('points every panel, target, variable and annotation query at the provisioned datasource', () => {
     const refs = [
-      ...panels.flatMap((p) => [p.datasource, ...p.targets.map((t: Json) => t.datasource)]),
+      ...panels.filter((p) => p.type !== 'row').flatMap((p) => [p.datasource, ...p.targets.map((t: Json) => t.datasource)]),
       ...dashboard.templating.list.map((v: Json) => v.datasource),
       ...dashboard.annotations.list.filter((a: Json) => a.query).map((a: Json) => a.datasource),
     ];
@@ -76,15 +77,19 @@ describe('dashboard structure', () => {
       query: 'SHOW TAG VALUES FROM "scores" WITH KEY = "model_version" WHERE "entity" =~ /^$entity$/' });
   });
 
-  it('spells only the measurement, tag and field names declared in influxPoints.ts', () => {
+  it('spells only the measurement, tag and field names declared in influxPoints.ts and rollups.ts', () => {
     const names: Record<string, Set<string>> = {
       [SCORES_MEASUREMENT]: new Set([...Object.values(SCORE_TAGS), ...Object.values(SCORE_FIELDS)]),
       [ALERTS_MEASUREMENT]: new Set([...Object.values(ALERT_TAGS), ...Object.values(ALERT_FIELDS)]),
+      ...Object.fromEntries(RESOLUTIONS.flatMap((r) => [
+        [rollupMeasurement(SCORES_MEASUREMENT, r), new Set([...Object.values(SCORE_TAGS), ...Object.values(SCORE_ROLLUP_FIELDS)])],
+        [rollupMeasurement(ALERTS_MEASUREMENT, r), new Set([...Object.values(ALERT_TAGS), ...Object.values(ALERT_ROLLUP_FIELDS)])],
+      ])),
     };
     for (const { query, path } of dashboardQueries(dashboard)) {
-      const measurement = query.match(/FROM "(\w+)"/)?.[1] as string;
+      const measurement = query.match(/FROM (?:"\w+"\.)?"(\w+)"/)?.[1] as string; // a roll-up is read with its policy
       expect(Object.keys(names), path).toContain(measurement);
-      const identifiers = [...query.replace(/ AS "\w+"/g, '').replace(/FROM "\w+"/, '').matchAll(/"(\w+)"/g)].map((m) => m[1]);
+      const identifiers = [...query.replace(/ AS "\w+"/g, '').replace(/FROM (?:"\w+"\.)?"\w+"/, '').matchAll(/"(\w+)"/g)].map((m) => m[1]);
       expect(identifiers.length, path).toBeGreaterThan(0);
       for (const id of identifiers) expect(names[measurement].has(id), `${path}: "${id}" is not a ${measurement} name`).toBe(true);
     }
@@ -108,6 +113,12 @@ describe('dashboardQueries', () => {
       ['panel', 5, 'Channel shares of anomalous windows', 'A', 'table'],
       ['panel', 6, 'Alerts: $entity', 'A', 'table'],
       ['panel', 7, 'Alerts: all entities', 'A', 'table'],
+      ...[[9, '1m'], [13, '1h']].flatMap(([id, r]) => [
+        ['panel', id, `Score and threshold (${r} roll-ups): $entity`, 'A', 'time_series'],
+        ['panel', id, `Score and threshold (${r} roll-ups): $entity`, 'B', 'time_series'],
+        ['panel', Number(id) + 1, `Window states per interval (${r} roll-ups)`, 'A', 'time_series'],
+        ['panel', Number(id) + 2, `Alert events per interval by severity (${r} roll-ups)`, 'A', 'time_series'],
+      ]),
       ['variable', null, 'entity', 'entity', null],
       ['variable', null, 'model_version', 'model_version', null],
       ['annotation', null, 'Alerts opened', 'Alerts opened', null],
