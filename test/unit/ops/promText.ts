@@ -29,11 +29,22 @@ export function parseScrape(text: string): Scrape {
     histogram(name) {
       const out = { count: 0, sum: 0, buckets: {} as Record<string, number> };
       for (const m of families.get(name)?.metrics ?? []) {
-        out.count += Number(m.count ?? 0);
-        out.sum += Number(m.sum ?? 0);
         for (const [le, n] of Object.entries(m.buckets ?? {})) out.buckets[le] = (out.buckets[le] ?? 0) + Number(n);
       }
+      // The parser (1.1.1) drops `_sum` and `_count` of a labelled histogram: read them from the text.
+      out.count = seriesSum(text, `${name}_count`);
+      out.sum = seriesSum(text, `${name}_sum`);
       return out;
     },
   };
+}
+
+/** Sum of the samples of one series name (every label set) in the text format. */
+function seriesSum(text: string, series: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(series + ' ') && !line.startsWith(series + '{')) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }
