@@ -2,7 +2,7 @@
  * Helpers of the operator-endpoint tests: a service started in-process with its endpoint on an
  * ephemeral port, Avro readings produced from the test, and GETs against the endpoint.
  */
-import type { Kafka } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 import type { DiffwatchConfig } from '../../../src/config/schema.ts';
 import { encodeReading } from '../../../src/ingest/codec/index.ts';
@@ -32,7 +32,7 @@ export function startTestService(cfg: Readonly<DiffwatchConfig>): Promise<Servic
 
 /** Produce `n` Avro readings of one entity, one a minute up to now, in order. */
 export async function produceReadings(kafka: Kafka, topic: string, entityId: string, n: number): Promise<void> {
-  const producer = kafka.producer();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const t0 = Date.now() - n * 60_000;
