@@ -1,19 +1,26 @@
 /**
- * Every query of the Grafana dashboard, expanded as Grafana expands it, run against the stack's
- * InfluxDB 1.x over data written by the real writer and point builders; each result is compared
- * with what that data must give, so a wrong panel query fails here.
+ * Every query of both Grafana dashboards, expanded as Grafana expands it, run against the stack's
+ * InfluxDB 1.x over data written by the real writer and point builders (the roll-ups made from it
+ * by the retention CQs, backfilled); each result is compared with what that data must give, so a
+ * wrong panel query fails here.
  */
-import { InfluxDB } from 'influx';
+import { InfluxDB, type IPoint } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxConfig } from '../../../src/config/schema.ts';
-import { expandDashboardQueries, readDashboard, type ExpandOptions } from '../../../src/sinks/dashboardQueries.ts';
+import { expandDashboardQueries, readDashboard, readDashboards, type ExpandOptions } from '../../../src/sinks/dashboardQueries.ts';
+import { createInfluxHttp } from '../../../src/sinks/influxHttp.ts';
+import { ensureRetention } from '../../../src/sinks/retention.ts';
+import { backfillStatement, rollupQueries } from '../../../src/sinks/rollups.ts';
 import { alertPoint, scorePoint, scoreState, type ScoreState } from '../../../src/sinks/influxPoints.ts';
 import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxWriter.ts';
 import type { AnomalyEvent, ScoredWindow } from '../../../src/types.ts';
+import { INTERNAL_FIELDS, INTERNAL_MEASUREMENT, INTERNAL_TAGS, type InternalField } from '../../../src/ops/internalMeasurement.ts';
 import { recordingLogger } from '../../unit/sinks/helpers/manual.ts';
 import { influxUrl, uniqueName } from '../helpers.ts';
 
-const T0 = 1_700_000_000_000; // a multiple of INTERVAL, so the GROUP BY time buckets start at T0
+// Within the raw retention (30 days) and a whole hour, so the GROUP BY time buckets of every
+// interval (10 s, 1 min, 1 h) start at T0.
+const T0 = Math.floor((Date.now() - 2 * 3_600_000) / 3_600_000) * 3_600_000;
 const INTERVAL = 10_000;
 const N = 60; // windows per entity, one a second: six buckets
 const CHANNELS = ['temp', 'rpm'];
@@ -78,9 +85,24 @@ const entitySelected = (sel: Selection) => (e: { entityId: string }) => [sel.ent
 const scoresSelected = (sel: Selection) => (e: Entity) => [sel.entity].flat().includes(e.id) && sel.model_version.includes(e.model);
 const entityOf = (w: ScoredWindow) => ENTITIES.find((e) => e.id === w.window.entityId) as Entity;
 
-const expand = (variables: ExpandOptions['variables']) => expandDashboardQueries(readDashboard(), { ...RANGE, intervalMs: INTERVAL, variables });
+const expand = (variables: ExpandOptions['variables'], intervalMs = INTERVAL) => expandDashboardQueries(readDashboard(), { ...RANGE, intervalMs, variables });
 const dashboardAll = expand(ALL);
 const checked = new Set<string>();
+
+/**
+ * Pipeline health: two instances (one with a regex metacharacter) write diffwatch_internal every
+ * 2.5 s over the range, so each 10 s bucket aggregates four points. Values are multiples of 1/4,
+ * so means and sums are exact in floating point.
+ */
+const INSTANCES = ['host-a:101', 'host.b:202'];
+const STEP = 2_500;
+const internalValue = (field: InternalField, k: number, j: number) => ((Object.values(INTERNAL_FIELDS).indexOf(field) + 1) * (k + 1) * 4 + ((j * 7 + field.length) % 11)) / 4;
+const internalPoints: IPoint[] = INSTANCES.flatMap((instance, k) => Array.from({ length: N * 1_000 / STEP }, (_, j) => ({
+  measurement: INTERNAL_MEASUREMENT, tags: { [INTERNAL_TAGS.instance]: instance }, timestamp: T0 + j * STEP,
+  fields: Object.fromEntries(Object.values(INTERNAL_FIELDS).map((f) => [f, internalValue(f, k, j)])),
+})));
+const expandPipeline = (instance: string | string[]) => expandDashboardQueries(readDashboards().pipeline, { ...RANGE, intervalMs: INTERVAL, variables: { instance } });
+const checkedPipeline = new Set<string>();
 
 let database: string;
 let influx: InfluxDB;
@@ -88,8 +110,8 @@ let writer: InfluxWriter;
 
 type Row = Record<string, unknown> & { time: Date };
 /** Runs the expanded query of one panel target (by title prefix and refId) and marks it checked. */
-async function run(title: string, refId: string, variables: ExpandOptions['variables'] = ALL): Promise<Row[]> {
-  const q = expand(variables).find((x) => x.title.startsWith(title) && x.refId === refId);
+async function run(title: string, refId: string, variables: ExpandOptions['variables'] = ALL, intervalMs = INTERVAL): Promise<Row[]> {
+  const q = expand(variables, intervalMs).find((x) => x.title.startsWith(title) && x.refId === refId);
   if (!q) throw new Error(`no dashboard query ${title} ${refId}`);
   checked.add(q.path);
   return influx.query<Row>(q.influxql, { precision: 'ms' });
@@ -106,7 +128,12 @@ beforeAll(async () => {
   const cfg: InfluxConfig = { url: influxUrl(), database, batchSize: 500, flushIntervalMs: 20, maxBufferPoints: 1_000, retryDelayMs: 50, maxRetryDelayMs: 500, timeoutMs: 10_000 };
   writer = createInfluxWriter(cfg, { log: recordingLogger() });
   await writer.ensureDatabase();
+  await ensureRetention(cfg, { enabled: true, raw: '30d', minute: '365d', hour: 'INF' }, { log: recordingLogger() });
   await expect(writer.write([...windows.map(scorePoint), ...events.map(alertPoint)])).resolves.toEqual({ written: 2 * N + events.length, rejected: 0, rejectedPoints: [] });
+  await expect(writer.write(internalPoints)).resolves.toMatchObject({ written: internalPoints.length, rejected: 0 });
+  // The roll-ups of the data above, as the CQs would write them: each CQ's body run once (backfill).
+  const http = createInfluxHttp(cfg);
+  for (const q of rollupQueries()) await http.query(backfillStatement(database, q, T0, T0 + 3_600_000));
 });
 
 afterAll(async () => {
@@ -204,7 +231,112 @@ describe('dashboard queries against InfluxDB 1.x', () => {
     }
   });
 
+  describe.each([['1m', 60_000], ['1h', 3_600_000]] as const)('%s roll-up panels', (r, intervalMs) => {
+    // Every window lies in the first minute (and hour) after T0: one roll-up bucket, at T0.
+    const title = (panel: string) => `${panel} (${r} roll-ups)`;
+    it('score and threshold: the exact mean score, the highest threshold, the highest anomalous score', async () => {
+      for (const sel of SELECTIONS) {
+        const selected = ENTITIES.filter(scoresSelected(sel)).sort((a, b) => a.id.localeCompare(b.id));
+        const rows = byTime(await run(title('Score and threshold'), 'A', sel, intervalMs));
+        expect(rows.map(({ time, entity, threshold }) => ({ time, entity, threshold }))).toEqual(selected.map((e) => ({ time: T0, entity: e.id, threshold: e.threshold })));
+        rows.forEach((row, i) => expect(row.score).toBeCloseTo(mean(windows.filter((w) => w.window.entityId === selected[i].id).map((w) => w.score.score)), 9));
+      }
+      expect(byTime(await run(title('Score and threshold'), 'B', ALL, intervalMs))).toEqual([{ time: T0, entity: 'press.7', anomaly: 10 }, { time: T0, entity: 'pump-a', anomaly: 10 }]);
+    });
+
+    it('window states: the windows per state equal what was written', async () => {
+      for (const sel of SELECTIONS) {
+        const count = (state: ScoreState) => windows.filter((w) => scoresSelected(sel)(entityOf(w)) && scoreState(w) === state).length;
+        expect(byTime(await run(title('Window states per interval'), 'A', sel, intervalMs)), String(sel.entity)).toEqual([
+          { time: T0, normal: count('normal'), warmup: count('warmup'), gap: count('gap'), anomaly: count('anomaly') },
+        ]);
+      }
+    });
+
+    it('alert events by severity', async () => {
+      expect(byTime(await run(title('Alert events per interval by severity'), 'A', ALL, intervalMs))).toEqual(['critical', 'warning'].map((severity) => ({
+        time: T0, severity, events: events.filter((e) => e.severity === severity).length,
+      })));
+      expect(byTime(await run(title('Alert events per interval by severity'), 'A', PRESS, intervalMs))).toEqual([{ time: T0, severity: 'critical', events: 3 }]);
+    });
+  });
+
   it('checked the values of every query of the dashboard', () => {
     expect([...checked].sort()).toEqual(dashboardAll.map((q) => q.path).sort());
+  });
+});
+
+describe('pipeline-health dashboard queries against InfluxDB 1.x', () => {
+  const SELECTED: (string | string[])[] = [INSTANCES, 'host.b:202'];
+  const F = INTERNAL_FIELDS;
+  type Agg = 'mean' | 'max' | 'sum' | 'last';
+  const aggregate = (fn: Agg, xs: number[]) => (fn === 'mean' ? mean(xs) : fn === 'max' ? Math.max(...xs) : fn === 'sum' ? xs.reduce((a, x) => a + x, 0) : (xs.at(-1) as number));
+  const valuesOf = (field: InternalField, k: number, b: number) => internalPoints
+    .filter((p) => p.tags![INTERNAL_TAGS.instance] === INSTANCES[k] && inBucket(p.timestamp as number, b)).map((p) => p.fields![field] as number);
+  const selectedK = (sel: string | string[]) => INSTANCES.map((_, k) => k).filter((k) => [sel].flat().includes(INSTANCES[k]));
+
+  async function runPipeline(title: string, sel: string | string[]): Promise<(Record<string, unknown> & { time: number })[]> {
+    const q = expandPipeline(sel).find((x) => x.title === title);
+    if (!q) throw new Error(`no pipeline query ${title}`);
+    checkedPipeline.add(q.path);
+    return byTime(await influx.query<Row>(q.influxql, { precision: 'ms' }));
+  }
+
+  it('every query runs without error and returns data, for both instances and for one', async () => {
+    for (const sel of SELECTED) {
+      for (const q of expandPipeline(sel)) {
+        const { results } = await influx.queryRaw(q.influxql, { precision: 'ms' }) as { results: { error?: string; series?: unknown[] }[] };
+        expect(results[0].error, `${q.path}: ${q.influxql}`).toBeUndefined();
+        expect(results[0].series?.length ?? 0, `${q.path} returned nothing: ${q.influxql}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  /** Per-instance time series panels: alias → (aggregate, field). */
+  const PANELS: [string, Record<string, [Agg, InternalField]>][] = [
+    ['Throughput', { readings_per_s: ['mean', F.readingsPerSecond], windows_per_s: ['mean', F.windowsPerSecond] }],
+    ['Consumer lag', { lag: ['max', F.lagMessages] }],
+    ['End-to-end latency', { p50: ['mean', F.latencyP50Ms], p99: ['max', F.latencyP99Ms], max: ['max', F.latencyMaxMs] }],
+    ['Dead-lettered messages', { dead_lettered: ['sum', F.deadLettered] }],
+    ['InfluxDB writer buffer fill', { buffer_fill: ['max', F.bufferFill] }],
+    ['InfluxDB write retries', { retries: ['sum', F.influxRetries] }],
+    ['Model call duration', { p50: ['mean', F.modelCallP50Ms], p99: ['max', F.modelCallP99Ms] }],
+    ['Model batch size and worker queue', { batch_size: ['mean', F.modelBatchSize], queue_depth: ['max', F.workerQueueDepth] }],
+  ];
+  it.each(PANELS)('%s: per instance and interval, the aggregate of what was written', async (title, columns) => {
+    for (const sel of SELECTED) {
+      const want = selectedK(sel).flatMap((k) => buckets.map((b) => ({
+        time: b, instance: INSTANCES[k], ...Object.fromEntries(Object.entries(columns).map(([alias, [fn, field]]) => [alias, aggregate(fn, valuesOf(field, k, b))])),
+      })));
+      expect(await runPipeline(title, sel), `${title} ${sel}`).toEqual(want);
+    }
+  });
+
+  it('entities by state: each instance\'s last count per interval, summed over the instances', async () => {
+    for (const sel of SELECTED) {
+      const sum = (field: InternalField, b: number) => selectedK(sel).reduce((a, k) => a + aggregate('last', valuesOf(field, k, b)), 0);
+      expect(await runPipeline('Entities by state', sel)).toEqual(buckets.map((b) => ({
+        time: b, warmup: sum(F.entitiesWarmup, b), cold_start: sum(F.entitiesColdStart, b), scoring: sum(F.entitiesScoring, b),
+      })));
+    }
+  });
+
+  it('instances table: the last figures of every instance, whatever the selection', async () => {
+    const last = (field: InternalField, k: number) => internalPoints.filter((p) => p.tags![INTERNAL_TAGS.instance] === INSTANCES[k]).at(-1)!.fields![field];
+    const rows = await runPipeline('Instances: latest', 'host.b:202');
+    expect(rows.map(({ time: _t, ...r }) => r)).toEqual(INSTANCES.map((instance, k) => ({
+      instance, readings_per_s: last(F.readingsPerSecond, k), windows_per_s: last(F.windowsPerSecond, k), lag: last(F.lagMessages, k),
+      latency_p99_ms: last(F.latencyP99Ms, k), buffer_fill: last(F.bufferFill, k), queue_depth: last(F.workerQueueDepth, k),
+    })));
+  });
+
+  it('the instance variable lists every instance', async () => {
+    const q = expandPipeline(INSTANCES).find((x) => x.site === 'variable' && x.title === 'instance')!;
+    checkedPipeline.add(q.path);
+    expect((await influx.query<{ value: string }>(q.influxql)).map((r) => r.value)).toEqual(INSTANCES);
+  });
+
+  it('checked the values of every query of the dashboard', () => {
+    expect([...checkedPipeline].sort()).toEqual(expandPipeline(INSTANCES).map((q) => q.path).sort());
   });
 });
