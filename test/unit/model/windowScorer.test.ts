@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import type { TrainedModel } from '../../../src/model/checkpoint.ts';
+import { imputeChunk } from '../../../src/model/imputationScorer.ts';
 import { entityConditioningScaler } from '../../../src/model/imputationSpec.ts';
+import { normalize } from '../../../src/model/normalization.ts';
+import { gaussians } from '../../../src/random.ts';
+import { seededRng } from '../../../src/model/diffusion.ts';
 import { fitRobustScaler } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
@@ -157,5 +161,32 @@ describe('scoreWindows (imputation) with an entity\'s own scaler', () => {
     const r = scoreWindows(model, odd, 1, { normalization: own });
     expect(r.windowScores[0]).toBeGreaterThan(10 * Math.max(...want));
     expect(r.channelContributions[1]).toBeGreaterThan(0.9);
+  });
+
+  it('attributes the window score exactly: share × score is each channel\'s own evidence per target channel, and the terms sum to the score', () => {
+    const starts = windowStarts(N, L, 5);
+    const windows = gatherWindows(values, C, L, starts);
+    const spiked = windows.slice();
+    spiked[(L - 1) * C] += 30; // the analogue channel of the first window's newest point
+    spiked[(2 * L - 1) * C + 1] = 5; // a flag value never seen, in the second window
+    const B = starts.length;
+    const r = scoreWindows(model, spiked, B);
+    const imp = model.manifest.imputation!;
+    // The evidence, computed apart from scoreWindows with the model's own noise (scoreSeed) and scaler.
+    const noise = Float32Array.from(gaussians(seededRng(model.manifest.scoreSeed), imp.draws * L * C));
+    const { evidence } = imputeChunk(model, imp, { z: normalize(model.manifest.normalization, spiked), b: B, noise });
+    const targets = imp.targets.filter(Boolean).length;
+    for (let b = 0; b < B; b++) {
+      let sum = 0;
+      for (let c = 0; c < C; c++) {
+        const term = r.channelContributions[b * C + c] * r.windowScores[b];
+        expect(term).toBeCloseTo(evidence[b * C + c] / targets, 3);
+        sum += term;
+      }
+      expect(sum).toBeCloseTo(r.windowScores[b], 3);
+    }
+    // The two injected faults are blamed on their own channels.
+    expect(r.channelContributions[0]).toBeGreaterThan(0.9);
+    expect(r.channelContributions[C + 1]).toBeGreaterThan(0.9);
   });
 });
