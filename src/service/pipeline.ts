@@ -303,16 +303,20 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     async function shutdown(reason: string): Promise<void> {
       stopped = true;
       log.info('stopping', { reason });
-      await runner.stop();
-      // Open windows are not completed: their readings stay uncommitted and are re-read on restart.
-      subscription.unsubscribe();
-      await influx.close();
-      await anomalies.disconnect();
-      await state.store.close();
-      await producer.disconnect();
-      await scorer.close?.();
-      scorerLoaded = false;
-      await ops.close();
+      try {
+        await runner.stop();
+        // Open windows are not completed: their readings stay uncommitted and are re-read on restart.
+        subscription.unsubscribe();
+        await influx.close();
+        await anomalies.disconnect();
+        await state.store.close();
+        await producer.disconnect();
+        await scorer.close?.();
+      } finally {
+        // Last, so /metrics shows the final counts until the sinks are closed; the endpoint must close even after a failure.
+        scorerLoaded = false;
+        await ops.close();
+      }
       log.info('stopped', { metrics: metrics.snapshot() });
     }
 
