@@ -67,6 +67,12 @@ async function showQueries(http: Pick<InfluxHttp, 'query'>, database: string): P
   return new Map(rows(mine).map((r) => [String(r.name), String(r.query)]));
 }
 
+/** Whether `policy` holds any shard, i.e. data (SHOW SHARDS lists one series per database). */
+async function hasShards(http: Pick<InfluxHttp, 'query'>, database: string, policy: string): Promise<boolean> {
+  const shards = rows(seriesOf(await http.query('SHOW SHARDS')).find((s) => s.name === database));
+  return shards.some((r) => r.retention_policy === policy);
+}
+
 async function ensurePolicies(http: Pick<InfluxHttp, 'query'>, database: string, s: RetentionSettings, log: Logger): Promise<RetentionReport['policies']> {
   const shown = await showPolicies(http, database);
   const previousDefault = [...shown.values()].find((p) => p.isDefault)?.name;
@@ -94,7 +100,7 @@ async function ensurePolicies(http: Pick<InfluxHttp, 'query'>, database: string,
     if (action !== 'unchanged') log.info('retention policy ' + action, { database, policy: w.name, duration: w.duration, default: w.isDefault });
     report.push({ name: w.name, duration: w.duration, action });
   }
-  if (previousDefault !== undefined && previousDefault !== RETENTION_POLICIES.raw) {
+  if (previousDefault !== undefined && previousDefault !== RETENTION_POLICIES.raw && (await hasShards(http, database, previousDefault))) {
     log.warn('retention: the raw policy is now the default; points written before stay in the previous default policy', { database, previous: previousDefault, now: RETENTION_POLICIES.raw });
   }
   return report;
