@@ -186,19 +186,20 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     return committing;
   }
 
-  function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): void {
+  /** True when the message became a reading, false when it goes to the dead-letter topic. */
+  function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): boolean {
     const source: SourceCoord = { topic, partition, offset: m.offset };
     tracker.hold(source);
-    metrics.inc(METRICS.messagesConsumed, 1, { topic });
     try {
       const reading = opts.decode(m.value, source) as Reading;
       reading.source = source;
       appended.set(source, Number(m.timestamp));
-      metrics.inc(METRICS.readingsDecoded, 1, { topic });
       opts.onReading(reading);
+      return true;
     } catch (e) {
       if (!(e instanceof IngestError)) throw e;
       letters.push({ source, key: m.key, value: m.value, headers: m.headers, error: e });
+      return false;
     }
   }
 
@@ -207,12 +208,18 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     const ref: PartitionRef = { topic, partition };
     const letters: DeadLetter[] = [];
     let last: string | undefined;
+    let consumed = 0;
+    let decoded = 0;
     await opts.beforeBatch?.();
     for (const m of p.batch.messages) {
       if (!p.isRunning() || p.isStale()) break;
-      handleMessage(topic, partition, m, letters);
+      consumed++;
+      if (handleMessage(topic, partition, m, letters)) decoded++;
       last = m.offset;
     }
+    // Counted once per batch: a labelled increment per message would cost more than the decode of a small one.
+    metrics.inc(METRICS.messagesConsumed, consumed, { topic });
+    metrics.inc(METRICS.readingsDecoded, decoded, { topic });
     if (last !== undefined) {
       lastMessage = Date.now();
       // Moves the fetch position only; the commit is the tracker's watermark.
