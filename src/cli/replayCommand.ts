@@ -37,7 +37,7 @@ async function replay(flags: ReplayFlags): Promise<number> {
   const series = readCsvSeries(file);
   const limit = Math.min(flags.limit ?? Infinity, series.timestamps.length);
 
-  const { Kafka, logLevel: KafkaLogLevel } = await import('kafkajs');
+  const { Kafka, Partitioners, logLevel: KafkaLogLevel } = await import('kafkajs');
   const { encodeReading } = await import('../ingest/codec/index.ts');
   const { kafkaLogCreator } = await import('../ingest/kafkaLogger.ts');
   const { rootLogger } = await import('../log.ts');
@@ -48,7 +48,8 @@ async function replay(flags: ReplayFlags): Promise<number> {
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: flags.partitions }] });
   await admin.disconnect();
-  const producer = kafka.producer();
+  // Java's murmur2 partitioner: keys land where a Java producer would put them.
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const started = Date.now();
   const C = series.channels.length;
