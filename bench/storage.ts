@@ -63,9 +63,14 @@ const writer = createInfluxWriter(influx, {});
 await writer.ensureDatabase();
 await ensureRetention(influx, { enabled: true, raw: '30d', minute: '365d', hour: 'INF' });
 let points = 0;
+let batch: ReturnType<typeof scorePoint>[] = [];
 for (let t = dayStart + STEP_MS; t <= dayEnd; t += STEP_MS) {
-  await writer.write(Array.from({ length: N }, (_, e) => scorePoint(window(`entity-${String(e).padStart(3, '0')}`, t))));
-  points += N;
+  for (let e = 0; e < N; e++) batch.push(scorePoint(window(`entity-${String(e).padStart(3, '0')}`, t)));
+  if (batch.length >= 5_000 || t + STEP_MS > dayEnd) {
+    await writer.write(batch); // resolves once durable: one request per call
+    points += batch.length;
+    batch = [];
+  }
 }
 await writer.close();
 const http = createInfluxHttp(influx);
