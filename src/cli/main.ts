@@ -12,10 +12,11 @@ import { replayCommand } from './replayCommand.ts';
 import { runCommand } from './runCommand.ts';
 import { scoreCommand } from './scoreCommand.ts';
 import { stackCommand } from './stackCommand.ts';
+import { topCommand } from './topCommand.ts';
 import { trainCommand } from './trainCommand.ts';
 
 export function diffwatchProgram(): Command {
-  return program(stackCommand(), runCommand(), replayCommand(), trainCommand(), scoreCommand(), inspectCommand(), evalCommand());
+  return program(stackCommand(), runCommand(), replayCommand(), trainCommand(), scoreCommand(), inspectCommand(), topCommand(), evalCommand());
 }
 
 /** Runs one command line (without node and the script); resolves to the exit code (command.ts EXIT). */
