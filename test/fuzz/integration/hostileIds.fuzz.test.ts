@@ -71,7 +71,9 @@ describe('fuzz: hostile entity ids through the whole service', () => {
       stream: { windowLength: L, hop: 1, entityIdleMs: 1_500 },
       scorer: { kind: 'baseline', baseline: { minHistory: 16 } },
       detect: { stateTopic, threshold: { method: 'fixed', fixedThreshold: 6, warmupWindows: 0 } },
-      sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 } },
+      // The conflicting points above are in the database's first policy; a field type is per
+      // shard, so the service must keep writing there for the conflict to happen.
+      sinks: { anomaliesTopic: anomalies, influx: { database, flushIntervalMs: 100 }, retention: { enabled: false } },
     });
     const env = { KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'info' };
     const run = await runDiffwatch(['run', '--config', config, '--until-idle', '4'], env);
