@@ -90,6 +90,17 @@ export class QueryValueInvalid extends DiffwatchError {
   }
 }
 
+/**
+ * The schema registry could not be asked: refused, timed out, a 5xx, or an answer that is not the
+ * Confluent API. An outage, not a bad message: the consumer waits and retries, nothing is dead-lettered.
+ */
+export class RegistryError extends DiffwatchError {
+  declare readonly code: 'REGISTRY_UNAVAILABLE';
+  constructor(message: string, coords: { url: string; schemaId?: number; status?: number }, cause?: unknown) {
+    super('REGISTRY_UNAVAILABLE', message, { retriable: true, coords, cause });
+  }
+}
+
 /** A local service (Kafka, InfluxDB) could not be provisioned or did not become healthy. */
 export class StackError extends DiffwatchError {
   constructor(service: string, message: string, cause?: unknown) {

@@ -3,6 +3,8 @@ export { CONFLUENT_HEADER_BYTES, CONFLUENT_MAGIC, frameConfluent, isSchemaId, un
 export { ANOMALY_SCHEMA_PATH, LOGICAL_TYPES, loadSchema, parseSchema, READING_SCHEMA_PATH } from './loadSchema.ts';
 export { createReadingDecoder, readingDecoderFor, type ReadingDecoder, type ReadingDecoderOptions } from './readingDecoder.ts';
 export { defaultReadingType, encodeReading, type EncodeReadingOptions } from './readingEncoder.ts';
+export { createRegistryCache, type RegistryCache, type RegistryCacheOptions, type RegistryEntry, type RegistryWait } from './registryCache.ts';
+export { createRegistryClient, SCHEMA_NOT_FOUND, type RegistryAnswer, type RegistryClient, type RegistryClientOptions } from './registryClient.ts';
 export { createResolverCache, type ResolverCache } from './resolverCache.ts';
 export { MAX_TIMESTAMP_MS, parseIsoMillis, TimestampMillisType, TimestampRangeError, toEpochMillis } from './timestampMillis.ts';
 export { findInvalidField, toSensorReading, validateReading, type FieldProblem } from './validateReading.ts';

@@ -4,7 +4,8 @@
  * - `avro`: plain Avro binary. Written with the reader schema, or with the writer schema
  *   declared for the topic in `writerSchemas` (old producers), resolved into the reader.
  * - `confluent`: magic byte 0, the writer's schema id (int32 BE), Avro binary. The id is
- *   looked up in `schemaIds` and resolved into the reader schema.
+ *   looked up in `schemaIds`, else in the schema registry (`registry`, fetched by `prepare`),
+ *   and resolved into the reader schema.
  * - `json`: a UTF-8 JSON object with the reader's fields; `timestamp` is epoch ms or an
  *   ISO-8601 date-time with a zone. Unknown fields are ignored (newer producers).
  *
@@ -20,10 +21,12 @@
 import type { IngestConfig } from '../../config/schema.ts';
 import type avro from 'avsc';
 import type { IngestFormat } from '../../config/schema.ts';
-import { ConfigError, IngestError } from '../../errors.ts';
+import { ConfigError, IngestError, RegistryError } from '../../errors.ts';
 import type { SensorReading, SourceCoord } from '../../types.ts';
 import { isSchemaId, unframeConfluent } from './confluentWire.ts';
-import { loadSchema } from './loadSchema.ts';
+import { loadSchema, parseSchema } from './loadSchema.ts';
+import { createRegistryCache, type RegistryCacheOptions, type RegistryWait } from './registryCache.ts';
+import { createRegistryClient } from './registryClient.ts';
 import { createResolverCache, type ResolverCache } from './resolverCache.ts';
 import { parseIsoMillis, TimestampRangeError } from './timestampMillis.ts';
 import { DEFAULT_MAX_NAME_LENGTH } from '../../textRules.ts';
@@ -45,6 +48,8 @@ export interface ReadingDecoderOptions {
   maxMessageBytes: number;
   /** characters per entity id, channel name, tag key and value (`ingest.maxNameLength`); default 256. */
   maxNameLength?: number;
+  /** A schema registry for ids not in `schemaIds` (`ingest.registry`); none by default. */
+  registry?: Omit<RegistryCacheOptions<Writer>, 'toWriter'>;
 }
 
 export interface ReadingDecoder {
@@ -52,6 +57,12 @@ export interface ReadingDecoder {
   decode(value: Buffer | null, source: SourceCoord): SensorReading;
   /** The wire format of a topic. */
   formatOf(topic: string): IngestFormat;
+  /**
+   * Fetches from the registry the schema ids of these values that neither `schemaIds` nor the
+   * cache knows, so that `decode` can stay synchronous; resolves at once when there is nothing to
+   * fetch. Call it before decoding a batch. Waits out an unreachable registry (see registryCache.ts).
+   */
+  prepare(values: ReadonlyArray<Buffer | null>, topic: string, wait?: RegistryWait): Promise<void>;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -100,14 +111,33 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
     return toSensorReading(record);
   };
 
+  const registry = opts.registry && createRegistryCache<Writer>({ ...opts.registry, toWriter: (schema, type) => registryWriter(cache, schema, type) });
+
+  const writerOf = (schemaId: number, source: SourceCoord): Writer => {
+    const mapped = byId.get(schemaId);
+    if (mapped) return mapped;
+    if (!registry) throw new IngestError('SCHEMA_UNKNOWN', `confluent schema id ${schemaId} is not in ingest.schemaIds`, source);
+    const entry = registry.get(schemaId);
+    if (entry?.ok) return entry.writer;
+    if (entry) throw new IngestError('SCHEMA_UNKNOWN', entry.reason, source);
+    // Not an IngestError: the message is not at fault, and must not be dead-lettered.
+    throw new RegistryError(`confluent schema id ${schemaId} was not fetched from the registry before decoding (call prepare first)`, { url: opts.registry!.client.url, schemaId });
+  };
+
   const decodeConfluent = (value: Buffer, source: SourceCoord): SensorReading => {
     const frame = unframeConfluent(value);
     if (!frame.ok) throw new IngestError('DECODE_FAILED', frame.reason, source);
-    const writer = byId.get(frame.schemaId);
-    if (!writer) {
-      throw new IngestError('SCHEMA_UNKNOWN', `confluent schema id ${frame.schemaId} is not in ingest.schemaIds`, source);
+    return decodeAvro(frame.payload, writerOf(frame.schemaId, source), source);
+  };
+
+  const prepare = async (values: ReadonlyArray<Buffer | null>, topic: string, wait?: RegistryWait): Promise<void> => {
+    if (!registry || formatOf(topic) !== 'confluent') return;
+    const ids: number[] = [];
+    for (const v of values) {
+      const frame = v === null || v.length > maxMessageBytes ? undefined : unframeConfluent(v);
+      if (frame?.ok && !byId.has(frame.schemaId) && registry.needs(frame.schemaId)) ids.push(frame.schemaId);
     }
-    return decodeAvro(frame.payload, writer, source);
+    if (ids.length > 0) await registry.fetch(ids, wait);
   };
 
   const decodeJson = (value: Buffer, source: SourceCoord): SensorReading => {
@@ -148,13 +178,29 @@ export function createReadingDecoder(opts: ReadingDecoderOptions): ReadingDecode
     return reading;
   };
 
-  return { decode, formatOf };
+  return { decode, formatOf, prepare };
 }
 
 /** A writer schema and its resolver into the reader. */
 interface Writer {
   type: avro.Type;
   resolver: avro.Resolver;
+}
+
+/** A writer from a registry schema; throws a message fit for the dead-letter topic. */
+function registryWriter(cache: ResolverCache, schema: string, schemaType: string): Writer {
+  if (schemaType !== 'AVRO') throw new Error(`the registry holds a ${schemaType} schema, not Avro`);
+  let type: avro.Type;
+  try {
+    type = parseSchema(JSON.parse(schema) as avro.Schema);
+  } catch (err) {
+    throw new Error(`the registry's schema is not valid Avro: ${(err as Error).message}`);
+  }
+  try {
+    return { type, resolver: cache.get(type) };
+  } catch (err) {
+    throw new Error(`the registry's schema cannot be resolved into the reading schema: ${(err as Error).message}`);
+  }
 }
 
 function resolveWriter(cache: ResolverCache, path: string, key: string): Writer {
@@ -176,5 +222,11 @@ export function readingDecoderFor(ingest: Readonly<IngestConfig>): ReadingDecode
     writerSchemas: { ...ingest.writerSchemas },
     maxMessageBytes: ingest.maxMessageBytes,
     maxNameLength: ingest.maxNameLength,
+    registry: registryOptions(ingest.registry),
   });
+}
+
+function registryOptions(r: IngestConfig['registry']): ReadingDecoderOptions['registry'] {
+  if (r.url === null) return undefined;
+  return { client: createRegistryClient({ url: r.url, requestTimeoutMs: r.requestTimeoutMs }), missTtlMs: r.missTtlMs, retryMaxMs: r.retryMaxMs };
 }
