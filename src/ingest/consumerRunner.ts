@@ -31,6 +31,11 @@ export interface ConsumerRunnerOptions {
   metrics: Metrics;
   /** Awaited before each batch is handed over (e.g. until saved state has been reloaded). */
   beforeBatch?: () => Promise<void>;
+  /**
+   * Awaited with a batch's values before they are decoded (to fetch unknown schema ids from a
+   * registry). May wait out an outage while `isRunning()`, calling `heartbeat` between tries.
+   */
+  prepare?: (values: ReadonlyArray<Buffer | null>, topic: string, wait: { isRunning: () => boolean; heartbeat: () => Promise<void> }) => Promise<void>;
   /** Awaited before offsets are committed (e.g. to flush state that must not lag the offsets). */
   beforeCommit?: () => Promise<void>;
   /** Called after each group join with the partitions gained and lost. */
@@ -211,6 +216,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     let consumed = 0;
     let decoded = 0;
     await opts.beforeBatch?.();
+    await opts.prepare?.(p.batch.messages.map((m) => m.value), topic, { isRunning: () => p.isRunning() && !p.isStale(), heartbeat: () => p.heartbeat() });
     for (const m of p.batch.messages) {
       if (!p.isRunning() || p.isStale()) break;
       consumed++;

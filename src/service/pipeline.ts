@@ -156,6 +156,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       config: cfg.kafka,
       flow: { highWaterMark: cfg.ingest.highWaterMark, lowWaterMark: cfg.ingest.lowWaterMark },
       decode: (value, source) => decoder.decode(value, source),
+      prepare: (values, topic, wait) => decoder.prepare(values, topic, wait),
       onReading: (r) => {
         entityPartition.set(r.entityId, `${r.source.topic}\u0000${r.source.partition}`);
         readings.next(r);
