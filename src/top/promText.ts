@@ -20,10 +20,13 @@ const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?/y;
 
 const unescape = (s: string): string => s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 
-function parseValue(raw: string): number {
+/** A sample value; undefined when the text is not one (the line is skipped). */
+function parseValue(raw: string | undefined): number | undefined {
   if (raw === '+Inf') return Number.POSITIVE_INFINITY;
   if (raw === '-Inf') return Number.NEGATIVE_INFINITY;
-  return Number(raw); // NaN for 'NaN' and for anything unreadable
+  if (raw === 'NaN') return Number.NaN;
+  const v = raw ? Number(raw) : Number.NaN;
+  return Number.isNaN(v) ? undefined : v;
 }
 
 /** One sample line, or undefined for a comment, a blank or an unreadable line. */
@@ -43,8 +46,8 @@ function parseLine(line: string): PromSample | undefined {
     if (line[i] !== '}') return undefined;
     i++;
   }
-  const value = line.slice(i).trim().split(/\s+/)[0];
-  return value ? { name, labels, value: parseValue(value) } : undefined;
+  const value = parseValue(line.slice(i).trim().split(/\s+/)[0]);
+  return value === undefined ? undefined : { name, labels, value };
 }
 
 export function parsePromText(text: string): PromSample[] {

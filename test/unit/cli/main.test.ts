@@ -31,12 +31,12 @@ describe('diffwatch main', () => {
     out = '';
     expect(await main(['--help'])).toBe(0);
     expect(out).toBe(bare);
-    for (const name of ['stack', 'run', 'replay', 'train', 'score', 'inspect', 'eval']) expect(out).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['stack', 'run', 'replay', 'train', 'score', 'inspect', 'top', 'eval']) expect(out).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(out).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}a diffwatch error[^\n]*\n {2}2 {2}a usage error[^\n]*\n {2}3 {2}diffwatch stack status/);
   });
 
   it('gives each command its options and examples', async () => {
-    for (const argv of [['stack'], ['run'], ['replay'], ['train'], ['score'], ['inspect'], ['eval'], ['eval', 'nab'], ['eval', 'synthetic'], ['eval', 'nab-score']]) {
+    for (const argv of [['stack'], ['run'], ['replay'], ['train'], ['score'], ['inspect'], ['top'], ['eval'], ['eval', 'nab'], ['eval', 'synthetic'], ['eval', 'nab-score']]) {
       out = '';
       expect(await main([...argv, '--help'])).toBe(0);
       expect(out).toContain(`Usage: diffwatch ${argv.join(' ')} `);
@@ -62,7 +62,7 @@ describe('diffwatch main', () => {
     expect(err).toMatch(/^diffwatch score: .*no-such-model/);
   });
 
-  it('loads neither TensorFlow.js nor kafkajs, influx, zod or cli-progress for --help', () => {
+  it('loads neither TensorFlow.js nor kafkajs, influx, zod, cli-progress, ink or React for --help', () => {
     // A module resolve hook prints every package the CLI resolves.
     const dir = mkdtempSync(join(tmpdir(), 'diffwatch-help-'));
     writeFileSync(join(dir, 'hooks.mjs'), "export async function resolve(s, c, next) { const r = await next(s, c); const m = /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) console.error('resolved ' + m[1]); return r; }\n");
@@ -72,6 +72,6 @@ describe('diffwatch main', () => {
     expect(r.stdout).toContain('Usage: diffwatch <command>');
     const resolved = new Set(r.stderr.split('\n').filter((l) => l.startsWith('resolved ')).map((l) => l.slice(9)));
     expect(resolved).toContain('commander'); // the hook works
-    for (const heavy of ['@tensorflow', 'kafkajs', 'influx', 'zod', 'cli-progress', 'rxjs']) expect(resolved).not.toContain(heavy);
+    for (const heavy of ['@tensorflow', 'kafkajs', 'influx', 'zod', 'cli-progress', 'rxjs', 'ink', 'react']) expect(resolved).not.toContain(heavy);
   });
 });
