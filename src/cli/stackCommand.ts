@@ -11,14 +11,14 @@ const ACTIONS = ['up', 'down', 'status'] as const;
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 
-async function stack(action: (typeof ACTIONS)[number], flags: { config?: string }): Promise<number> {
+async function stack(action: (typeof ACTIONS)[number], flags: { config?: string; withRegistry?: boolean }): Promise<number> {
   const { loadConfig } = await import('../config/loadConfig.ts');
-  const { setLogLevel } = await import('../log.ts');
+  const { rootLogger, setLogLevel } = await import('../log.ts');
   const { stackDown, stackStatus, stackUp } = await import('../stack/stack.ts');
   const config = loadConfig({ file: flags.config });
   setLogLevel(config.log.level);
   if (action === 'up') {
-    const { status, started } = await stackUp(config.stack);
+    const { status, started } = await stackUp(config.stack, rootLogger.namespace('stack'), { withRegistry: flags.withRegistry === true });
     print({ ...status, started });
     return 0;
   }
@@ -37,16 +37,17 @@ export function stackCommand(): Command {
     .description('Start, stop or inspect the local Kafka (KRaft, 127.0.0.1:9092) and InfluxDB 1.x (127.0.0.1:8086).')
     .addArgument(
       new Argument('<action>', `up: provision (Maven jars, apt influxdb) and start both, wait until both answer; idempotent; prints the status as JSON
-down: stop both (SIGTERM, then SIGKILL after a grace period), wait until their ports are free
+down: stop all that this stack started, the registry included (SIGTERM, then SIGKILL after a grace period), wait until their ports are free
 status: print pid, port, health and log path of each as JSON; exit 0 if all healthy, else ${EXIT_UNHEALTHY}`).choices(ACTIONS),
     )
     .option('--config <file>', 'diffwatch config; its "stack" section sets dir, kafkaVersion, ports, readyTimeoutMs')
+    .option('--with-registry', 'up: also start a schema registry (Apicurio Registry from Maven Central, in memory) serving the Confluent API at http://127.0.0.1:<stack.registryPort>/apis/ccompat/v7')
     .addHelpText(
       'after',
       `
 Env: KAFKA_PORT, KAFKA_CONTROLLER_PORT, INFLUX_PORT, DIFFWATCH_STACK_DIR.
-Logs: <stack.dir>/logs/kafka.log and influxdb.log.
-${examples('diffwatch stack up', 'diffwatch stack status || echo "unhealthy (exit 3)"', 'diffwatch stack down')}`,
+Logs: <stack.dir>/logs/kafka.log, influxdb.log and registry.log.
+${examples('diffwatch stack up', 'diffwatch stack up --with-registry', 'diffwatch stack status || echo "unhealthy (exit 3)"', 'diffwatch stack down')}`,
     )
     .action(withExitCode(stack));
 }

@@ -9,10 +9,13 @@ export const stackSchema = rules(
     kafkaPort: port().default(9092).describe('Broker port on 127.0.0.1. Env: KAFKA_PORT.'),
     controllerPort: port().default(9093).describe('KRaft controller port on 127.0.0.1. Env: KAFKA_CONTROLLER_PORT.'),
     influxPort: port().default(8086).describe('InfluxDB port on 127.0.0.1. Env: INFLUX_PORT.'),
+    registryVersion: matching(/^\d+\.\d+\.\d+(\.Final)?$/, 'an Apicurio Registry release such as 2.6.13.Final').default('2.6.13.Final').describe('Apicurio Registry release (Maven Central, io.apicurio:apicurio-registry-app) run by `stack up --with-registry`; 2.6.x runs on Java 17, 3.x needs Java 21.'),
+    registryPort: port().default(8081).describe('Schema registry port on 127.0.0.1; its Confluent-compatible API is http://127.0.0.1:<port>/apis/ccompat/v7.'),
     readyTimeoutMs: int(1_000).default(120_000).describe('ms to wait for both services to become healthy.'),
   }),
   (st, fail) => {
     if (new Set([st.kafkaPort, st.controllerPort, st.influxPort]).size !== 3) fail(['kafkaPort'], `stack.kafkaPort, stack.controllerPort and stack.influxPort must differ, got ${st.kafkaPort}, ${st.controllerPort} and ${st.influxPort}`);
+    if ([st.kafkaPort, st.controllerPort, st.influxPort].includes(st.registryPort)) fail(['registryPort'], `must differ from stack.kafkaPort, stack.controllerPort and stack.influxPort, got ${st.registryPort}`);
   },
 ).prefault({});
 export type StackConfig = z.output<typeof stackSchema>;

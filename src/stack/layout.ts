@@ -5,6 +5,7 @@
  *   <dir>/kafka-<version>/libs/            broker jars from Maven (cached, `.complete` marks a full copy)
  *   <dir>/kafka-<version>/server.properties, log4j config, data/   (per version: a newer metadata format cannot be read back by an older broker)
  *   <dir>/influxdb/influxdb.conf, meta/, data/, wal/
+ *   <dir>/apicurio-registry-<version>/     schema registry distribution from Maven (`.complete` marks a full unpack; data in memory)
  *   <dir>/run/<service>.pid
  *   <dir>/logs/<service>.log
  */
@@ -23,12 +24,14 @@ export interface StackLayout {
   lockFile: string;
   kafka: { home: string; libs: string; libsComplete: string; properties: string; log4j: string; dataDir: string; metaProperties: string; pidFile: string; logFile: string };
   influx: { home: string; conf: string; metaDir: string; dataDir: string; walDir: string; pidFile: string; logFile: string; rpcPort: number };
+  registry: { pom: string; home: string; runnerJar: string; complete: string; pidFile: string; logFile: string };
 }
 
 export function stackLayout(stack: StackConfig, repoRoot = REPO_ROOT): StackLayout {
   const root = isAbsolute(stack.dir) ? stack.dir : resolve(repoRoot, stack.dir);
   const kHome = join(root, `kafka-${stack.kafkaVersion}`);
   const iHome = join(root, 'influxdb');
+  const rHome = join(root, `apicurio-registry-${stack.registryVersion}`);
   const dataDir = join(kHome, 'data');
   return {
     root,
@@ -54,6 +57,14 @@ export function stackLayout(stack: StackConfig, repoRoot = REPO_ROOT): StackLayo
       pidFile: join(root, 'run', 'influxdb.pid'),
       logFile: join(root, 'logs', 'influxdb.log'),
       rpcPort: stack.influxPort + INFLUX_RPC_PORT_OFFSET,
+    },
+    registry: {
+      pom: join(repoRoot, 'stack', 'registry', 'pom.xml'),
+      home: rHome,
+      runnerJar: join(rHome, `apicurio-registry-app-${stack.registryVersion}-runner.jar`),
+      complete: join(rHome, '.complete'),
+      pidFile: join(root, 'run', 'registry.pid'),
+      logFile: join(root, 'logs', 'registry.log'),
     },
   };
 }

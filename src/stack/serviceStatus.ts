@@ -1,6 +1,6 @@
 /** What `diffwatch stack status` reports for one service. */
 export interface ServiceStatus {
-  service: 'kafka' | 'influxdb';
+  service: 'kafka' | 'influxdb' | 'registry';
   version: string | null;
   /** The process we started and still own, or null. */
   pid: number | null;
@@ -16,4 +16,6 @@ export interface StackStatus {
   healthy: boolean;
   kafka: ServiceStatus;
   influxdb: ServiceStatus;
+  /** The schema registry; only in the overall health while this stack runs it. */
+  registry: ServiceStatus;
 }

@@ -1,6 +1,6 @@
 /**
- * The local stack as a whole: Kafka and InfluxDB up, down, status. Used by `diffwatch stack` and by
- * the integration-test global setup.
+ * The local stack as a whole: Kafka and InfluxDB (and, on request, a schema registry) up, down,
+ * status. Used by `diffwatch stack` and by the integration-test global setup.
  *
  *     const { status, started } = await stackUp(loadConfig().stack);
  */
@@ -10,6 +10,7 @@ import { rootLogger, type Logger } from '../log.ts';
 import { influxStatus, startInflux, stopInflux } from './influxServer.ts';
 import { kafkaStatus, startKafka, stopKafka } from './kafkaBroker.ts';
 import { stackLayout } from './layout.ts';
+import { registryStatus, startRegistry, stopRegistry } from './registryServer.ts';
 import type { StackStatus } from './serviceStatus.ts';
 import { withStackLock } from './stackLock.ts';
 import { waitForPortFree } from './waitFor.ts';
@@ -18,20 +19,28 @@ export type { ServiceStatus, StackStatus } from './serviceStatus.ts';
 
 const defaultLog = rootLogger.namespace('stack');
 
+export type StackService = 'kafka' | 'influxdb' | 'registry';
+
 export async function stackStatus(stack: StackConfig): Promise<StackStatus> {
   const layout = stackLayout(stack);
-  const [kafka, influxdb] = await Promise.all([kafkaStatus(layout, stack), influxStatus(layout, stack)]);
-  return { healthy: kafka.healthy && influxdb.healthy, kafka, influxdb };
+  const [kafka, influxdb, registry] = await Promise.all([kafkaStatus(layout, stack), influxStatus(layout, stack), registryStatus(layout, stack)]);
+  // The registry is optional: it counts only while this stack runs it.
+  return { healthy: kafka.healthy && influxdb.healthy && (registry.pid === null || registry.healthy), kafka, influxdb, registry };
 }
 
 export interface StackUpResult {
   status: StackStatus;
   /** Services this call started; the caller that started a service is the one that may stop it. */
-  started: Array<'kafka' | 'influxdb'>;
+  started: StackService[];
 }
 
-/** Start whatever is not running and wait until both answer. Idempotent. */
-export async function stackUp(stack: StackConfig, log: Logger = defaultLog): Promise<StackUpResult> {
+export interface StackUpOptions {
+  /** Also start the schema registry (Apicurio, Confluent-compatible API on stack.registryPort). */
+  withRegistry?: boolean;
+}
+
+/** Start whatever is not running and wait until all answer. Idempotent. */
+export async function stackUp(stack: StackConfig, log: Logger = defaultLog, opts: StackUpOptions = {}): Promise<StackUpResult> {
   const layout = stackLayout(stack);
   // The lock may be held through a cold Maven resolve plus a broker start.
   return withStackLock(layout.lockFile, stack.readyTimeoutMs + 10 * 60_000, async () => {
@@ -39,24 +48,26 @@ export async function stackUp(stack: StackConfig, log: Logger = defaultLog): Pro
     // One after the other: on 2 cores the JVM start and influxd start only slow each other down.
     if ((await startInflux(layout, stack, log)).started) started.push('influxdb');
     if ((await startKafka(layout, stack, log)).started) started.push('kafka');
+    if (opts.withRegistry && (await startRegistry(layout, stack, log)).started) started.push('registry');
     const status = await stackStatus(stack);
-    if (!status.healthy) throw new StackError('stack', `started, but not healthy: ${JSON.stringify(status)}`);
+    if (!status.healthy || (opts.withRegistry && !status.registry.healthy)) throw new StackError('stack', `started, but not healthy: ${JSON.stringify(status)}`);
     return { status, started };
   });
 }
 
 export interface StackDownOptions {
-  /** Only these services; default both. */
-  services?: Array<'kafka' | 'influxdb'>;
+  /** Only these services; default all. */
+  services?: StackService[];
 }
 
 /** Stop the services this stack started (pid files) and wait until their ports are free. */
-export async function stackDown(stack: StackConfig, opts: StackDownOptions = {}, log: Logger = defaultLog): Promise<{ stopped: Array<'kafka' | 'influxdb'> }> {
+export async function stackDown(stack: StackConfig, opts: StackDownOptions = {}, log: Logger = defaultLog): Promise<{ stopped: StackService[] }> {
   const layout = stackLayout(stack);
-  const which = new Set(opts.services ?? ['kafka', 'influxdb']);
+  const which = new Set(opts.services ?? ['registry', 'kafka', 'influxdb']);
   return withStackLock(layout.lockFile, stack.readyTimeoutMs, async () => {
-    const stopped: Array<'kafka' | 'influxdb'> = [];
+    const stopped: StackService[] = [];
     try {
+      if (which.has('registry') && (await stopRegistry(layout, stack, log)).stopped) stopped.push('registry');
       if (which.has('kafka') && (await stopKafka(layout, stack, log)).stopped) stopped.push('kafka');
       if (which.has('influxdb') && (await stopInflux(layout, log)).stopped) {
         stopped.push('influxdb');
