@@ -46,6 +46,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'DIFFWATCH_STATE_TOPIC', key: 'detect.stateTopic', note: 'give a new deployment, or a re-run over old data, its own', parse: text },
   { name: 'INFLUX_URL', key: 'sinks.influx.url', parse: text },
   { name: 'INFLUX_DATABASE', key: 'sinks.influx.database', parse: text },
+  { name: 'DIFFWATCH_REGISTRY_URL', key: 'ingest.registry.url', note: 'the Confluent-compatible API of a schema registry', parse: text },
   { name: 'DIFFWATCH_MODEL_STORE', key: 'scorer.diffusion.modelStore', note: 'where the models the service trains are kept', parse: text },
   { name: 'DIFFWATCH_OPS_HTTP', key: 'ops.http', note: '`host:port` to serve /metrics, /healthz and /readyz there, port 0 for any free one; or `off`', parse: opsHttp },
   { name: 'DIFFWATCH_STACK_DIR', key: 'stack.dir', note: 'the local stack', parse: text },

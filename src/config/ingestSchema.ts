@@ -18,7 +18,7 @@ export const ingestSchema = rules(
         url: httpUrl()
           .nullable()
           .default(null)
-          .describe('Base URL of a Confluent-compatible schema registry (Confluent: http://host:8081; Apicurio: http://host:8080/apis/ccompat/v7); a schema id not in `schemaIds` is fetched from `<url>/schemas/ids/<id>`. null: `schemaIds` only.'),
+          .describe('Base URL of a Confluent-compatible schema registry (Confluent: http://host:8081; Apicurio: http://host:8080/apis/ccompat/v7); a schema id not in `schemaIds` is fetched from `<url>/schemas/ids/<id>`. null: `schemaIds` only. Env: DIFFWATCH_REGISTRY_URL.'),
         requestTimeoutMs: int(100).default(5_000).describe('ms per registry request; a timeout counts as the registry being unreachable.'),
         missTtlMs: int(0).default(30_000).describe('ms an id the registry does not know (404, error 40403) is remembered before it is asked again; its messages go to the dead-letter topic as SCHEMA_UNKNOWN.'),
         retryMaxMs: int(100).default(10_000).describe('ms; the longest wait between two tries while the registry is unreachable (the partition waits, nothing is dead-lettered).'),
