@@ -2,8 +2,9 @@
  * `diffwatch top` in a real terminal: tmux (a private server, a detached 120x40 session) runs it
  * against a live `diffwatch run` on the shared stack. The pane must show each entity's state,
  * score, threshold, model version and open alerts exactly as InfluxDB holds them, a positive
- * windows/s while the service works, the lag drained to 0 and readiness; `q` must end it with
- * exit code 0 and close the session.
+ * windows/s while the service works, the lag drained to 0 and readiness; `q` (and Ctrl-C) must
+ * end it with exit code 0 and close the session. After the run it shows the last state from
+ * InfluxDB and says /metrics is unreachable.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
