@@ -62,6 +62,8 @@ export interface ImputationScoring {
   calendar?: boolean;
   /** Also score the newest point against the whole-window imputation (see ModelConfig.profileTest). */
   profileTest?: boolean;
+  /** Newest points whose standardised profile residuals are averaged (ModelConfig.profileSpan); absent: 1. */
+  profileSpan?: number;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */
   stillness?: StillnessStats;
 }

@@ -4,8 +4,9 @@
  * conditioning channels add their novelty term (imputationSpec.ts).
  *
  *   context test   the newest point generated from the points before it (and the calendar)
- *   profile test   the newest point generated with the whole window hidden, from the calendar
- *                  and the commands alone (models with `profileTest`)
+ *   profile test   the window generated with the whole of it hidden, from the calendar and the
+ *                  commands alone (models with `profileTest`); the newest `profileSpan` points'
+ *                  mean standardised residual is the evidence
  *   evidence[c]    max of the two NLLs: a point is as surprising as the test it fails worst,
  *                  plus the too-still term (stillness.ts) for flatlines and stuck sensors
  *
@@ -58,14 +59,12 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
     const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
     const newestMask = tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]); // [b, R, C]: what is scored
-    const test = (mask: tf.Tensor3D) => {
-      const samples = impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }); // [K, b, R, C]
-      return predictiveNll(samples, x0, newestMask, imp.sigmaFloor);
-    };
-    const context = test(newestMask);
-    const worst = imp.profileTest ? tf.maximum(context.nll, test(tf.tensor3d(wholeWindowMask(b, R, imp.targets), [b, R, C])).nll) : context.nll; // [b, R, C]
-    const newest = (t: tf.Tensor) => tf.reshape(tf.slice(t, [0, R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
-    return { nll: newest(worst), mean: newest(context.mean) };
+    const draw = (mask: tf.Tensor3D) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }); // [K, b, R, C]
+    const newest = (t: tf.Tensor) => tf.reshape(tf.slice(t, [0, R - 1, 0], [b, 1, C]), [b, C]); // [b, C]
+    const context = predictiveNll(draw(newestMask), x0, newestMask, imp.sigmaFloor);
+    const contextNll = newest(context.nll); // [b, C]
+    const worst = imp.profileTest ? tf.maximum(contextNll, profileEvidence(draw(tf.tensor3d(wholeWindowMask(b, R, imp.targets), [b, R, C])), x0, imp, R)) : contextNll; // [b, C]
+    return { nll: worst.dataSync() as Float32Array, mean: newest(context.mean).dataSync() as Float32Array };
   });
   const evidence = Float64Array.from(nll);
   const row = new Float64Array(C);
@@ -78,6 +77,28 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     for (let c = 0; c < C; c++) evidence[w * C + c] += still[c];
   }
   return { evidence, mean };
+}
+
+/**
+ * The profile test's evidence per window and channel `[b, C]` from the whole-window draws
+ * `[K, b, R, C]`: with n = profileSpan newest points and z = (x − μ)/σ per point (σ² = the draws'
+ * variance + σ_min²), ½·z̄², z̄ their mean. Not ½·n·z̄² (the z-test of a mean): the residuals
+ * from a time-of-day profile are strongly autocorrelated in normal operation, so n·z̄² grows like
+ * n·z² there and swamped the context test of the other channels (tuning-log.md, variants 8 and 9).
+ * n = 1 is the newest point's predictive NLL (½z² plus its log-σ term). Targets only.
+ */
+function profileEvidence(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): tf.Tensor2D {
+  const n = Math.min(R, imp.profileSpan ?? 1);
+  const [, b, , C] = samples.shape;
+  const targets = tf.tensor2d(imp.targets.map((t) => (t ? 1 : 0)), [1, C]); // [1, C]
+  if (n === 1) {
+    const { nll } = predictiveNll(samples, x0, tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]), imp.sigmaFloor);
+    return tf.reshape(tf.slice(nll, [0, R - 1, 0], [b, 1, C]), [b, C]) as tf.Tensor2D;
+  }
+  const { mean, variance } = tf.moments(samples, 0); // [b, R, C] each
+  const z = tf.div(tf.sub(x0, mean), tf.sqrt(tf.add(variance, imp.sigmaFloor ** 2))); // [b, R, C]
+  const zBar = tf.mean(tf.slice(z, [0, R - n, 0], [b, n, C]), 1); // [b, C]
+  return tf.mul(tf.mul(0.5, tf.square(zBar)), targets) as tf.Tensor2D;
 }
 
 /** Calendar features of the last R points of every window. `[b, R, 4]` */

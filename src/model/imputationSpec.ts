@@ -12,12 +12,13 @@ import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 
 /** The manifest's `imputation` section for training rows `[N, C]` (raw units). */
-export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest'>): ImputationScoring {
+export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan'>): ImputationScoring {
   const kinds = channelKinds(trainRows, C);
   return {
     // Written only when on, so that a model without them hashes as before they existed.
     ...(cfg.calendar ? { calendar: true } : {}),
     ...(cfg.profileTest ? { profileTest: true } : {}),
+    ...(cfg.profileTest && cfg.profileSpan > 1 ? { profileSpan: cfg.profileSpan } : {}),
     steps: cfg.imputeSteps,
     draws: cfg.imputeDraws,
     sigmaFloor: cfg.sigmaFloor,

@@ -76,6 +76,13 @@ export interface ModelConfig {
    */
   profileTest: boolean;
   /**
+   * Profile test: the newest points whose standardised residuals z = (x − μ)/σ against the
+   * whole-window draws are averaged, evidence ½·z̄². A stretch that is wrong for the time of day
+   * moves every z the same way, so the mean keeps it, while the noise of one point is diluted;
+   * 1 scores the newest point alone (its predictive NLL).
+   */
+  profileSpan: number;
+  /**
    * Imputation scoring: how many standard deviations (of the log of the mean step, stillness.ts)
    * stiller than in training a channel must be before its stillness counts as evidence.
    */
@@ -110,6 +117,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   sigmaFloor: 0.05,
   calendar: false,
   profileTest: false,
+  profileSpan: 1,
   stillnessMargin: 3,
   seed: 0,
 });
@@ -146,6 +154,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   sigmaFloor: (v) => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? null : `must be a positive number, got ${JSON.stringify(v)}`),
   calendar: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   profileTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !(c.fullMaskRate > 0) ? 'needs fullMaskRate > 0: the model must be trained to generate a whole window' : null),
+  profileSpan: (v, c) => int(1, c.windowLength)(v, c),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };
