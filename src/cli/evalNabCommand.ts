@@ -17,6 +17,7 @@ interface NabFlags {
   detectors?: string;
   report?: boolean;
   model?: string;
+  onset?: string;
   seed: number;
   probationaryPercent?: number;
 }
@@ -56,7 +57,7 @@ async function evalNab(flags: NabFlags): Promise<number> {
   if (probationaryPercent !== undefined && !(probationaryPercent >= 0 && probationaryPercent < 1)) {
     throw new ConfigError('--probationary-percent', `must be in [0, 1), got ${probationaryPercent}`);
   }
-  const detectors = h.resolveDetectors(flags.detectors ?? h.DEFAULT_DETECTORS.join(','), h.detectorRegistry(h.parseModelFlag(flags.model)));
+  const detectors = h.resolveDetectors(flags.detectors ?? h.DEFAULT_DETECTORS.join(','), h.detectorRegistry(h.parseModelFlag(flags.model), h.parseOnsetFlag(flags.onset)));
   const log = rootLogger.namespace('eval.nab');
   // A corpus folder without config/profiles.json is scored with NAB v1.1's profiles.
   const profiles = await readProfiles(nabDir).catch((e: unknown) => {
@@ -88,6 +89,7 @@ export function evalNabCommand(): Command {
     .option('--detectors <list>', 'comma-separated, from: diffusion, baseline, baselineRaw, windowedGaussian, oneLine (default baseline,windowedGaussian)')
     .option('--report', 'also write the HTML report')
     .option('--model <json>', 'overrides of the diffusion model, e.g. \'{"scoring":"imputation"}\'')
+    .option('--onset <json>', 'overrides of the diffusion detector\'s onset judge, e.g. \'{"levelShift":{"weight":0}}\'')
     .option('--seed <n>', 'seed for detectors that draw random numbers', numberFlag('--seed'), 0)
     .option('--probationary-percent <p>', 'share of each file that is NAB\'s probationary period (default 0.15)', numberFlag('--probationary-percent'))
     .addHelpText('after', examples(

@@ -5,7 +5,7 @@
 import { ConfigError } from '../../../errors.ts';
 import { baselineDetector } from './baselineDetector.ts';
 import { windowedGaussianDetector } from './classicDetector.ts';
-import { diffusionDetector } from './diffusionDetector.ts';
+import { diffusionDetector, type OnsetOverrides } from './diffusionDetector.ts';
 import { oneLineDetector } from './oneLineDetector.ts';
 import type { ModelConfig } from '../../../model/modelConfig.ts';
 import type { NabDetector } from './types.ts';
@@ -25,8 +25,24 @@ export const DETECTORS: Readonly<Record<string, () => NabDetector>> = {
  * The registry with the diffusion detector's model overridden (`--model '{"scoring":"imputation"}'`):
  * how a variant is compared on the tuning half and the synthetic suite without editing the defaults.
  */
-export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | undefined): Readonly<Record<string, () => NabDetector>> {
-  return model === undefined ? DETECTORS : { ...DETECTORS, diffusion: () => diffusionDetector({ model }) };
+export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | undefined, onset?: OnsetOverrides): Readonly<Record<string, () => NabDetector>> {
+  return model === undefined && onset === undefined ? DETECTORS : { ...DETECTORS, diffusion: () => diffusionDetector({ model, onset }) };
+}
+
+/**
+ * `--onset <json>`: overrides of the diffusion detector's onset judge (nested sections merged),
+ * e.g. '{"levelShift":{"weight":0}}': how a judge part is ablated on the tuning half.
+ */
+export function parseOnsetFlag(text: string | undefined): OnsetOverrides | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError('--onset', `must be a JSON object of onset-judge settings, e.g. '{"noveltyBonus":0}': ${(e as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('--onset', `must be a JSON object of onset-judge settings, got ${text}`);
+  return v as OnsetOverrides;
 }
 
 /** `--model <json>`: a JSON object of model-config overrides; keys and values are checked when the detector is built. */
