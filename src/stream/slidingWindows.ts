@@ -7,8 +7,9 @@ export interface SlidingWindowsOptions {
   /** Rows between the starts of consecutive windows (1 = a window per new row). */
   hop: number;
   /**
-   * Receives, on completion, the sources that will never be released by a window: rows still
-   * buffered, whether or not they were part of an emitted window. Called only when non-empty.
+   * Receives the sources that will never be released by a window: on completion, the rows still
+   * buffered (whether or not they were part of an emitted window); at once, the sources of a
+   * row that is not newer than the newest row seen (a reading seen twice). Called only when non-empty.
    */
   onDiscard: (sources: SourceCoord[], entityId: string) => void;
 }
@@ -23,6 +24,11 @@ export interface SlidingWindowsOptions {
  * are done. When hop > length the rows skipped between windows are released with the next
  * window. Everything still buffered on completion goes to `onDiscard`. Every source is thus
  * handed back exactly once, in one `releases` list or one `onDiscard` call.
+ *
+ * A series has one row per timestamp: a row at or before the newest row seen (the same reading
+ * delivered twice, e.g. re-read after a rebalance, or produced twice) never enters a window; its
+ * sources go to `onDiscard` at once. Otherwise a buffer of `length` rows could hold a reading
+ * twice and make a window that does not exist in the data, ending one step early.
  *
  * @example
  * rows$.pipe(slidingWindows({ length: 64, hop: 1, onDiscard: (s) => ack(s) }))
@@ -39,9 +45,15 @@ export function slidingWindows(opts: SlidingWindowsOptions): OperatorFunction<Ro
       let skip = 0;
       let skipped: SourceCoord[] = [];
       let entityId = '';
+      let newest = -Infinity;
 
       const onRow = (row: Row) => {
         entityId = row.entityId;
+        if (row.timestamp <= newest) {
+          if (row.sources.length > 0) onDiscard([...row.sources], entityId);
+          return;
+        }
+        newest = row.timestamp;
         if (skip > 0) {
           skip--;
           skipped.push(...row.sources);
