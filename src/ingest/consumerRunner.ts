@@ -7,6 +7,13 @@
  * `eachBatchAutoResolve` is off. Each message is resolved as soon as it has been handed to the
  * pipeline, which only moves the fetch position; what is committed is the tracker's watermark,
  * which never passes a message that is not yet durable in every sink.
+ *
+ * Rebalances (kafkajs uses the eager protocol): after every join kafkajs re-reads each assigned
+ * partition from its committed offset, the partitions it keeps included. A kept partition's
+ * messages that were handed over before are skipped (they are in the pipeline, or done). A
+ * partition gained starts a new ownership: the messages read under an earlier one (in windows
+ * still in flight) are no longer `owned`, and releasing them is a no-op, so they can neither be
+ * written after the new owner starts nor move the new ownership's commit.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Subject, type Observable } from 'rxjs';
@@ -46,8 +53,16 @@ export interface ConsumerRunner {
   start(): Promise<void>;
   /** Stop fetching, wait until in-flight work is acknowledged (or `drainTimeoutMs`), commit, disconnect. */
   stop(drainTimeoutMs?: number): Promise<void>;
-  /** Mark messages done (their windows are durable, or they were dead-lettered or discarded). */
+  /**
+   * Mark messages done (their windows are durable, or they were dead-lettered or discarded).
+   * Messages read under an earlier ownership of their partition are ignored.
+   */
   release(sources: Iterable<SourceCoord>): void;
+  /**
+   * True while the message's partition is assigned and has been since the message was read: its
+   * windows may be written. False once the partition was revoked (even if assigned again since).
+   */
+  owns(source: SourceCoord): boolean;
   readonly tracker: OffsetTracker;
   readonly flow: FlowControl;
   /** Wall-clock ms of the last message fetched, of start, or of the first fetch after a resume. */
@@ -111,6 +126,12 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   // Kafka timestamps of in-flight messages: the stream keeps each reading's `source` object, so
   // it is the key, and an entry goes when nothing refers to that object any more.
   const appended = new WeakMap<SourceCoord, number>();
+  // The ownership each in-flight message was read under, and the current one of each partition
+  // (a number that grows each time the partition is gained).
+  const readUnder = new WeakMap<SourceCoord, number>();
+  const ownership = new Map<string, number>();
+  let ownerships = 0;
+  let memberId: string | undefined;
   let membership: { joined: boolean; reason?: string } = { joined: false, reason: 'not started' };
   consumer.on(consumer.events.CRASH, (e) => {
     membership = { joined: false, reason: `consumer crashed: ${e.payload.error.message}` };
@@ -141,20 +162,24 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     const gone: PartitionRef[] = [];
     const gained: PartitionRef[] = [];
     const next = new Set<string>();
+    // A new member id means this consumer was expelled from the group (session timeout) and
+    // joined again: another member may have owned its partitions meanwhile, so none is kept.
+    const kept = memberId === e.payload.memberId ? assigned : new Set<string>();
+    memberId = e.payload.memberId;
     for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) {
       for (const p of parts) {
-        next.add(`${topic}\u0000${p}`);
-        if (!assigned.has(`${topic}\u0000${p}`)) gained.push({ topic, partition: p });
+        const k = `${topic}\u0000${p}`;
+        next.add(k);
+        if (kept.has(k)) continue;
+        forgetPartition(k);
+        ownership.set(k, ++ownerships);
+        gained.push({ topic, partition: p });
       }
     }
     for (const k of assigned) {
-      if (next.has(k)) continue;
+      if (next.has(k) && kept.has(k)) continue;
+      if (!next.has(k)) forgetPartition(k);
       const [topic, partition] = k.split('\u0000');
-      tracker.drop(topic, Number(partition));
-      flow.drop({ topic, partition: Number(partition) });
-      lastCommitted.delete(k);
-      awaitingFetch.delete(k);
-      fetchedSince.delete(k);
       gone.push({ topic, partition: Number(partition) });
     }
     assigned = next;
@@ -166,6 +191,22 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     opts.onJoin?.(gained, gone);
     log.info('group joined', { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
   });
+
+  /** Drops what is known of a partition's messages: its next owner (maybe this one) re-reads them. */
+  function forgetPartition(k: string): void {
+    const [topic, partition] = k.split('\u0000');
+    tracker.drop(topic, Number(partition));
+    flow.drop({ topic, partition: Number(partition) });
+    ownership.delete(k);
+    lastCommitted.delete(k);
+    awaitingFetch.delete(k);
+    fetchedSince.delete(k);
+  }
+
+  function owns(source: SourceCoord): boolean {
+    const current = ownership.get(`${source.topic}\u0000${source.partition}`);
+    return current !== undefined && readUnder.get(source) === current;
+  }
 
   async function commitNow(): Promise<void> {
     const offsets = tracker
@@ -191,20 +232,27 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     return committing;
   }
 
-  /** True when the message became a reading, false when it goes to the dead-letter topic. */
-  function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): boolean {
+  /**
+   * 'reading' when the message became a reading, 'letter' when it goes to the dead-letter topic,
+   * 'skipped' when it was handed over before (a kept partition re-read after a rebalance) or its
+   * partition is not assigned any more (a batch fetched before a rebalance).
+   */
+  function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): 'reading' | 'letter' | 'skipped' {
     const source: SourceCoord = { topic, partition, offset: m.offset };
+    const current = ownership.get(`${topic}\u0000${partition}`);
+    if (current === undefined || tracker.seen(source)) return 'skipped';
+    readUnder.set(source, current);
     tracker.hold(source);
     try {
       const reading = opts.decode(m.value, source) as Reading;
       reading.source = source;
       appended.set(source, Number(m.timestamp));
       opts.onReading(reading);
-      return true;
+      return 'reading';
     } catch (e) {
       if (!(e instanceof IngestError)) throw e;
       letters.push({ source, key: m.key, value: m.value, headers: m.headers, error: e });
-      return false;
+      return 'letter';
     }
   }
 
@@ -215,14 +263,18 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     let last: string | undefined;
     let consumed = 0;
     let decoded = 0;
+    let skipped = 0;
     await opts.beforeBatch?.();
     await opts.prepare?.(p.batch.messages.map((m) => m.value), topic, { isRunning: () => p.isRunning() && !p.isStale(), heartbeat: () => p.heartbeat() });
     for (const m of p.batch.messages) {
       if (!p.isRunning() || p.isStale()) break;
-      consumed++;
-      if (handleMessage(topic, partition, m, letters)) decoded++;
+      const outcome = handleMessage(topic, partition, m, letters);
+      if (outcome === 'skipped') skipped++;
+      else consumed++;
+      if (outcome === 'reading') decoded++;
       last = m.offset;
     }
+    if (skipped > 0) log.debug('messages skipped: read before, or of a partition no longer assigned', { topic, partition, skipped });
     // Counted once per batch: a labelled increment per message would cost more than the decode of a small one.
     metrics.inc(METRICS.messagesConsumed, consumed, { topic });
     metrics.inc(METRICS.readingsDecoded, decoded, { topic });
@@ -233,7 +285,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     }
     if (letters.length > 0) {
       await opts.deadLetters.publish(letters);
-      tracker.releaseAll(letters.map((l) => l.source));
+      tracker.releaseAll(letters.map((l) => l.source).filter(owns));
     }
     if (flow.isPaused(ref)) p.pause();
     await p.heartbeat();
@@ -249,7 +301,10 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
       const k = `${ref.topic}\u0000${ref.partition}`;
       return flow.isPaused(ref) || awaitingFetch.has(k) || Date.now() - (fetchedSince.get(k) ?? -Infinity) < ms;
     },
-    release: (sources) => tracker.releaseAll(sources),
+    release(sources) {
+      for (const s of sources) if (owns(s)) tracker.release(s);
+    },
+    owns,
     appendedAt: (source) => appended.get(source),
     assignment: () =>
       [...assigned].map((k) => {

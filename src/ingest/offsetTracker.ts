@@ -34,6 +34,11 @@ class PartitionHolds {
     if (this.highest === null || o > this.highest) this.highest = o;
   }
 
+  /** True when the offset was handed over before (it is held, or done). */
+  seen(offset: string): boolean {
+    return this.highest !== null && BigInt(offset) <= this.highest;
+  }
+
   /** Returns false when the offset was not held (already released, or never seen). */
   release(offset: string): boolean {
     const i = this.index.get(offset);
@@ -88,6 +93,14 @@ export class OffsetTracker {
   /** Register a fetched message. Messages of one partition must be held in offset order. */
   hold(c: SourceCoord): void {
     this.get(c.topic, c.partition).hold(c.offset);
+  }
+
+  /**
+   * True when this message was registered before: kafkajs re-reads every partition it keeps
+   * across a rebalance from the committed offset, and what comes again is already in the pipeline or done.
+   */
+  seen(c: SourceCoord): boolean {
+    return this.partitions.get(key(c.topic, c.partition))?.holds.seen(c.offset) ?? false;
   }
 
   /** Mark a message done. Releasing twice, or a message of a dropped partition, is a no-op. */

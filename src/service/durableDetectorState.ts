@@ -27,6 +27,11 @@ export interface DurableDetectorState {
   durable(seq: number): void;
   /** Write the applied snapshots (call before committing offsets). */
   flush(): Promise<void>;
+  /**
+   * The entities' partitions were revoked: their snapshots not yet applied are dropped (their new
+   * owner writes its own), and so are their saved states (reloaded if they come back).
+   */
+  forget(entityIds: Iterable<string>): void;
 }
 
 export function createDurableDetectorState(store: StateStore, log: Logger): DurableDetectorState {
@@ -72,5 +77,11 @@ export function createDurableDetectorState(store: StateStore, log: Logger): Dura
       }
     },
     flush: () => store.flush(),
+    forget(entityIds) {
+      const gone = new Set(entityIds);
+      if (gone.size === 0) return;
+      for (const id of gone) known.delete(id);
+      for (const [seq, snapshots] of waiting) waiting.set(seq, snapshots.filter((s) => !gone.has(s.entityId)));
+    },
   };
 }

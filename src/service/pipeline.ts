@@ -6,7 +6,7 @@
  *        ▲                                                                      │
  *        └── release(window.releases), state snapshots ◀── influx + anomalies acked
  */
-import { Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createDetector } from '../detect/detector.ts';
@@ -14,7 +14,7 @@ import { IngestError, type DiffwatchError } from '../errors.ts';
 import { createAnomalyCodec, readingDecoderFor } from '../ingest/codec/index.ts';
 import { createConsumerRunner, type ConsumerRunner } from '../ingest/consumerRunner.ts';
 import { createDeadLetterPublisher } from '../ingest/deadLetter.ts';
-import { kafkaLogCreator } from '../ingest/kafkaLogger.ts';
+import { createKafka } from '../ingest/kafkaClient.ts';
 import type { PartitionRef } from '../ingest/flowControl.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, Metrics } from '../metrics.ts';
@@ -92,7 +92,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   let scorerLoaded = false;
   const ops = await startOps({
     ops: cfg.ops,
-    kafka: { brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId, groupId: cfg.kafka.groupId },
+    kafka: cfg.kafka,
     influx: cfg.sinks.influx,
     metrics,
     log: log.namespace('ops'),
@@ -117,7 +117,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
   }
 
   async function run(): Promise<Service> {
-    const kafka = new Kafka({ clientId: cfg.kafka.clientId, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
+    const kafka = createKafka(cfg.kafka, { log });
     const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     producer.on(producer.events.CONNECT, () => (producerUp = true));
     producer.on(producer.events.DISCONNECT, () => (producerUp = false));
@@ -168,12 +168,15 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       beforeCommit: () => state.flush(),
       onJoin: (gained, lost) => {
         // Entities of lost partitions are rebuilt by their new owner from the state topic; the
-        // state of gained ones may have been written by their previous owner.
+        // state of gained ones may have been written by their previous owner. Their buffers are
+        // dropped by `evict` below, and their windows still in flight are never written (`owned`).
         const gone = entitiesOf(lost);
         for (const id of gone) {
           detector.forget(id);
           entityStates.delete(id);
+          entityPartition.delete(id);
         }
+        state.forget(gone);
         models?.forget(gone);
         if (gained.length > 0) void state.reload().catch((e) => log.error('detector state reload failed', { error: e }));
       },
@@ -201,10 +204,22 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       runner.release(sources);
     };
 
+    /**
+     * True while every message of the window was read under the current ownership of its
+     * partition: a window of a partition revoked since is its new owner's to write, not ours.
+     */
+    const owned = (w: Window) => w.sources.every((s) => runner.owns(s));
+
     /** Scoring and detector state advance one micro-batch at a time, in order. */
-    async function scoreBatch(batch: Window[]) {
+    async function scoreBatch(all: Window[]) {
       const t0 = performance.now();
-      const scores = await scorer.score(batch);
+      const live = all.filter(owned);
+      const allScores = live.length > 0 ? await scorer.score(live) : [];
+      // A rebalance may have revoked partitions while the model ran.
+      const keep = live.map(owned);
+      const batch = live.filter((_, i) => keep[i]);
+      const scores = allScores.filter((_, i) => keep[i]);
+      if (batch.length < all.length) log.debug('windows of revoked partitions dropped', { windows: all.length - batch.length });
       metrics.observe(METRICS.modelCallDuration, (performance.now() - t0) / 1000, { scorer: scorer.name });
       metrics.observe(METRICS.modelBatchSize, batch.length, { scorer: scorer.name });
       const decided = detector.update(batch, scores, { scorer: scorer.name, modelVersion: scorer.version });
@@ -222,7 +237,13 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     /** Several batches may await durability at once, so that the writer can fill its requests. */
     async function deliver({ batch, scored, events, seq }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
       // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
-      const fresh = scored.filter((s) => s.detectorState !== 'replay');
+      const fresh = scored.filter((s) => s.detectorState !== 'replay' && owned(s.window));
+      if (batch.some((w) => !owned(w))) {
+        events = events.filter((e) => {
+          const w = windowOfEvent(batch, e);
+          return w === undefined || owned(w);
+        });
+      }
       const points = [...fresh.map(scorePoint), ...events.map(alertPoint)];
       const owners = [...fresh.map((s) => s.window), ...events.map((e) => windowOfEvent(batch, e))];
       if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
@@ -236,6 +257,8 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       metrics.inc(METRICS.pointsWritten, written.written);
       const durableAt = Date.now();
       for (const w of batch) {
+        // Revoked meanwhile: its partition's flow and holds were dropped (and maybe begun anew).
+        if (!owned(w)) continue;
         if (!unreleased.rejected.has(w)) observeLatency(w, durableAt);
         if (!unreleased.held.has(w)) runner.release(w.releases);
         const p = partitionOf(w);
@@ -287,8 +310,9 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
         // partition was revoked is rebuilt by the partition's new owner, so it is dropped here.
         windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
         tap((w: Window) => {
+          // A window cut from an evicted buffer (its partition was revoked) is dropped before scoring.
           const p = partitionOf(w);
-          if (p) runner.flow.begin(p);
+          if (p && owned(w)) runner.flow.begin(p);
         }),
         microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
         concatMap((batch: Window[]) => from(scoreBatch(batch))),
