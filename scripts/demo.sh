@@ -23,4 +23,5 @@ DIFFWATCH_TOPICS="$topic" DIFFWATCH_GROUP_ID="$run" DIFFWATCH_LOG_LEVEL="${DIFFW
   npx diffwatch run --config config/diffwatch.json --until-idle 3
 echo "== what diffwatch wrote to InfluxDB (database $INFLUX_DATABASE)"
 npx diffwatch inspect --config config/diffwatch.json --entity "$entity"
+echo "== watch it live: npx diffwatch top --config config/diffwatch.json (next to a running diffwatch run; q quits). This run's last state: INFLUX_DATABASE=$INFLUX_DATABASE npx diffwatch top --config config/diffwatch.json"
 echo "== stop the local stack with: npx diffwatch stack down"
