@@ -33,13 +33,13 @@ const STATE_COLOR: Record<EntityState, string> = {
 const SEVERITY_COLOR: Record<string, string> = { critical: 'red', warning: 'yellow', info: 'blue' };
 
 /** Column widths in characters; the entity column fits the longest id up to ENTITY_MAX. */
-const COL = { state: 11, score: 11, threshold: 11, model: 19, alerts: 26, window: 19 } as const;
+const COL = { state: 11, score: 11, threshold: 12, model: 19, alerts: 26, window: 19 } as const;
 const ENTITY_MIN = 8;
 const ENTITY_MAX = 32;
 
 /** One cell: fixed width, truncated, optionally right-aligned. */
 function cell(width: number, text: string, props: Record<string, unknown> = {}, right = false): ReactElement {
-  return h(Box, { width, justifyContent: right ? 'flex-end' : 'flex-start', paddingRight: right ? 1 : 0 }, h(Text, { wrap: 'truncate', ...props }, text));
+  return h(Box, { width, justifyContent: right ? 'flex-end' : 'flex-start', paddingRight: right ? 2 : 0 }, h(Text, { wrap: 'truncate', ...props }, text));
 }
 
 function alertsText(row: EntityRow): string {

@@ -29,9 +29,9 @@ describe('TopView', () => {
     const out = lines(frame());
     expect(out[0]).toBe('diffwatch top  InfluxDB http://127.0.0.1:8086 db diffwatch  ·  2026-01-02 03:04:05 UTC');
     const row = (entity: string) => out.find((l) => l.startsWith(entity + ' '))!.split(/\s{2,}/);
-    expect(row('pump-2')).toEqual(['pump-2', 'anomaly', '9.50', '6.00 69d0b1999f2bb200', '1 critical model', '2024-01-01 12:00:00']);
-    expect(row('pump-1')).toEqual(['pump-1', 'normal', '1.23', '6.00 69d0b1999f2bb200', '-', '2024-01-01 12:00:00']);
-    expect(row('pump-3')).toEqual(['pump-3', 'cold start', '-', '- none (cold start)', '-', '2024-01-01 12:00:00']);
+    expect(row('pump-2')).toEqual(['pump-2', 'anomaly', '9.50', '6.00', '69d0b1999f2bb200', '1 critical model', '2024-01-01 12:00:00']);
+    expect(row('pump-1')).toEqual(['pump-1', 'normal', '1.23', '6.00', '69d0b1999f2bb200', '-', '2024-01-01 12:00:00']);
+    expect(row('pump-3')).toEqual(['pump-3', 'cold start', '-', '-', 'none (cold start)', '-', '2024-01-01 12:00:00']);
     expect(out.findIndex((l) => l.startsWith('pump-2'))).toBeLessThan(out.findIndex((l) => l.startsWith('pump-1')));
     expect(out).toContain('throughput    readings/s 812.5   windows/s 790.0');
     expect(out).toContain('consumer lag  12 messages');
