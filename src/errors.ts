@@ -101,6 +101,19 @@ export class RegistryError extends DiffwatchError {
   }
 }
 
+/**
+ * A server refused our credentials: Kafka SASL authentication failed or the TLS handshake was
+ * refused, or InfluxDB answered 401/403. Fatal at start-up: retrying the same password cannot
+ * succeed, so the process exits instead of waiting for ever. The message names the service and
+ * the user, never the password.
+ */
+export class AuthError extends DiffwatchError {
+  declare readonly code: 'AUTH_FAILED';
+  constructor(service: 'kafka' | 'influxdb', message: string, coords: { user?: string; status?: number; [extra: string]: unknown } = {}, cause?: unknown) {
+    super('AUTH_FAILED', message, { coords: { service, ...coords }, cause });
+  }
+}
+
 /** A local service (Kafka, InfluxDB) could not be provisioned or did not become healthy. */
 export class StackError extends DiffwatchError {
   constructor(service: string, message: string, cause?: unknown) {

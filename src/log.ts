@@ -30,20 +30,61 @@ export function setLogSink(next: LogSink): LogSink {
   return prev;
 }
 
-function serialise(value: unknown): unknown {
+export const REDACTED = '[redacted]';
+
+/**
+ * Keys whose values are secrets wherever they appear: a password, a SASL config (it holds one),
+ * an Authorization header, a token, a secret, a cookie. `passwordFile` and other `...File` keys
+ * are paths, not secrets, and are printed.
+ */
+const SECRET_KEY = /^(?!.*file$)(.*(password|passwd|sasl|authori[sz]ation|secret|credential|cookie|api[-_]?key|private[-_]?key).*|pass|pwd|(.*[-_])?token|.*Token|tokens?)$/i;
+
+/** Secrets inside text: `user:password@` in a URL, and the credentials of an Authorization header value. */
+const SECRET_TEXT: Array<[RegExp, string]> = [
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, `$1${REDACTED}@`],
+  [/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{4,}/g, `$1 ${REDACTED}`],
+];
+
+export function redactText(text: string): string {
+  let out = text;
+  for (const [re, by] of SECRET_TEXT) out = out.replace(re, by);
+  return out;
+}
+
+/** Nesting below this is summarised; log fields are small records, not documents. */
+const MAX_DEPTH = 8;
+
+/**
+ * A copy of a log field with every secret replaced by `[redacted]`: values under a secret key at
+ * any depth, and credentials inside strings (see SECRET_TEXT). Errors become { name, message, code }.
+ */
+export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) {
     const e = value as Error & { code?: unknown };
-    return { name: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}) };
+    return { name: e.name, message: redactText(e.message), ...(e.code !== undefined ? { code: e.code } : {}) };
   }
-  if (typeof value === 'bigint') return value.toString();
-  return value;
+  if (typeof value !== 'object' || value === null || value instanceof Date || ArrayBuffer.isView(value)) return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[nested]';
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen));
+    if (value instanceof Map) return redact(Object.fromEntries(value), depth, seen);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null ? REDACTED : redact(v, depth + 1, seen);
+    return out;
+  } finally {
+    seen.delete(value);
+  }
 }
 
 export function createLogger(ns = 'diffwatch'): Logger {
   const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < RANK[globalLevel]) return;
-    const rec: Record<string, unknown> = { time: new Date().toISOString(), level, ns, msg };
-    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = serialise(v);
+    const rec: Record<string, unknown> = { time: new Date().toISOString(), level, ns, msg: redactText(msg) };
+    if (fields) Object.assign(rec, redact(fields));
     sink(JSON.stringify(rec));
   };
   return {

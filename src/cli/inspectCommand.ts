@@ -17,10 +17,11 @@ export interface EntitySummary {
   alerts: { time: string; state: string; severity: string; kind: string; score: number; topChannel: string | null; eventId: string }[];
 }
 
-export async function inspectEntity(url: string, database: string, entity: string): Promise<EntitySummary> {
+export async function inspectEntity(url: string, database: string, entity: string, auth?: { username?: string | null; passwordFile?: string | null }): Promise<EntitySummary> {
   const { InfluxDB } = await import('influx');
   const u = new URL(url);
-  const influx = new InfluxDB({ host: u.hostname, port: Number(u.port || 8086), protocol: u.protocol === 'https:' ? 'https' : 'http', database });
+  const creds = (await import('../config/secrets.ts')).influxCredentials({ username: auth?.username ?? null, passwordFile: auth?.passwordFile ?? null });
+  const influx = new InfluxDB({ host: u.hostname, port: Number(u.port || 8086), protocol: u.protocol === 'https:' ? 'https' : 'http', database, ...creds });
   // Quoted for InfluxQL (influxQl.ts): `'` and `\` escaped, control characters refused.
   const e = quoteString(entity);
   // `state` is a field, not a tag, so count per state with one query each.
@@ -59,7 +60,7 @@ async function inspect(flags: { entity?: string; config?: string; limit: number;
   const cfg = loadConfig({ file: flags.config });
   const { entity } = flags;
   if (!entity) throw new ConfigError('--entity', 'is required');
-  const s = await inspectEntity(cfg.sinks.influx.url, cfg.sinks.influx.database, entity);
+  const s = await inspectEntity(cfg.sinks.influx.url, cfg.sinks.influx.database, entity, cfg.sinks.influx);
   if (flags.json === true) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
     return 0;

@@ -37,13 +37,13 @@ async function replay(flags: ReplayFlags): Promise<number> {
   const series = readCsvSeries(file);
   const limit = Math.min(flags.limit ?? Infinity, series.timestamps.length);
 
-  const { Kafka, Partitioners, logLevel: KafkaLogLevel } = await import('kafkajs');
+  const { Partitioners } = await import('kafkajs');
   const { encodeReading } = await import('../ingest/codec/index.ts');
-  const { kafkaLogCreator } = await import('../ingest/kafkaLogger.ts');
+  const { createKafka } = await import('../ingest/kafkaClient.ts');
   const { rootLogger } = await import('../log.ts');
   const { createProgress } = await import('./progress.ts');
   const log = rootLogger.namespace('replay');
-  const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-replay`, brokers: [...cfg.kafka.brokers], logLevel: KafkaLogLevel.WARN, logCreator: kafkaLogCreator(log) });
+  const kafka = createKafka(cfg.kafka, { log, clientIdSuffix: 'replay' });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: flags.partitions }] });

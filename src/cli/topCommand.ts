@@ -46,7 +46,7 @@ async function top(flags: TopFlags): Promise<number> {
   const { url, database } = cfg.sinks.influx;
   const endpoint = metricsUrl ?? metricsUrlOf(cfg.ops.http);
   const source = createTopSource({
-    influx: createInfluxLatest({ url, database, timeoutMs }),
+    influx: createInfluxLatest({ url: (await import('../config/secrets.ts')).influxUrlWithCredentials(url, cfg.sinks.influx), database, timeoutMs }),
     ops: endpoint === undefined ? undefined : createOpsProbe({ metricsUrl: endpoint, timeoutMs }),
     influxUrl: displayUrl(url),
     database,

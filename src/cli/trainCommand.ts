@@ -97,11 +97,10 @@ async function seriesFromTopic(flags: TrainFlags, cfg: Readonly<DiffwatchConfig>
   const fromMs = eventTime('--from', from);
   const toMs = eventTime('--to', to);
   if (!(toMs > fromMs)) throw new ConfigError('--to', `must be after --from (${from})`);
-  const { Kafka, logLevel } = await import('kafkajs');
-  const { kafkaLogCreator } = await import('../ingest/kafkaLogger.ts');
+  const { createKafka } = await import('../ingest/kafkaClient.ts');
   const { readingDecoderFor } = await import('../ingest/codec/index.ts');
   const { readTopicRange } = await import('../ingest/readTopicRange.ts');
-  const kafka = new Kafka({ clientId: `${cfg.kafka.clientId}-train`, brokers: [...cfg.kafka.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
+  const kafka = createKafka(cfg.kafka, { log, clientIdSuffix: 'train' });
   const { decode } = readingDecoderFor(cfg.ingest);
   const range = await readTopicRange({ kafka, topic, entityId, fromMs, toMs, allowedLatenessMs: cfg.stream.allowedLatenessMs, decode, log });
   if (range.readings.length === 0) throw new ModelError('MODEL_INVALID', `no readings of entity ${entityId} on ${topic} between ${from} and ${to} (${range.messages} messages read)`, { topic, entityId });

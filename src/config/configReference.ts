@@ -27,6 +27,7 @@ interface Node {
   minItems?: number;
   default?: unknown;
   description?: string;
+  not?: unknown;
 }
 
 const cell = (s: string) => s.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
@@ -43,6 +44,7 @@ const plural = (t: string) => (/^(non-empty string|string|rule|object)$/.test(t)
 
 /** The type of a value in words, e.g. `integer ≥ 100`, `one of avro, confluent, json`, `map of string`. */
 function typeText(n: Node): string {
+  if (n.not !== undefined) return 'refused';
   if (n.enum) return `one of ${n.enum.join(', ')}`;
   if (n.const !== undefined) return JSON.stringify(n.const);
   if (n.anyOf || n.oneOf) {
@@ -72,7 +74,8 @@ function rows(n: Node, path: string[]): string[] {
     const head = path.length > 0 ? [`| **\`${key}\`** | section | | ${cell(n.description ?? '')} |`] : [];
     return [...head, ...Object.entries(n.properties).flatMap(([k, child]) => rows(child, [...path, k]))];
   }
-  return [`| \`${key}\` | ${cell(typeText(n))} | \`${cell(JSON.stringify(n.default))}\` | ${cell(n.description ?? '')} |`];
+  const dflt = n.default === undefined ? '' : `\`${cell(JSON.stringify(n.default))}\``;
+  return [`| \`${key}\` | ${cell(typeText(n))} | ${dflt} | ${cell(n.description ?? '')} |`];
 }
 
 /** The table of environment variables that override keys. */

@@ -17,10 +17,21 @@ export interface EnvOverride {
   parse: (raw: string, name: string) => unknown;
   /** Also apply an empty value (the ports: `''` reads as 0, which the schema refuses). */
   keepEmpty?: boolean;
+  /** A secret: never put into the config, read by the client factory when it connects (secrets.ts). */
+  secret?: boolean;
 }
 
 const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const text = (s: string) => s;
+
+function flag(key: string) {
+  return (raw: string, name: string): boolean => {
+    const v = raw.trim().toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new ConfigError(key, `environment variable ${name}=${JSON.stringify(raw)} must be true or false`);
+  };
+}
 
 function portNumber(key: string) {
   return (raw: string, name: string): number => {
@@ -44,8 +55,17 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'DIFFWATCH_TOPICS', key: 'kafka.topics', note: 'comma-separated', parse: csv },
   { name: 'DIFFWATCH_LOG_LEVEL', key: 'log.level', parse: text },
   { name: 'DIFFWATCH_STATE_TOPIC', key: 'detect.stateTopic', note: 'give a new deployment, or a re-run over old data, its own', parse: text },
+  { name: 'KAFKA_SSL', key: 'kafka.ssl.enabled', note: 'true or false', parse: flag('kafka.ssl.enabled') },
+  { name: 'KAFKA_SSL_CA_FILE', key: 'kafka.ssl.caFile', note: 'turns TLS on', parse: text },
+  { name: 'KAFKA_SASL_MECHANISM', key: 'kafka.sasl.mechanism', parse: text },
+  { name: 'KAFKA_SASL_USERNAME', key: 'kafka.sasl.username', note: 'turns SASL on', parse: text },
+  { name: 'KAFKA_SASL_PASSWORD_FILE', key: 'kafka.sasl.passwordFile', parse: text },
+  { name: 'KAFKA_SASL_PASSWORD', key: 'kafka.sasl.password', note: 'secret: read when a client connects, never stored in the config; wins over the file', parse: text, secret: true },
   { name: 'INFLUX_URL', key: 'sinks.influx.url', parse: text },
   { name: 'INFLUX_DATABASE', key: 'sinks.influx.database', parse: text },
+  { name: 'INFLUX_USERNAME', key: 'sinks.influx.username', parse: text },
+  { name: 'INFLUX_PASSWORD_FILE', key: 'sinks.influx.passwordFile', parse: text },
+  { name: 'INFLUX_PASSWORD', key: 'sinks.influx.password', note: 'secret: read when a client connects, never stored in the config; wins over the file', parse: text, secret: true },
   { name: 'DIFFWATCH_REGISTRY_URL', key: 'ingest.registry.url', note: 'the Confluent-compatible API of a schema registry', parse: text },
   { name: 'DIFFWATCH_MODEL_STORE', key: 'scorer.diffusion.modelStore', note: 'where the models the service trains are kept', parse: text },
   { name: 'DIFFWATCH_OPS_HTTP', key: 'ops.http', note: '`host:port` to serve /metrics, /healthz and /readyz there, port 0 for any free one; or `off`', parse: opsHttp },
@@ -60,11 +80,14 @@ export function envOverrides(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   for (const o of ENV_OVERRIDES) {
     const raw = env[o.name];
-    if (raw === undefined || (raw === '' && !o.keepEmpty)) continue;
+    if (o.secret || raw === undefined || (raw === '' && !o.keepEmpty)) continue;
     const path = o.key.split('.');
     let at = out;
     for (const k of path.slice(0, -1)) at = (at[k] ??= {}) as Json;
     at[path[path.length - 1]] = o.parse(raw, o.name);
   }
+  // A CA file alone means TLS: the file has no other use.
+  const ssl = (out.kafka as Json | undefined)?.ssl as Json | undefined;
+  if (ssl?.caFile !== undefined && ssl.enabled === undefined) ssl.enabled = true;
   return out;
 }

@@ -1,6 +1,7 @@
 /** The `sinks` section: the anomalies topic and InfluxDB (writes, back-off, retention). */
 import { z } from 'zod';
 import { bool, duration, httpUrl, int, matching, rules, str } from './fields.ts';
+import { refusedSecret } from './secretFields.ts';
 
 const influxSchema = rules(
   z.strictObject({
@@ -12,13 +13,18 @@ const influxSchema = rules(
     retryDelayMs: int(1).default(200).describe('ms; first retry delay, doubled up to maxRetryDelayMs, with jitter.'),
     maxRetryDelayMs: int(1).default(10_000).describe('ms; the longest retry delay, at least retryDelayMs.'),
     timeoutMs: int(100).default(10_000).describe('ms per request.'),
+    username: str().nullable().default(null).describe('InfluxDB user (HTTP basic auth); null: none, for a server without auth-enabled. Env: INFLUX_USERNAME.'),
+    passwordFile: str().nullable().default(null).describe('File holding the InfluxDB password (one trailing newline ignored). Env: INFLUX_PASSWORD_FILE, or the password itself in INFLUX_PASSWORD (which wins).'),
+    password: refusedSecret('sinks.influx.password', 'INFLUX_PASSWORD', 'sinks.influx.passwordFile'),
   }),
   (f, fail) => {
     if (f.maxBufferPoints < f.batchSize) fail(['maxBufferPoints'], `must be at least sinks.influx.batchSize (${f.batchSize}), got ${f.maxBufferPoints}`);
+    if (f.passwordFile !== null && f.username === null) fail(['username'], 'sinks.influx.passwordFile is set but no user: set INFLUX_USERNAME or sinks.influx.username');
     if (f.maxRetryDelayMs < f.retryDelayMs) fail(['maxRetryDelayMs'], `must be at least sinks.influx.retryDelayMs (${f.retryDelayMs}), got ${f.maxRetryDelayMs}`);
   },
 ).prefault({});
-export type InfluxConfig = z.output<typeof influxSchema>;
+/** The credentials are optional in the type: a config built by hand for a server without auth leaves them out. */
+export type InfluxConfig = Omit<z.output<typeof influxSchema>, 'username' | 'passwordFile' | 'password'> & { username?: string | null; passwordFile?: string | null };
 
 const retentionSchema = z
   .strictObject({

@@ -9,7 +9,8 @@
  * await broker.probe();            // { ok: true } or { ok: false, reason }
  * await pingInflux('http://127.0.0.1:8086', 1_500);
  */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { createKafka, type KafkaClientConfig } from '../ingest/kafkaClient.ts';
 import type { CheckResult } from './readiness.ts';
 
 export interface BrokerProbe {
@@ -27,17 +28,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-export function createBrokerProbe(opts: { brokers: readonly string[]; clientId: string; timeoutMs: number }): BrokerProbe {
+export function createBrokerProbe(opts: KafkaClientConfig & { timeoutMs: number }): BrokerProbe {
   // A client of its own: no retries (the next probe is the retry) and no logs (an outage is the
   // readiness report's to tell, not a log line every two seconds).
-  const kafka = new Kafka({
-    clientId: `${opts.clientId}-ops`,
-    brokers: [...opts.brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: opts.timeoutMs,
-    requestTimeout: opts.timeoutMs,
-    retry: { retries: 0 },
-  });
+  const kafka = createKafka(opts, { clientIdSuffix: 'ops', connectionTimeout: opts.timeoutMs, requestTimeout: opts.timeoutMs, retry: { retries: 0 } });
   let admin: Admin | null = null;
   let closed = false;
 

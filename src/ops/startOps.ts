@@ -12,6 +12,7 @@
  */
 import type { OpsConfig } from '../config/schema.ts';
 import type { PartitionRef } from '../ingest/flowControl.ts';
+import type { KafkaClientConfig } from '../ingest/kafkaClient.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
 import { createInfluxHttp } from '../sinks/influxHttp.ts';
@@ -35,8 +36,8 @@ export interface ServiceStatus {
 
 export interface StartOpsOptions {
   ops: Readonly<OpsConfig>;
-  kafka: { brokers: readonly string[]; clientId: string; groupId: string };
-  influx: { url: string; database: string; timeoutMs: number };
+  kafka: KafkaClientConfig & { groupId: string };
+  influx: { url: string; database: string; timeoutMs: number; username?: string | null; passwordFile?: string | null };
   metrics: Metrics;
   status: ServiceStatus;
   log: Logger;
@@ -92,7 +93,7 @@ function every(ms: number, tick: () => Promise<void>): { stop(): Promise<void> }
 export async function startOps(opts: StartOpsOptions): Promise<Ops> {
   const { metrics, status, log } = opts;
   const probeTimeoutMs = opts.probeTimeoutMs ?? 1_500;
-  const broker = createBrokerProbe({ brokers: opts.kafka.brokers, clientId: opts.kafka.clientId, timeoutMs: probeTimeoutMs });
+  const broker = createBrokerProbe({ ...opts.kafka, timeoutMs: probeTimeoutMs });
   const brokerState = new ProbeState('Kafka');
   const influxState = new ProbeState('InfluxDB');
   const readiness = createReadiness({
@@ -146,7 +147,7 @@ export async function startOps(opts: StartOpsOptions): Promise<Ops> {
   let reporter: InternalReporter | undefined;
   if (opts.ops.internalIntervalMs > 0) {
     // Its own client with a short timeout: a pipeline-health point never delays a shutdown for long.
-    const http = createInfluxHttp({ url: opts.influx.url, database: opts.influx.database, timeoutMs: Math.min(opts.influx.timeoutMs, 5_000) });
+    const http = createInfluxHttp({ ...opts.influx, timeoutMs: Math.min(opts.influx.timeoutMs, 5_000) });
     reporter = startInternalReporter({ metrics, intervalMs: opts.ops.internalIntervalMs, write: (lines) => http.write(lines), log });
   }
 

@@ -10,7 +10,8 @@
  * escaping (lineProtocol.ts) and for queries.
  */
 import { escape } from 'influx';
-import { SinkError } from '../errors.ts';
+import { influxCredentials } from '../config/secrets.ts';
+import { AuthError, SinkError } from '../errors.ts';
 
 export const INFLUX_SINK = 'influxdb';
 
@@ -29,15 +30,27 @@ export interface InfluxHttpOptions {
   database: string;
   /** ms per request. */
   timeoutMs: number;
+  /** User for HTTP basic auth; its password comes from INFLUX_PASSWORD or `passwordFile` (config/secrets.ts). */
+  username?: string | null;
+  passwordFile?: string | null;
+  /** Where INFLUX_PASSWORD is read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
  * 400: a bad point or a field-type conflict; 413: the body is over the server's limit.
- * 429 and 5xx are transient. 401/403/404 (bad credentials, missing database) are operator
- * problems, not bad data: retrying keeps the data until they are fixed instead of dropping it.
+ * 429 and 5xx are transient. 401/403 (wrong or missing credentials, no privilege) are an
+ * AuthError: the same request can never succeed, so start-up fails at once with a message that
+ * names InfluxDB and the user. 404 (a missing database) is an operator problem, not bad data:
+ * retrying keeps the data until it is fixed instead of dropping it.
  */
-export function classifyStatus(status: number, text: string, batchSize: number): SinkError {
+export function classifyStatus(status: number, text: string, batchSize: number, user?: string): SinkError | AuthError {
   const body = text.slice(0, MAX_ERROR_TEXT);
+  if (status === 401 || status === 403) {
+    const who = user === undefined ? 'without credentials (set INFLUX_USERNAME and INFLUX_PASSWORD or sinks.influx.passwordFile)' : `as user ${JSON.stringify(user)}`;
+    const what = status === 401 ? 'InfluxDB authentication failed' : 'InfluxDB refused the request (no privilege)';
+    return new AuthError('influxdb', `${what}: ${status} ${who}: ${body}`, { status, ...(user === undefined ? {} : { user }), sink: INFLUX_SINK });
+  }
   const opts = { sink: INFLUX_SINK, batchSize, status };
   if (status === 400) return new SinkError('SINK_REJECTED', `InfluxDB rejected the batch: ${body}`, { ...opts, retriable: false });
   if (status === 413) return new SinkError('SINK_TOO_LARGE', `InfluxDB refused the request size: ${body}`, { ...opts, retriable: false });
@@ -45,21 +58,30 @@ export function classifyStatus(status: number, text: string, batchSize: number):
 }
 
 /** fetch refuses URLs with credentials; move them into a Basic Authorization header. */
-function splitCredentials(raw: string): { base: URL; headers: Record<string, string> } {
+function splitCredentials(raw: string): { base: URL; headers: Record<string, string>; user?: string } {
   const base = new URL(raw.endsWith('/') ? raw : raw + '/');
   const headers: Record<string, string> = {};
+  let user: string | undefined;
   if (base.username) {
-    const user = decodeURIComponent(base.username);
-    const pass = decodeURIComponent(base.password);
-    headers.authorization = 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
+    user = decodeURIComponent(base.username);
+    headers.authorization = basicAuth(user, decodeURIComponent(base.password));
     base.username = '';
     base.password = '';
   }
-  return { base, headers };
+  return { base, headers, user };
 }
 
-export function createInfluxHttp({ url, database, timeoutMs }: InfluxHttpOptions): InfluxHttp {
-  const { base, headers } = splitCredentials(url);
+/** `Basic base64(user:password)`. */
+export function basicAuth(username: string, password: string): string {
+  return 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64');
+}
+
+export function createInfluxHttp({ url, database, timeoutMs, username, passwordFile, env }: InfluxHttpOptions): InfluxHttp {
+  const { base, headers, user: urlUser } = splitCredentials(url);
+  // Configured credentials win over any in the URL.
+  const creds = influxCredentials({ username: username ?? null, passwordFile: passwordFile ?? null }, env);
+  if (creds) headers.authorization = basicAuth(creds.username, creds.password);
+  const user = creds?.username ?? urlUser;
 
   async function post(path: string, params: Record<string, string>, body: string, contentType: string, batchSize: number): Promise<string> {
     const target = new URL(path, base);
@@ -81,7 +103,7 @@ export function createInfluxHttp({ url, database, timeoutMs }: InfluxHttpOptions
       const reason = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new SinkError('SINK_UNAVAILABLE', `InfluxDB request failed: ${reason}`, { sink: INFLUX_SINK, batchSize, retriable: true, cause: err });
     }
-    if (!res.ok) throw classifyStatus(res.status, text, batchSize);
+    if (!res.ok) throw classifyStatus(res.status, text, batchSize, user);
     return text;
   }
 

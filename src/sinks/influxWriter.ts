@@ -81,7 +81,7 @@ export function createInfluxWriter(cfg: InfluxConfig, opts: InfluxWriterOptions 
   const log = opts.log ?? rootLogger.namespace('sinks.influx');
   const random = opts.random ?? Math.random;
   const sleep = opts.sleep ?? realSleep;
-  const http = opts.http ?? createInfluxHttp({ url: cfg.url, database: cfg.database, timeoutMs: cfg.timeoutMs });
+  const http = opts.http ?? createInfluxHttp(cfg);
   const backoff = { baseMs: cfg.retryDelayMs, maxMs: cfg.maxRetryDelayMs };
   const delivery: DeliveryStats = { written: 0, rejected: 0, requests: 0, retries: 0, splits: 0 };
   let invalid = 0;
