@@ -70,6 +70,14 @@ const diffusionSchema = z
       .nullable()
       .default(null)
       .describe('Directory of the models the service trains itself (cold start, fine-tuning) and of per-entity normalization: `<modelStore>/<key>/<version>/` with `<key>/CURRENT` naming the live version. Env: DIFFWATCH_MODEL_STORE.'),
+    modelTopic: str()
+      .nullable()
+      .default('diffwatch.models')
+      .describe('Compacted topic the models trained here are written to (keyed by model key, one checkpoint per record, max.message.bytes 4 MiB), so that an instance taking over a partition goes on with the same models; modelStore is then its local cache (docs/model-store.md). null: modelStore alone, for a single instance.'),
+    rowTopic: str()
+      .nullable()
+      .default('diffwatch.rows')
+      .describe('Compacted topic holding the rows an entity has collected towards its cold start and for fine-tuning, in chunks keyed `<modelKey>#<purpose>#<slot>`, so that a restart or rebalance resumes the collection. null: rows are kept in memory only.'),
     models: z
       .array(modelAssignment, { error: expected('an array of rules such as [{"match": "^pump-", "use": "entity"}]') })
       .default([])

@@ -17,11 +17,19 @@
  * freed once the batch in flight is done. A restarted service reads each key's live version
  * from the store and goes on with it: no second cold start.
  *
+ * With several instances (a `kafka` client, `modelTopic` and `rowTopic` set) the store is the
+ * models topic with the directory as its cache (kafkaModelStore.ts), and the rows a key collects
+ * towards its cold start or fine-tunes on are kept in the row topic (rowLog.ts): an instance
+ * that takes over a partition goes on with the same models, and resumes cold starts where the
+ * previous owner left them. A version another instance writes for a key held here is swapped in.
+ *
  * Example:
  *   const registry = await createModelRegistry({ config: cfg.scorer.diffusion, windowLength: 64, scorer, log });
  *   const scores = await registry.score(windows);      // scores[i].modelVersion per window
  *   registry.observe(detector.update(windows, scores, meta).scored);  // feeds fine-tuning
  */
+import { basename } from 'node:path';
+import type { Kafka } from 'kafkajs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
@@ -32,8 +40,10 @@ import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { DiffusionScorer, LoadedModel, ScoringRoute } from './diffusionScorer.ts';
 import { affineFor, readEntityScaler, writeEntityScaler } from './entityScaler.ts';
 import { compileAssignment, type ModelRoute } from './modelAssignment.ts';
+import { openKafkaModelStore } from './kafkaModelStore.ts';
 import { createModelStore, type ModelStore } from './modelStore.ts';
 import { RowCollector } from './rowCollector.ts';
+import { openRowLog, type RowLog, type RowPurpose } from './rowLog.ts';
 import type { TrainingResult } from './trainingWorker.ts';
 import { createTrainingQueue } from './trainingQueue.ts';
 
@@ -52,6 +62,10 @@ export interface ModelRegistryOptions {
   /** Training on worker threads; replaceable in tests. */
   train?: (opts: TrainInBackgroundOptions) => Promise<TrainingResult>;
   log?: Logger;
+  /** The service's client: with it, models and collected rows are shared through `modelTopic` and `rowTopic`. */
+  kafka?: Kafka;
+  /** ms between writes of collected rows to `rowTopic`. Default 5 000. */
+  rowFlushMs?: number;
 }
 
 export interface ModelRegistry extends Scorer {
@@ -105,7 +119,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   const log = (opts.log ?? rootLogger.namespace('model')).namespace('registry');
   const train = opts.train ?? trainInBackground;
   const scorer = opts.scorer;
-  const store: ModelStore | null = cfg.modelStore === null ? null : createModelStore(cfg.modelStore);
+  const local: ModelStore | null = cfg.modelStore === null ? null : createModelStore(cfg.modelStore);
   const assign = compileAssignment(cfg);
   const queue = createTrainingQueue(cfg.coldStart.maxConcurrent);
   const jobs = new AbortController();
@@ -130,6 +144,18 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   /** The batch being scored: a swapped-out version is freed only after it. */
   let scoring: Promise<unknown> = Promise.resolve();
 
+  // Opened once `keys` exists: the models topic's follower may report a remote version at once.
+  const kafka = local ? opts.kafka : undefined;
+  const onRemote = (key: string, version: string) => adoptRemote(key, version);
+  const store: ModelStore | null = kafka && cfg.modelTopic !== null ? await openKafkaModelStore({ kafka, topic: cfg.modelTopic, local: local!, log: log.namespace('store'), onRemote }) : local;
+  const rowLog: RowLog | null =
+    kafka && cfg.rowTopic !== null ? await openRowLog({ kafka, topic: cfg.rowTopic, log: log.namespace('rows'), flushMs: opts.rowFlushMs }).catch(async (e: unknown) => {
+          await store?.close();
+          throw e;
+        }) : null;
+  /** A key of one entity has one owner (the partition's); a group's rows come from many, so they stay in memory. */
+  const persisted = (key: string) => rowLog !== null && (key.startsWith('entity:') || key.startsWith('norm:'));
+
   function dirModel(dir: string): LoadedModel {
     return dirModels.get(dir)!;
   }
@@ -146,14 +172,62 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       k.live = { dir: route.dir, version: model.version, model, route: { modelDir: route.dir, version: model.version } };
       return k;
     }
-    const current = store!.current(route.key);
+    const current = await liveOf(route.key);
     if (current) {
       await install(k, current.dir, current.version, 'restored');
-      if (k.live) return k;
+      if (k.live) {
+        if (cfg.fineTune.everyWindows > 0 && route.kind === 'trained') k.recent = await collector(k.key, 'recent', recentRows);
+        return k;
+      }
     }
-    k.collecting = new RowCollector(coldRows);
-    log.info('cold start: collecting windows', { key: k.key, windows: cfg.coldStart.windows });
+    k.collecting = await collector(k.key, 'cold', coldRows);
+    log.info('cold start: collecting windows', { key: k.key, windows: cfg.coldStart.windows, resumedRows: k.collecting.size });
+    if (k.collecting.size >= coldRows && !k.busy) coldStart(k);
     return k;
+  }
+
+  /** The key's live version; when the shared store cannot be read, what the local cache holds. */
+  async function liveOf(key: string): Promise<{ version: string; dir: string } | undefined> {
+    try {
+      return await store!.live(key);
+    } catch (e) {
+      log.error('model store unreadable; going on with the local cache', { key, error: e });
+      store!.refresh();
+      return store!.current(key);
+    }
+  }
+
+  /** A collector of the key's rows, resumed from the row topic and persisted to it as it grows. */
+  async function collector(key: string, purpose: RowPurpose, capacity: number): Promise<RowCollector> {
+    const rows = new RowCollector(capacity);
+    if (!persisted(key)) return rows;
+    try {
+      const saved = await rowLog!.take(key, purpose);
+      if (saved) rows.restore(saved);
+    } catch (e) {
+      log.error('collected rows unreadable; collecting again', { key, purpose, error: e });
+      rowLog!.refresh();
+    }
+    rowLog!.attach(key, purpose, rows);
+    return rows;
+  }
+
+  /** Collected rows that are no longer needed: the model they were for is live, or they start over. */
+  function dropRows(key: string, purpose: RowPurpose): void {
+    if (persisted(key)) rowLog!.drop(key, purpose);
+  }
+
+  /** Another instance wrote a version of a key held here (its previous owner, or a fine-tune there): swap it in. */
+  function adoptRemote(key: string, version: string): void {
+    const k = keys.get(key);
+    if (!k || k.busy || (k.live && basename(k.live.dir) === version)) return;
+    const cur = store!.current(key);
+    if (!cur || cur.version !== version) return;
+    k.busy = true;
+    const done = install(k, cur.dir, version, 'written by another instance')
+      .catch((e) => log.error('a version written by another instance could not be loaded', { key, version, error: e }))
+      .finally(() => (k.busy = false));
+    track(done);
   }
 
   /** Make `dir` the key's live version. */
@@ -169,6 +243,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       k.live = { dir, version: model.version, model, route: { modelDir: dir, version: model.version } };
       if (old && old.dir !== dir) void scoring.then(() => scorer.unload(old.dir)).catch((e) => log.warn('freeing a swapped-out model failed', { key: k.key, dir: old.dir, error: e }));
     }
+    dropRows(k.key, 'cold'); // tombstones only for what the row topic holds
     k.collecting = undefined;
     k.normalSince = 0;
     k.anomalousRun = 0;
@@ -199,7 +274,11 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   function coldStart(k: KeyState): void {
     const series = k.collecting!.series();
     const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start'));
-    k.coldJob = background(k, 'cold start', job, 'cold start failed; collecting again', () => (k.collecting = new RowCollector(coldRows))).finally(() => (k.coldJob = undefined));
+    k.coldJob = background(k, 'cold start', job, 'cold start failed; collecting again', () => {
+      dropRows(k.key, 'cold');
+      k.collecting = new RowCollector(coldRows);
+      if (persisted(k.key)) rowLog!.attach(k.key, 'cold', k.collecting);
+    }).finally(() => (k.coldJob = undefined));
   }
 
   async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
@@ -260,7 +339,10 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       }
     }
     if (cfg.fineTune.everyWindows === 0 || k.route.kind !== 'trained') return;
-    k.recent ??= new RowCollector(recentRows);
+    if (!k.recent) {
+      k.recent = new RowCollector(recentRows);
+      if (persisted(k.key)) rowLog!.attach(k.key, 'recent', k.recent);
+    }
     // The newest point of a window that is not normal (or was judged by another version) never becomes training data.
     if (s.detectorState !== 'normal' || s.modelVersion !== k.live!.version) {
       k.recent.skip(s.window);
@@ -331,11 +413,16 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       return keys.get(assign(entityId).key)?.live?.version ?? NO_MODEL;
     },
     forget(entityIds) {
+      const gone: string[] = [];
       for (const id of entityIds) {
         const route = assign(id);
         // A group's or a shared model's state belongs to all its entities; only an entity's own key goes.
-        if (route.key === `entity:${id}` || route.key === `norm:${id}`) keys.delete(route.key);
+        if (route.key === `entity:${id}` || route.key === `norm:${id}`) keys.delete(route.key) && gone.push(route.key);
       }
+      // A rebalance: a key seen next may have been trained or collected by its previous owner since.
+      store?.refresh();
+      rowLog?.refresh();
+      if (gone.length > 0) void rowLog?.release(gone).catch((e) => log.warn('rows of released keys not written', { keys: gone.length, error: e }));
     },
     training: () => pending.size > 0,
     liveVersions() {
@@ -349,6 +436,8 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     async close() {
       jobs.abort(new Error('the service is stopping'));
       while (pending.size > 0) await Promise.all(pending);
+      await rowLog?.close();
+      await store?.close();
       await scorer.close();
     },
   };

@@ -35,6 +35,15 @@ export interface ModelStore {
   staging(key: string): string;
   /** Make a written staging folder the key's live version; returns the version's folder. */
   commit(key: string, stagingDir: string, version: string): Promise<string>;
+  /**
+   * The live version of a key as the whole deployment knows it: here `current`; a store shared
+   * through Kafka (kafkaModelStore.ts) first catches up with its topic and fetches the version
+   * into this folder.
+   */
+  live(key: string): Promise<{ version: string; dir: string } | undefined>;
+  /** The next `live` catches up with the shared store again (after a partition rebalance). */
+  refresh(): void;
+  close(): Promise<void>;
 }
 
 /** Bytes of a key folder's name: below the 255-byte NAME_MAX of ext4, XFS and btrfs, with room to spare. */
@@ -117,19 +126,25 @@ export function createModelStore(root: string): ModelStore {
     if (legacy !== undefined && existsSync(join(abs, legacy))) return join(abs, legacy);
     return join(abs, keyFolder(key));
   };
+  const current = (key: string): { version: string; dir: string } | undefined => {
+    const pointer = join(dirOf(key), 'CURRENT');
+    if (!existsSync(pointer)) return undefined;
+    const version = readFileSync(pointer, 'utf8').trim();
+    const dir = join(dirOf(key), version);
+    if (!VERSION.test(version) || !existsSync(dir)) {
+      throw new ModelError('MODEL_INVALID', `${pointer} names version ${JSON.stringify(version)}, which is not a folder beside it; remove CURRENT to start this model over`, { path: pointer });
+    }
+    return { version, dir };
+  };
   return {
     root: abs,
     dirOf,
-    current(key) {
-      const pointer = join(dirOf(key), 'CURRENT');
-      if (!existsSync(pointer)) return undefined;
-      const version = readFileSync(pointer, 'utf8').trim();
-      const dir = join(dirOf(key), version);
-      if (!VERSION.test(version) || !existsSync(dir)) {
-        throw new ModelError('MODEL_INVALID', `${pointer} names version ${JSON.stringify(version)}, which is not a folder beside it; remove CURRENT to start this model over`, { path: pointer });
-      }
-      return { version, dir };
+    current,
+    async live(key) {
+      return current(key);
     },
+    refresh() {},
+    async close() {},
     staging(key) {
       return join(dirOf(key), `.staging-${process.pid}-${Date.now()}-${stagingSeq++}`);
     },

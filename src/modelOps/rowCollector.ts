@@ -18,6 +18,7 @@ export class RowCollector {
   private times: Float64Array = new Float64Array(0); // ring, [capacity]
   private head = 0; // next write position
   private count = 0;
+  private total = 0; // rows ever appended: the sequence number of the next row
   private C = 0;
   private order: readonly string[] | undefined;
   /** Newest timestamp taken per entity, so that overlapping windows add each point once. */
@@ -29,6 +30,11 @@ export class RowCollector {
   /** Rows held (at most `capacity`). */
   get size(): number {
     return this.count;
+  }
+
+  /** Rows ever appended (kept by `clear`): row `s` of the sequence is the s-th row added. */
+  get appended(): number {
+    return this.total;
   }
 
   /** The channel order of the series: that of the first window added. */
@@ -57,12 +63,17 @@ export class RowCollector {
       if (!finite) continue;
       for (let c = 0; c < C; c++) this.values[this.head * C + c] = w.values[i * C + map[c]];
       this.times[this.head] = t;
-      this.head = (this.head + 1) % this.capacity;
-      this.count = Math.min(this.count + 1, this.capacity);
+      this.push();
       added++;
     }
     if (w.length > 0) this.newest.set(w.entityId, Math.max(last, w.timestamps[w.length - 1]));
     return added;
+  }
+
+  private push(): void {
+    this.head = (this.head + 1) % this.capacity;
+    this.count = Math.min(this.count + 1, this.capacity);
+    this.total++;
   }
 
   /** Never take the window's points: later windows add only points newer than its end. */
@@ -85,6 +96,50 @@ export class RowCollector {
       timestamps[n] = this.times[at];
     }
     return { values, timestamps, channels: [...(this.order ?? [])] };
+  }
+
+  /**
+   * Rows `[from, to)` of the sequence still held, oldest first (`from` is raised to the oldest
+   * held): what rowLog.ts writes as one chunk.
+   */
+  rows(from: number, to: number): { first: number; values: Float64Array; timestamps: Float64Array } {
+    const C = this.C;
+    const first = Math.max(from, this.total - this.count);
+    const n = Math.max(0, Math.min(to, this.total) - first);
+    const values = new Float64Array(n * C);
+    const timestamps = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const at = (this.head - (this.total - (first + i)) + 2 * this.capacity) % this.capacity; // ring position of sequence number first + i
+      values.set(this.values.subarray(at * C, (at + 1) * C), i * C);
+      timestamps[i] = this.times[at];
+    }
+    return { first, values, timestamps };
+  }
+
+  /** Newest timestamp taken per entity. */
+  newestTimes(): Record<string, number> {
+    return Object.fromEntries(this.newest);
+  }
+
+  /**
+   * Start from saved rows (rowLog.ts): the newest `capacity` of them, numbered so that the last
+   * is row `appended - 1`, and each entity's newest timestamp, so re-read windows add nothing twice.
+   */
+  restore(saved: { channels: readonly string[]; values: Float64Array; timestamps: Float64Array; newest: Record<string, number>; appended: number }): void {
+    if (this.total > 0 || saved.timestamps.length === 0) return;
+    this.order = [...saved.channels];
+    this.C = saved.channels.length;
+    this.values = new Float64Array(this.capacity * this.C);
+    this.times = new Float64Array(this.capacity);
+    const C = this.C;
+    const N = saved.timestamps.length;
+    this.total = saved.appended - Math.min(N, this.capacity);
+    for (let n = Math.max(0, N - this.capacity); n < N; n++) {
+      this.values.set(saved.values.subarray(n * C, (n + 1) * C), this.head * C);
+      this.times[this.head] = saved.timestamps[n];
+      this.push();
+    }
+    for (const [id, t] of Object.entries(saved.newest)) this.newest.set(id, Math.max(t, this.newest.get(id) ?? -Infinity));
   }
 
   /** Forget the rows (kept: the channel order and each entity's newest timestamp). */

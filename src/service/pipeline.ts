@@ -6,7 +6,7 @@
  *        ▲                                                                      │
  *        └── release(window.releases), state snapshots ◀── influx + anomalies acked
  */
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createDetector } from '../detect/detector.ts';
@@ -66,13 +66,13 @@ function partitionOf(w: Window): PartitionRef | undefined {
 }
 
 /** The scorer of the config: the statistical baseline, or the diffusion models of every entity (modelRegistry.ts). */
-export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, metrics?: Metrics): Promise<Scorer | ModelRegistry> {
+export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, metrics?: Metrics, kafka?: Kafka): Promise<Scorer | ModelRegistry> {
   if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
   const d = cfg.scorer.diffusion;
   const pool = await createDiffusionScorer({ modelDir: null, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
   metrics?.sample(METRICS.scoringQueue, () => pool.stats?.().queuedWeight ?? 0);
   try {
-    return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model'), metrics });
+    return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model'), metrics, kafka });
   } catch (e) {
     await pool.close();
     throw e;
@@ -124,7 +124,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
     const anomalyCodec = createAnomalyCodec();
     const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
-    const scorer = await createScorer(cfg, log, metrics);
+    const scorer = await createScorer(cfg, log, metrics, kafka);
     scorerLoaded = true;
     const models = isRegistry(scorer) ? scorer : undefined;
     metrics.sample(METRICS.models, () => [...(models?.liveVersions() ?? new Map([[scorer.version, 1]]))].map(([version, value]) => ({ labels: { version }, value })));
