@@ -40,6 +40,8 @@ async function top(flags: TopFlags): Promise<number> {
   const { createInfluxLatest, displayUrl } = await import('../top/influxLatest.ts');
   const { createOpsProbe } = await import('../top/opsProbe.ts');
   const { createTopSource } = await import('../top/topSource.ts');
+  // React's production build: the development one checks and warns on every render, each second.
+  process.env.NODE_ENV ??= 'production';
   const { runTop } = await import('../top/runTop.ts');
   // A read may take most of an interval, never more than a few seconds.
   const timeoutMs = Math.min(Math.max(flags.interval - 100, 500), 5_000);

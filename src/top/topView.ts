@@ -10,6 +10,7 @@
  */
 import { Box, Text } from 'ink';
 import React, { type ReactElement } from 'react';
+import { printable } from '../textRules.ts';
 import { formatNumber, formatRate, formatTime, type EntityRow, type EntityState, type Frame, type OpsView } from './topModel.ts';
 
 const h = React.createElement;
@@ -32,21 +33,27 @@ const STATE_COLOR: Record<EntityState, string> = {
 };
 const SEVERITY_COLOR: Record<string, string> = { critical: 'red', warning: 'yellow', info: 'blue' };
 
-/** Column widths in characters; the entity column fits the longest id up to ENTITY_MAX. */
-const COL = { state: 11, score: 11, threshold: 12, model: 19, alerts: 26, window: 19 } as const;
+/** Column widths in characters: with the longest entity column they fill 120 columns. */
+const COL = { state: 11, score: 10, threshold: 12, model: 19, alerts: 21, window: 19 } as const;
 const ENTITY_MIN = 8;
-const ENTITY_MAX = 32;
+const ENTITY_MAX = 28;
 
 /** One cell: fixed width, truncated, optionally right-aligned. */
 function cell(width: number, text: string, props: Record<string, unknown> = {}, right = false): ReactElement {
-  return h(Box, { width, justifyContent: right ? 'flex-end' : 'flex-start', paddingRight: right ? 2 : 0 }, h(Text, { wrap: 'truncate', ...props }, text));
+  return h(Box, { width, flexShrink: 0, justifyContent: right ? 'flex-end' : 'flex-start', paddingRight: right ? 2 : 0 }, h(Text, { wrap: 'truncate', ...props }, text));
 }
+
+/**
+ * Text from the data (entity ids, kinds, versions) with control characters escaped
+ * (textRules.ts): an id holding an escape sequence must not drive the terminal.
+ */
+const shown = (text: string): string => printable(text, 64);
 
 function alertsText(row: EntityRow): string {
   if (row.openAlerts.length === 0) return '-';
   const [first] = row.openAlerts;
   const more = row.openAlerts.length > 1 ? ` +${row.openAlerts.length - 1}` : '';
-  return `${row.openAlerts.length} ${first.severity} ${first.kind}${more}`;
+  return `${row.openAlerts.length} ${shown(first.severity)} ${shown(first.kind)}${more}`;
 }
 
 function headerRow(entityWidth: number): ReactElement {
@@ -70,11 +77,11 @@ function entityRow(row: EntityRow, entityWidth: number): ReactElement {
   return h(
     Box,
     { key: row.entity },
-    cell(entityWidth, row.entity),
+    cell(entityWidth, shown(row.entity)),
     cell(COL.state, row.state, { color: STATE_COLOR[row.state], bold: row.state === 'anomaly' }),
     cell(COL.score, formatNumber(row.score), { color: over ? 'red' : undefined, bold: over }, true),
     cell(COL.threshold, formatNumber(row.threshold), {}, true),
-    cell(COL.model, row.modelVersion === 'none' ? 'none (cold start)' : row.modelVersion ?? '-', { dimColor: true }),
+    cell(COL.model, row.modelVersion === 'none' ? 'none (cold start)' : row.modelVersion === null ? '-' : shown(row.modelVersion), { dimColor: true }),
     cell(COL.alerts, alertsText(row), { color: alertColor }),
     cell(COL.window, formatTime(row.windowTime), { dimColor: true }),
   );
@@ -84,14 +91,14 @@ function entitiesSection(frame: Frame, maxRows: number): ReactElement {
   if (!frame.influx.ok) return h(Text, { color: 'red' }, `InfluxDB: ${frame.influx.error}`);
   const { rows } = frame.influx;
   if (rows.length === 0) return h(Text, { dimColor: true }, `no scores in database ${frame.database} yet`);
-  const entityWidth = Math.min(ENTITY_MAX, Math.max(ENTITY_MIN, ...rows.map((r) => r.entity.length + 2)));
-  const shown = rows.slice(0, Math.max(1, maxRows));
-  const hidden = rows.length - shown.length;
+  const entityWidth = Math.min(ENTITY_MAX, Math.max(ENTITY_MIN, ...rows.map((r) => shown(r.entity).length + 2)));
+  const visible = rows.slice(0, Math.max(1, maxRows));
+  const hidden = rows.length - visible.length;
   return h(
     Box,
     { flexDirection: 'column' },
     headerRow(entityWidth),
-    ...shown.map((r) => entityRow(r, entityWidth)),
+    ...visible.map((r) => entityRow(r, entityWidth)),
     hidden > 0 ? h(Text, { key: 'more', dimColor: true }, `… ${hidden} more entities (anomalies and open alerts are listed first)`) : null,
   );
 }

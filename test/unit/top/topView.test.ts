@@ -55,6 +55,16 @@ describe('TopView', () => {
   });
 });
 
+describe('TopView on hostile ids', () => {
+  it('escapes control characters in entity ids, so an id cannot drive the terminal', () => {
+    const hostile = entityRows([{ entity: 'evil\x1b[2J\x07', time: 0, state: 'normal', score: 1, threshold: 2, modelVersion: 'v\r1' }], []);
+    const out = lines(frame({ influx: { ok: true, rows: hostile } })).join('\n');
+    expect(out).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
+    expect(out).toContain('evil\\u{1b}[2J\\u{7}');
+    expect(out).toContain('v\\u{d}1');
+  });
+});
+
 describe('metricsUrlOf', () => {
   it('reaches ops.http on loopback when it listens on every interface; none when off or on port 0', () => {
     expect(metricsUrlOf({ enabled: true, host: '127.0.0.1', port: 9464 })).toBe('http://127.0.0.1:9464/metrics');
