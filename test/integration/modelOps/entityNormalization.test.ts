@@ -63,6 +63,8 @@ describe('a shared model with per-entity normalization', () => {
         diffusion: {
           modelDir: null,
           modelStore: run.storeDir,
+          modelTopic: run.modelTopic,
+          rowTopic: run.rowTopic,
           workers: 1,
           backend: 'wasm',
           models: [

@@ -1,6 +1,6 @@
 /**
  * Shared set-up of the tests of models the service trains itself: one run's names (its own
- * group, state topic, database and anomalies topic), its model store, and a `diffwatch run`
+ * group, state, models and rows topics, database and anomalies topic), its model store, and a `diffwatch run`
  * config with the diffusion scorer and no shipped model, so every entity starts cold.
  */
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +15,8 @@ export interface TrainedModelsRun {
   topic: string;
   groupId: string;
   stateTopic: string;
+  modelTopic: string;
+  rowTopic: string;
   database: string;
   anomalies: string;
   storeDir: string;
@@ -27,6 +29,8 @@ export function trainedModelsRun(prefix: string): TrainedModelsRun {
     topic: uniqueName(`${prefix}-telemetry`),
     groupId: uniqueName(`${prefix}-group`),
     stateTopic: uniqueName(`${prefix}-state`),
+    modelTopic: uniqueName(`${prefix}-models`),
+    rowTopic: uniqueName(`${prefix}-rows`),
     database: uniqueName(prefix).replace(/-/g, '_'),
     anomalies: uniqueName(`${prefix}-anomalies`),
     storeDir,
@@ -42,7 +46,7 @@ export function trainedModelsConfig(run: TrainedModelsRun, o: { windowLength: nu
     stream: { windowLength: o.windowLength, hop: 1 },
     scorer: {
       kind: 'diffusion',
-      diffusion: { modelDir: null, modelStore: run.storeDir, workers: 1, backend: 'wasm', coldStart: { ...o.coldStart, maxConcurrent: 1 }, fineTune: o.fineTune },
+      diffusion: { modelDir: null, modelStore: run.storeDir, modelTopic: run.modelTopic, rowTopic: run.rowTopic, workers: 1, backend: 'wasm', coldStart: { ...o.coldStart, maxConcurrent: 1 }, fineTune: o.fineTune },
     },
     detect: { stateTopic: run.stateTopic, ...o.detect },
     sinks: { anomaliesTopic: run.anomalies, influx: { database: run.database } },
