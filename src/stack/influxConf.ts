@@ -11,6 +11,8 @@ export interface InfluxSettings {
   metaDir: string;
   dataDir: string;
   walDir: string;
+  /** `[http] auth-enabled`: every request but /ping needs a user (the secure stack). */
+  authEnabled?: boolean;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -40,7 +42,7 @@ export function renderInfluxConf(s: InfluxSettings): string {
     '[http]',
     '  enabled = true',
     `  bind-address = ${q(`127.0.0.1:${s.httpPort}`)}`,
-    '  auth-enabled = false',
+    `  auth-enabled = ${s.authEnabled === true}`,
     '  log-enabled = false',
     '  write-tracing = false',
     '  max-body-size = 0',

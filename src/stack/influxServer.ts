@@ -8,6 +8,8 @@ import { StackError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { runCommand, which } from './commands.ts';
 import { renderInfluxConf } from './influxConf.ts';
+import { ensureInfluxUsers } from './influxUsers.ts';
+import { readSecurity } from './security.ts';
 import type { StackLayout } from './layout.ts';
 import { liveServicePid, spawnDetached, stopProcess, tailFile } from './processes.ts';
 import type { ServiceStatus } from './serviceStatus.ts';
@@ -66,7 +68,7 @@ export async function ensureInfluxd(log: Logger): Promise<string> {
 function writeInfluxConfig(layout: StackLayout, stack: StackConfig): void {
   const i = layout.influx;
   for (const d of [i.home, i.metaDir, i.dataDir, i.walDir]) mkdirSync(d, { recursive: true });
-  writeFileSync(i.conf, renderInfluxConf({ httpPort: stack.influxPort, rpcPort: i.rpcPort, metaDir: i.metaDir, dataDir: i.dataDir, walDir: i.walDir }));
+  writeFileSync(i.conf, renderInfluxConf({ httpPort: stack.influxPort, rpcPort: i.rpcPort, metaDir: i.metaDir, dataDir: i.dataDir, walDir: i.walDir, authEnabled: readSecurity(layout) !== undefined }));
 }
 
 export async function influxStatus(layout: StackLayout, stack: StackConfig): Promise<ServiceStatus> {
@@ -85,6 +87,7 @@ export async function startInflux(layout: StackLayout, stack: StackConfig, log: 
   }
   if (existing !== undefined) {
     await waitHealthy(layout, stack, existing, () => undefined);
+    await ensureUsers(layout, stack, log);
     return { started: false };
   }
   const influxd = await ensureInfluxd(log);
@@ -102,7 +105,14 @@ export async function startInflux(layout: StackLayout, stack: StackConfig, log: 
     if (exit) throw new StackError(SERVICE, `influxd exited during start-up (code ${exit.code}, signal ${exit.signal}). Last lines of ${layout.influx.logFile}:\n${tailFile(layout.influx.logFile)}`);
   });
   log.info('influxd ready', { pid: child.pid, port, ms: Date.now() - t0 });
+  await ensureUsers(layout, stack, log);
   return { started: true };
+}
+
+/** A secure stack's admin and writer users (influxUsers.ts); nothing for a plain stack. */
+async function ensureUsers(layout: StackLayout, stack: StackConfig, log: Logger): Promise<void> {
+  const sec = readSecurity(layout);
+  if (sec) await ensureInfluxUsers(`http://127.0.0.1:${stack.influxPort}`, sec, log);
 }
 
 async function waitHealthy(layout: StackLayout, stack: StackConfig, pid: number, abortIf: () => void): Promise<void> {

@@ -3,15 +3,16 @@
  * metadata request. `up` is idempotent; `down` is SIGTERM then SIGKILL.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { StackConfig } from '../config/schema.ts';
 import { StackError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { javaMajorVersion, runCommand, which } from './commands.ts';
 import type { StackLayout } from './layout.ts';
 import { commandLine, liveServicePid, spawnDetached, stopProcess, tailFile } from './processes.ts';
+import { readSecret, readSecurity, SCRAM_MECHANISM, type StackSecurity } from './security.ts';
 import { kafkaLogging, renderKafkaLog4j, renderServerProperties } from './serverProperties.ts';
 import type { ServiceStatus } from './serviceStatus.ts';
 import { isListening, waitFor, waitForPortFree } from './waitFor.ts';
@@ -57,9 +58,12 @@ export async function resolveKafkaJars(layout: StackLayout, version: string, log
 }
 
 /** Render the configuration files; cheap, so done on every start (ports may have changed). */
-function writeBrokerConfig(layout: StackLayout, stack: StackConfig): string {
+function writeBrokerConfig(layout: StackLayout, stack: StackConfig, sec: StackSecurity | undefined): string {
   mkdirSync(layout.kafka.home, { recursive: true });
-  writeFileSync(layout.kafka.properties, renderServerProperties({ kafkaPort: stack.kafkaPort, controllerPort: stack.controllerPort, dataDir: layout.kafka.dataDir }));
+  const security = sec && { tlsPort: sec.tlsPort, keystoreFile: sec.keystoreFile, keystorePassword: readSecret(sec.keystorePasswordFile), brokerUser: sec.kafka.broker.user, brokerPassword: readSecret(sec.kafka.broker.passwordFile) };
+  // A secure broker's file holds the keystore and inter-broker passwords: owner only.
+  writeFileSync(layout.kafka.properties, renderServerProperties({ kafkaPort: stack.kafkaPort, controllerPort: stack.controllerPort, dataDir: layout.kafka.dataDir, security }), { mode: 0o600 });
+  chmodSync(layout.kafka.properties, sec ? 0o600 : 0o644);
   const { text, jvmFlag } = renderKafkaLog4j(kafkaLogging(stack.kafkaVersion), layout.kafka.log4j);
   writeFileSync(layout.kafka.log4j, text);
   return jvmFlag;
@@ -76,19 +80,33 @@ export function randomClusterId(bytes: () => Buffer = () => randomBytes(16)): st
   }
 }
 
-/** KRaft needs its log directory formatted with a cluster id once, before the first start. */
-async function formatStorage(layout: StackLayout, log: Logger): Promise<void> {
-  if (existsSync(layout.kafka.metaProperties)) return;
-  const clusterId = randomClusterId();
-  const args = ['-Xmx256m', '-cp', 'libs/*', 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.kafka.properties, '--ignore-formatted'];
-  const r = await runCommand('java', args, { cwd: layout.kafka.home, timeoutMs: 120_000 });
-  if (r.code !== 0) throw new StackError(SERVICE, `formatting the KRaft storage in ${layout.kafka.dataDir} failed (exit ${r.code}); delete that folder and retry.\n${r.output.slice(-4_000)}`);
-  log.info('storage formatted', { clusterId, dataDir: layout.kafka.dataDir });
+/** `--add-scram` arguments: the SCRAM users of a secure broker, written into the bootstrap metadata. */
+function scramArgs(sec: StackSecurity | undefined): string[] {
+  if (!sec) return [];
+  return [sec.kafka, sec.kafka.broker].flatMap((u) => ['--add-scram', `${SCRAM_MECHANISM}=[name=${u.user},password=${readSecret(u.passwordFile)}]`]);
 }
 
-/** One real metadata round trip: the broker answers DescribeCluster and lists itself. */
-export async function kafkaHealthy(port: number): Promise<boolean> {
-  const kafka = new Kafka({ clientId: 'diffwatch-stack', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000, retry: { retries: 0 } });
+/**
+ * KRaft needs its log directory formatted with a cluster id once, before the first start; a secure
+ * broker's SCRAM users are created then (https://kafka.apache.org/documentation/#security_sasl_scram_credentials).
+ */
+async function formatStorage(layout: StackLayout, log: Logger, sec: StackSecurity | undefined): Promise<void> {
+  if (existsSync(layout.kafka.metaProperties)) return;
+  const clusterId = randomClusterId();
+  const args = ['-Xmx256m', '-cp', 'libs/*', 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.kafka.properties, '--ignore-formatted', ...scramArgs(sec)];
+  const r = await runCommand('java', args, { cwd: layout.kafka.home, timeoutMs: 120_000 });
+  if (r.code !== 0) throw new StackError(SERVICE, `formatting the KRaft storage in ${layout.kafka.dataDir} failed (exit ${r.code}); delete that folder and retry.\n${r.output.slice(-4_000)}`);
+  log.info('storage formatted', { clusterId, dataDir: layout.kafka.dataDir, scramUsers: sec ? [sec.kafka.user, sec.kafka.broker.user] : [] });
+}
+
+/** The SCRAM login of the stack's own health checks on a secure broker. */
+export function stackSasl(sec: StackSecurity | undefined): SASLOptions | undefined {
+  return sec && { mechanism: 'scram-sha-512', username: sec.kafka.user, password: readSecret(sec.kafka.passwordFile) };
+}
+
+/** One real metadata round trip: the broker answers DescribeCluster and lists itself. A secure broker is asked over SCRAM. */
+export async function kafkaHealthy(port: number, sasl?: SASLOptions): Promise<boolean> {
+  const kafka = new Kafka({ clientId: 'diffwatch-stack', brokers: [`127.0.0.1:${port}`], sasl, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000, retry: { retries: 0 } });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -108,7 +126,7 @@ export function brokerVersionOf(commandLine: string): string | undefined {
 
 export async function kafkaStatus(layout: StackLayout, stack: StackConfig): Promise<ServiceStatus> {
   const pid = liveServicePid(layout.kafka.pidFile, MARKER) ?? null;
-  const healthy = await kafkaHealthy(stack.kafkaPort);
+  const healthy = await kafkaHealthy(stack.kafkaPort, stackSasl(readSecurity(layout)));
   const version = pid === null ? null : (brokerVersionOf(commandLine(pid)) ?? null);
   return { service: SERVICE, version, pid, port: stack.kafkaPort, healthy, external: pid === null && healthy, log: layout.kafka.logFile };
 }
@@ -119,8 +137,9 @@ export async function kafkaStatus(layout: StackLayout, stack: StackConfig): Prom
  */
 export async function startKafka(layout: StackLayout, stack: StackConfig, log: Logger): Promise<{ started: boolean }> {
   const port = stack.kafkaPort;
+  const sec = readSecurity(layout);
   const existing = liveServicePid(layout.kafka.pidFile, MARKER);
-  if (existing === undefined && (await kafkaHealthy(port))) {
+  if (existing === undefined && (await kafkaHealthy(port, stackSasl(sec)))) {
     log.info('a broker already answers on the port; leaving it alone', { port });
     return { started: false };
   }
@@ -131,13 +150,13 @@ export async function startKafka(layout: StackLayout, stack: StackConfig, log: L
     await waitHealthy(layout, stack, existing, () => undefined);
     return { started: false };
   }
-  for (const p of [port, stack.controllerPort]) {
+  for (const p of [port, stack.controllerPort, ...(sec ? [sec.tlsPort] : [])]) {
     if (await isListening(p)) throw new StackError(SERVICE, `port 127.0.0.1:${p} is taken by another process that is not a healthy diffwatch broker; stop it or choose other ports (KAFKA_PORT, KAFKA_CONTROLLER_PORT)`);
   }
   requireJava(stack.kafkaVersion);
   await resolveKafkaJars(layout, stack.kafkaVersion, log);
-  const jvmLogFlag = writeBrokerConfig(layout, stack);
-  await formatStorage(layout, log);
+  const jvmLogFlag = writeBrokerConfig(layout, stack, sec);
+  await formatStorage(layout, log, sec);
   const t0 = Date.now();
   const child = spawnDetached('java', ['-Xmx512m', '-Xms256m', '-XX:+UseG1GC', '-Djava.awt.headless=true', jvmLogFlag, '-cp', 'libs/*', MARKER, layout.kafka.properties], {
     cwd: layout.kafka.home,
@@ -155,7 +174,8 @@ export async function startKafka(layout: StackLayout, stack: StackConfig, log: L
 
 async function waitHealthy(layout: StackLayout, stack: StackConfig, pid: number, abortIf: () => void): Promise<void> {
   try {
-    await waitFor(async () => ((await kafkaHealthy(stack.kafkaPort)) ? true : undefined), { timeoutMs: stack.readyTimeoutMs, intervalMs: 500, what: `kafka metadata on 127.0.0.1:${stack.kafkaPort}`, abortIf });
+    const sasl = stackSasl(readSecurity(layout));
+    await waitFor(async () => ((await kafkaHealthy(stack.kafkaPort, sasl)) ? true : undefined), { timeoutMs: stack.readyTimeoutMs, intervalMs: 500, what: `kafka metadata on 127.0.0.1:${stack.kafkaPort}`, abortIf });
   } catch (e) {
     if (e instanceof StackError) throw e;
     throw new StackError(SERVICE, `broker pid ${pid} did not answer metadata requests within ${stack.readyTimeoutMs} ms (stack.readyTimeoutMs). Last lines of ${layout.kafka.logFile}:\n${tailFile(layout.kafka.logFile)}`, e);
@@ -169,6 +189,8 @@ export async function stopKafka(layout: StackLayout, stack: StackConfig, log: Lo
   // The process is gone, so the kernel frees the sockets; this only confirms nothing else took them.
   await waitForPortFree(stack.kafkaPort, 15_000);
   await waitForPortFree(stack.controllerPort, 15_000);
+  const sec = readSecurity(layout);
+  if (sec) await waitForPortFree(sec.tlsPort, 15_000);
   log.info('broker stopped', { pid, how });
   return { stopped: true };
 }

@@ -7,6 +7,7 @@
  *   <dir>/influxdb/influxdb.conf, meta/, data/, wal/
  *   <dir>/apicurio-registry-<version>/     schema registry distribution from Maven (`.complete` marks a full unpack; data in memory)
  *   <dir>/run/<service>.pid
+ *   <dir>/secrets/                         `stack up --secure` only: CA, broker keystore, generated passwords (mode 600)
  *   <dir>/logs/<service>.log
  */
 import { isAbsolute, join, resolve } from 'node:path';
@@ -18,6 +19,9 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url
 /** The InfluxDB RPC (backup/restore) port: stack.influxPort + this. The schema has no key of its own for it. */
 export const INFLUX_RPC_PORT_OFFSET = 2;
 
+/** A secure stack's SASL_SSL (TLS) listener: stack.kafkaPort (SASL_PLAINTEXT) + this. */
+export const KAFKA_TLS_PORT_OFFSET = 2;
+
 export interface StackLayout {
   root: string;
   pom: string;
@@ -25,6 +29,8 @@ export interface StackLayout {
   kafka: { home: string; libs: string; libsComplete: string; properties: string; log4j: string; dataDir: string; metaProperties: string; pidFile: string; logFile: string };
   influx: { home: string; conf: string; metaDir: string; dataDir: string; walDir: string; pidFile: string; logFile: string; rpcPort: number };
   registry: { pom: string; home: string; runnerJar: string; complete: string; pidFile: string; logFile: string };
+  /** What `stack up --secure` generates; `settings` exists only in a secure stack's folder. */
+  secrets: { dir: string; settings: string };
 }
 
 export function stackLayout(stack: StackConfig, repoRoot = REPO_ROOT): StackLayout {
@@ -66,5 +72,6 @@ export function stackLayout(stack: StackConfig, repoRoot = REPO_ROOT): StackLayo
       pidFile: join(root, 'run', 'registry.pid'),
       logFile: join(root, 'logs', 'registry.log'),
     },
+    secrets: { dir: join(root, 'secrets'), settings: join(root, 'secrets', 'secure.json') },
   };
 }

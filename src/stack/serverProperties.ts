@@ -10,6 +10,57 @@ export interface BrokerSettings {
   controllerPort: number;
   /** Absolute path of the log (data) directory. */
   dataDir: string;
+  /** A secure broker (`stack up --secure`): SCRAM on kafkaPort, SCRAM over TLS on tlsPort. */
+  security?: BrokerSecurity;
+}
+
+export interface BrokerSecurity {
+  /** SASL_SSL listener port on 127.0.0.1. */
+  tlsPort: number;
+  /** PKCS12 keystore with the broker key, certificate and CA chain. */
+  keystoreFile: string;
+  keystorePassword: string;
+  /** The broker's own SCRAM user, for the inter-broker listener. */
+  brokerUser: string;
+  brokerPassword: string;
+}
+
+const SCRAM_LOGIN = 'org.apache.kafka.common.security.scram.ScramLoginModule required';
+
+/**
+ * The listener lines: PLAINTEXT for a plain broker; SASL_PLAINTEXT and SASL_SSL, both
+ * SCRAM-SHA-512, for a secure one (https://kafka.apache.org/documentation/#security_sasl_scram).
+ * The controller listener stays PLAINTEXT on loopback in both.
+ */
+function listenerProps(s: BrokerSettings): Array<[string, string]> {
+  const controller = `CONTROLLER://127.0.0.1:${s.controllerPort}`;
+  const sec = s.security;
+  if (!sec) {
+    return [
+      ['listeners', `PLAINTEXT://127.0.0.1:${s.kafkaPort},${controller}`],
+      ['advertised.listeners', `PLAINTEXT://127.0.0.1:${s.kafkaPort}`],
+      ['inter.broker.listener.name', 'PLAINTEXT'],
+      ['controller.listener.names', 'CONTROLLER'],
+      ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
+    ];
+  }
+  const clients = `SASL_PLAINTEXT://127.0.0.1:${s.kafkaPort},SASL_SSL://127.0.0.1:${sec.tlsPort}`;
+  return [
+    ['listeners', `${clients},${controller}`],
+    ['advertised.listeners', clients],
+    ['inter.broker.listener.name', 'SASL_PLAINTEXT'],
+    ['controller.listener.names', 'CONTROLLER'],
+    ['listener.security.protocol.map', 'SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT'],
+    ['sasl.enabled.mechanisms', 'SCRAM-SHA-512'],
+    ['sasl.mechanism.inter.broker.protocol', 'SCRAM-SHA-512'],
+    // The inter-broker listener logs in as the broker's own user; the TLS listener only verifies clients.
+    ['listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config', `${SCRAM_LOGIN} username="${sec.brokerUser}" password="${sec.brokerPassword}";`],
+    ['listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config', `${SCRAM_LOGIN};`],
+    ['ssl.keystore.type', 'PKCS12'],
+    ['ssl.keystore.location', sec.keystoreFile],
+    ['ssl.keystore.password', sec.keystorePassword],
+    ['ssl.client.auth', 'none'],
+  ];
 }
 
 /**
@@ -22,11 +73,7 @@ export function renderServerProperties(s: BrokerSettings): string {
     ['node.id', 1],
     // A static quorum of one voter: formatting needs no --standalone and works on 3.9 and 4.x alike.
     ['controller.quorum.voters', `1@127.0.0.1:${s.controllerPort}`],
-    ['listeners', `PLAINTEXT://127.0.0.1:${s.kafkaPort},CONTROLLER://127.0.0.1:${s.controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${s.kafkaPort}`],
-    ['inter.broker.listener.name', 'PLAINTEXT'],
-    ['controller.listener.names', 'CONTROLLER'],
-    ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
+    ...listenerProps(s),
     ['log.dirs', s.dataDir],
     ['num.partitions', 1],
     // One broker: every internal topic must make do with one replica.

@@ -4,6 +4,7 @@
  *
  *     const { status, started } = await stackUp(loadConfig().stack);
  */
+import { existsSync } from 'node:fs';
 import type { StackConfig } from '../config/schema.ts';
 import { StackError } from '../errors.ts';
 import { rootLogger, type Logger } from '../log.ts';
@@ -11,11 +12,13 @@ import { influxStatus, startInflux, stopInflux } from './influxServer.ts';
 import { kafkaStatus, startKafka, stopKafka } from './kafkaBroker.ts';
 import { stackLayout } from './layout.ts';
 import { registryStatus, startRegistry, stopRegistry } from './registryServer.ts';
+import { ensureSecurity, readSecurity, type StackSecurity } from './security.ts';
 import type { StackStatus } from './serviceStatus.ts';
 import { withStackLock } from './stackLock.ts';
 import { waitForPortFree } from './waitFor.ts';
 
 export type { ServiceStatus, StackStatus } from './serviceStatus.ts';
+export { clientEnv, type StackSecurity } from './security.ts';
 
 const defaultLog = rootLogger.namespace('stack');
 
@@ -32,11 +35,18 @@ export interface StackUpResult {
   status: StackStatus;
   /** Services this call started; the caller that started a service is the one that may stop it. */
   started: StackService[];
+  /** A secure stack's listeners, CA and password files (paths only). */
+  security?: StackSecurity;
 }
 
 export interface StackUpOptions {
   /** Also start the schema registry (Apicurio, Confluent-compatible API on stack.registryPort). */
   withRegistry?: boolean;
+  /**
+   * Kafka with SCRAM-SHA-512 over SASL_PLAINTEXT (stack.kafkaPort) and SASL_SSL (stack.kafkaPort + 2),
+   * InfluxDB with auth (security.ts). Give it its own stack.dir and ports: a folder is secure or plain for good.
+   */
+  secure?: boolean;
 }
 
 /** Start whatever is not running and wait until all answer. Idempotent. */
@@ -45,14 +55,28 @@ export async function stackUp(stack: StackConfig, log: Logger = defaultLog, opts
   // The lock may be held through a cold Maven resolve plus a broker start.
   return withStackLock(layout.lockFile, stack.readyTimeoutMs + 10 * 60_000, async () => {
     const started: StackUpResult['started'] = [];
+    const security = await secureIfAsked(layout, stack, log, opts.secure === true);
     // One after the other: on 2 cores the JVM start and influxd start only slow each other down.
     if ((await startInflux(layout, stack, log)).started) started.push('influxdb');
     if ((await startKafka(layout, stack, log)).started) started.push('kafka');
     if (opts.withRegistry && (await startRegistry(layout, stack, log)).started) started.push('registry');
     const status = await stackStatus(stack);
     if (!status.healthy || (opts.withRegistry && !status.registry.healthy)) throw new StackError('stack', `started, but not healthy: ${JSON.stringify(status)}`);
-    return { status, started };
+    return { status, started, ...(security ? { security } : {}) };
   });
+}
+
+/** The folder's security settings, generated on a first `--secure` up; a folder cannot change between plain and secure. */
+async function secureIfAsked(layout: ReturnType<typeof stackLayout>, stack: StackConfig, log: Logger, secure: boolean): Promise<StackSecurity | undefined> {
+  const existing = readSecurity(layout);
+  if (!secure) {
+    if (existing) log.info('this stack folder is a secure stack; starting it secure', { dir: layout.root });
+    return existing;
+  }
+  if (!existing && existsSync(layout.kafka.metaProperties)) {
+    throw new StackError('stack', `${layout.root} holds a plain stack; a secure stack needs its own stack.dir and ports (e.g. DIFFWATCH_STACK_DIR=.stack-secure), or \`diffwatch stack up --secure\`, which picks them`);
+  }
+  return ensureSecurity(layout, stack, log);
 }
 
 export interface StackDownOptions {
