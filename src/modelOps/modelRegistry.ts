@@ -66,6 +66,8 @@ export interface ModelRegistryOptions {
   kafka?: Kafka;
   /** ms between writes of collected rows to `rowTopic`. Default 5 000. */
   rowFlushMs?: number;
+  /** The collected rows' log, replaceable in tests (default: opened on `kafka` when `rowTopic` is set). */
+  rowLog?: RowLog;
 }
 
 export interface ModelRegistry extends Scorer {
@@ -148,11 +150,17 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   const kafka = local ? opts.kafka : undefined;
   const onRemote = (key: string, version: string) => adoptRemote(key, version);
   const store: ModelStore | null = kafka && cfg.modelTopic !== null ? await openKafkaModelStore({ kafka, topic: cfg.modelTopic, local: local!, log: log.namespace('store'), onRemote }) : local;
-  const rowLog: RowLog | null =
-    kafka && cfg.rowTopic !== null ? await openRowLog({ kafka, topic: cfg.rowTopic, log: log.namespace('rows'), flushMs: opts.rowFlushMs }).catch(async (e: unknown) => {
-          await store?.close();
-          throw e;
-        }) : null;
+  const openRows = async (): Promise<RowLog | null> => {
+    if (opts.rowLog) return opts.rowLog;
+    if (!kafka || cfg.rowTopic === null) return null;
+    try {
+      return await openRowLog({ kafka, topic: cfg.rowTopic, log: log.namespace('rows'), flushMs: opts.rowFlushMs });
+    } catch (e) {
+      await store?.close();
+      throw e;
+    }
+  };
+  const rowLog = await openRows();
   /** A key of one entity has one owner (the partition's); a group's rows come from many, so they stay in memory. */
   const persisted = (key: string) => rowLog !== null && (key.startsWith('entity:') || key.startsWith('norm:'));
 

@@ -48,7 +48,7 @@ export function createTopicFollower(opts: TopicFollowerOptions): TopicFollower {
   const maxBytesPerPartition = opts.maxBytesPerPartition ?? 1024 * 1024 + 64 * 1024;
   /** Next offset to apply, per partition. */
   const position = new Map<number, bigint>();
-  const waiters = new Set<{ ends: Map<number, bigint>; resolve: () => void }>();
+  const waiters = new Set<{ ends: Map<number, bigint>; resolve: () => void; reject: (e: Error) => void }>();
   let consumer: Consumer | undefined;
 
   const reached = (ends: Map<number, bigint>) => [...ends].every(([p, end]) => (position.get(p) ?? 0n) >= end);
@@ -90,18 +90,22 @@ export function createTopicFollower(opts: TopicFollowerOptions): TopicFollower {
       if (reached(ends)) return;
       const ms = opts.catchUpTimeoutMs ?? 60_000;
       await new Promise<void>((resolve, reject) => {
-        const w = { ends, resolve: () => (clearTimeout(timer), resolve()) };
-        const timer = setTimeout(() => {
+        const fail = (why: string) => {
           waiters.delete(w);
+          clearTimeout(timer);
           const behind = Object.fromEntries([...ends].map(([p, end]) => [p, String(end - (position.get(p) ?? 0n))]));
-          reject(new ModelStoreError('MODEL_STORE_UNAVAILABLE', `${topic}: not caught up with the log after ${ms} ms; is the broker reachable?`, { retriable: true, coords: { topic, behind } }));
-        }, ms);
+          reject(new ModelStoreError('MODEL_STORE_UNAVAILABLE', `${topic}: ${why}`, { retriable: true, coords: { topic, behind } }));
+        };
+        const w = { ends, resolve: () => (clearTimeout(timer), resolve()), reject: () => fail('the follower stopped before it caught up') };
+        const timer = setTimeout(() => fail(`not caught up with the log after ${ms} ms; is the broker reachable?`), ms);
+        timer.unref();
         waiters.add(w);
       });
     },
     async stop() {
       const c = consumer;
       consumer = undefined;
+      for (const w of waiters) w.reject(new Error('stopped'));
       await c?.disconnect();
     },
   };

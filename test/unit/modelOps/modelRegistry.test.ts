@@ -13,6 +13,8 @@ import { METRICS, Metrics } from '../../../src/metrics.ts';
 import type { TrainInBackgroundOptions } from '../../../src/modelOps/backgroundTrainer.ts';
 import type { DiffusionScorer, LoadedModel, ScoringRoute } from '../../../src/modelOps/diffusionScorer.ts';
 import { createModelRegistry, NO_MODEL } from '../../../src/modelOps/modelRegistry.ts';
+import { RowCollector } from '../../../src/modelOps/rowCollector.ts';
+import type { RowLog, SavedRows } from '../../../src/modelOps/rowLog.ts';
 import type { TrainingResult } from '../../../src/modelOps/trainingWorker.ts';
 import type { ScoredWindow, Window } from '../../../src/types.ts';
 import { captureLogger } from '../model/helpers.ts';
@@ -341,6 +343,59 @@ describe('modelRegistry', () => {
     for (let t = 15; t < 20; t++) expect((await reg.score([win('m1', t)]))[0].modelVersion).toBe(NO_MODEL);
     await reg.idle();
     expect((await reg.score([win('m1', 20)]))[0].modelVersion).toBe('v1');
+    await reg.close();
+  });
+});
+
+/** A row log in memory: what `take` returns, and every call. */
+function fakeRowLog(saved: Map<string, SavedRows>) {
+  const calls: string[] = [];
+  const rowLog: RowLog = {
+    take: async (key, purpose) => (calls.push(`take ${key}#${purpose}`), saved.get(`${key}#${purpose}`)),
+    attach: (key, purpose) => void calls.push(`attach ${key}#${purpose}`),
+    drop: (key, purpose) => void calls.push(`drop ${key}#${purpose}`),
+    release: async (keys) => void calls.push(`release ${keys.join(',')}`),
+    refresh: () => void calls.push('refresh'),
+    flush: async () => {},
+    close: async () => void calls.push('close'),
+  };
+  return { rowLog, calls };
+}
+
+describe('modelRegistry with collected rows in a row log', () => {
+  it('resumes a cold start from the saved rows: trains after only the remainder, on the same series as without a stop', async () => {
+    // The previous owner took windows ending 10 and 11: rows 7..11.
+    const before = new RowCollector(5 + L - 1);
+    before.add(win('m1', 10));
+    before.add(win('m1', 11));
+    const s = before.series();
+    const { rowLog, calls } = fakeRowLog(new Map([['entity:m1#cold', { channels: s.channels, values: s.values, timestamps: s.timestamps, newest: before.newestTimes(), appended: before.appended }]]));
+    const trainer = fakeTrainer();
+    const log = captureLogger();
+    const reg = await createModelRegistry({ config: config(), windowLength: L, scorer: fakePool().pool, train: trainer.train, log, rowLog });
+    // Window 11 is read again (its offset was not committed): nothing is added twice.
+    for (const t of [11, 12, 13]) await reg.score([win('m1', t)]);
+    expect(trainer.calls).toHaveLength(0);
+    await reg.score([win('m1', 14)]);
+    await reg.idle();
+    expect(trainer.calls).toHaveLength(1);
+    expect(Array.from(trainer.calls[0].series.timestamps)).toEqual([7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(log.lines.find((r) => r.msg === 'cold start: collecting windows')?.fields).toMatchObject({ key: 'entity:m1', resumedRows: 5 });
+    // Persisted as it grew; tombstoned once trained.
+    expect(calls.slice(0, 2)).toEqual(['take entity:m1#cold', 'attach entity:m1#cold']);
+    expect(calls).toContain('drop entity:m1#cold');
+    // A rebalance: the next entity first catches up with the log again; a lost entity's rows are written out.
+    reg.forget(['m1']);
+    expect(calls.slice(-2)).toEqual(['refresh', 'release entity:m1']);
+    await reg.close();
+    expect(calls.at(-1)).toBe('close');
+  });
+
+  it('a group’s rows stay in memory: several instances collect them', async () => {
+    const { rowLog, calls } = fakeRowLog(new Map());
+    const reg = await createModelRegistry({ config: config({ models: [{ match: '^f', use: 'group', group: 'fans' }] }), windowLength: L, scorer: fakePool().pool, train: fakeTrainer().train, log: captureLogger(), rowLog });
+    await reg.score([win('f1', 10)]);
+    expect(calls.filter((c) => c.startsWith('take') || c.startsWith('attach'))).toEqual([]);
     await reg.close();
   });
 });
