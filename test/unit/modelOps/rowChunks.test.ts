@@ -1,7 +1,7 @@
 /** Collected rows as chunks of the row topic: RowCollector numbering, the chunk codec, and joining the newest run of chunks back. */
 import { describe, expect, it } from 'vitest';
 import { RowCollector } from '../../../src/modelOps/rowCollector.ts';
-import { decodeChunk, encodeChunk, joinChunks, rowsPerChunk } from '../../../src/modelOps/rowLog.ts';
+import { decodeChunk, encodeChunk, joinChunks, rowsPerChunk } from '../../../src/modelOps/rowChunks.ts';
 import type { Window } from '../../../src/types.ts';
 
 const L = 4;
