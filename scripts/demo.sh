@@ -17,8 +17,10 @@ echo "   windows, trains its own diffusion model in the background, and is then 
 # (a detector that has already judged these windows would skip them as a replay).
 export INFLUX_DATABASE="${run//-/_}"
 export DIFFWATCH_STATE_TOPIC="$run.state"
-# …and its own model store, so that every demo shows the cold start (a restart would reuse the model).
+# …and its own model store and topics, so that every demo shows the cold start (a restart would reuse the model).
 export DIFFWATCH_MODEL_STORE="out/demo/$run/models"
+export DIFFWATCH_MODEL_TOPIC="$run.models"
+export DIFFWATCH_ROW_TOPIC="$run.rows"
 DIFFWATCH_TOPICS="$topic" DIFFWATCH_GROUP_ID="$run" DIFFWATCH_LOG_LEVEL="${DIFFWATCH_LOG_LEVEL:-warn}" \
   npx diffwatch run --config config/diffwatch.json --until-idle 3
 echo "== what diffwatch wrote to InfluxDB (database $INFLUX_DATABASE)"

@@ -68,6 +68,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'INFLUX_PASSWORD', key: 'sinks.influx.password', note: 'secret: read when a client connects, never stored in the config; wins over the file', parse: text, secret: true },
   { name: 'DIFFWATCH_REGISTRY_URL', key: 'ingest.registry.url', note: 'the Confluent-compatible API of a schema registry', parse: text },
   { name: 'DIFFWATCH_MODEL_STORE', key: 'scorer.diffusion.modelStore', note: 'where the models the service trains are kept', parse: text },
+  { name: 'DIFFWATCH_MODEL_TOPIC', key: 'scorer.diffusion.modelTopic', note: 'the compacted topic the models trained here are shared through', parse: text },
+  { name: 'DIFFWATCH_ROW_TOPIC', key: 'scorer.diffusion.rowTopic', note: 'the compacted topic of the rows collected towards cold starts and fine-tunes', parse: text },
   { name: 'DIFFWATCH_OPS_HTTP', key: 'ops.http', note: '`host:port` to serve /metrics, /healthz and /readyz there, port 0 for any free one; or `off`', parse: opsHttp },
   { name: 'DIFFWATCH_STACK_DIR', key: 'stack.dir', note: 'the local stack', parse: text },
   { name: 'KAFKA_PORT', key: 'stack.kafkaPort', note: 'the local stack', parse: portNumber('stack.kafkaPort'), keepEmpty: true },

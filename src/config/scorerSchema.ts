@@ -73,11 +73,11 @@ const diffusionSchema = z
     modelTopic: str()
       .nullable()
       .default('diffwatch.models')
-      .describe('Compacted topic the models trained here are written to (keyed by model key, one checkpoint per record, max.message.bytes 4 MiB), so that an instance taking over a partition goes on with the same models; modelStore is then its local cache (docs/model-store.md). null: modelStore alone, for a single instance.'),
+      .describe('Compacted topic the models trained here are written to (keyed by model key, one checkpoint per record, max.message.bytes 4 MiB), so that an instance taking over a partition goes on with the same models; modelStore is then its local cache (docs/model-store.md). null: modelStore alone, for a single instance. Env: DIFFWATCH_MODEL_TOPIC.'),
     rowTopic: str()
       .nullable()
       .default('diffwatch.rows')
-      .describe('Compacted topic holding the rows an entity has collected towards its cold start and for fine-tuning, in chunks keyed `<modelKey>#<purpose>#<slot>`, so that a restart or rebalance resumes the collection. null: rows are kept in memory only.'),
+      .describe('Compacted topic holding the rows an entity has collected towards its cold start and for fine-tuning, in chunks keyed `<modelKey>#<purpose>#<slot>`, so that a restart or rebalance resumes the collection. null: rows are kept in memory only. Env: DIFFWATCH_ROW_TOPIC.'),
     models: z
       .array(modelAssignment, { error: expected('an array of rules such as [{"match": "^pump-", "use": "entity"}]') })
       .default([])
