@@ -149,20 +149,21 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   // Opened once `keys` exists: the models topic's follower may report a remote version at once.
   const kafka = local ? opts.kafka : undefined;
   const onRemote = (key: string, version: string) => adoptRemote(key, version);
-  const store: ModelStore | null = kafka && cfg.modelTopic !== null ? await openKafkaModelStore({ kafka, topic: cfg.modelTopic, local: local!, log: log.namespace('store'), onRemote }) : local;
-  const openRows = async (): Promise<RowLog | null> => {
-    if (opts.rowLog) return opts.rowLog;
-    if (!kafka || cfg.rowTopic === null) return null;
-    try {
-      return await openRowLog({ kafka, topic: cfg.rowTopic, log: log.namespace('rows'), flushMs: opts.rowFlushMs });
-    } catch (e) {
-      await store?.close();
-      throw e;
-    }
-  };
-  const rowLog = await openRows();
+  const [store, rowLog] = await openShared();
   /** A key of one entity has one owner (the partition's); a group's rows come from many, so they stay in memory. */
   const persisted = (key: string) => rowLog !== null && (key.startsWith('entity:') || key.startsWith('norm:'));
+
+  /** The model store and the rows' log; the two topics' followers join their groups side by side. */
+  async function openShared(): Promise<[ModelStore | null, RowLog | null]> {
+    const opened = await Promise.allSettled([
+      kafka && cfg.modelTopic !== null ? openKafkaModelStore({ kafka, topic: cfg.modelTopic, local: local!, log: log.namespace('store'), onRemote }) : local,
+      opts.rowLog ?? (kafka && cfg.rowTopic !== null ? openRowLog({ kafka, topic: cfg.rowTopic, log: log.namespace('rows'), flushMs: opts.rowFlushMs }) : null),
+    ]);
+    const [s, r] = opened;
+    if (s.status === 'fulfilled' && r.status === 'fulfilled') return [s.value, r.value];
+    await Promise.allSettled(opened.map((o) => (o.status === 'fulfilled' ? o.value?.close() : undefined)));
+    throw (s.status === 'rejected' ? s.reason : (r as PromiseRejectedResult).reason) as Error;
+  }
 
   function dirModel(dir: string): LoadedModel {
     return dirModels.get(dir)!;
