@@ -123,6 +123,24 @@ export function createInfluxHttp({ url, database, timeoutMs, username, passwordF
   };
 }
 
+/**
+ * CREATE DATABASE, or, for a user without admin privilege (InfluxDB answers 403), a check that
+ * the database already exists and is visible to the user (SHOW DATABASES lists only those).
+ * A least-privileged writer can thus start against a database an admin created.
+ */
+export async function ensureDatabaseExists(http: Pick<InfluxHttp, 'query'>, database: string): Promise<'created' | 'exists'> {
+  try {
+    await http.query(createDatabaseStatement(database));
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof AuthError) || err.coords.status !== 403) throw err;
+    const answer = (await http.query('SHOW DATABASES')) as { results?: { series?: { values?: unknown[][] }[] }[] };
+    const names = (answer.results?.[0]?.series?.[0]?.values ?? []).map((v) => String(v[0]));
+    if (names.includes(database)) return 'exists';
+    throw new AuthError('influxdb', `${err.message}; and database ${JSON.stringify(database)} is not visible to the user: an admin must create it and GRANT ALL (or WRITE and READ) ON it`, { ...err.coords, database }, err);
+  }
+}
+
 /** `CREATE DATABASE "name"`, quoted with node-influx's escaping. */
 export function createDatabaseStatement(database: string): string {
   return `CREATE DATABASE ${escape.quoted(database)}`;

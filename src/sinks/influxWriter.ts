@@ -18,7 +18,7 @@ import { DiffwatchError, SinkError } from '../errors.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import { realSleep, backoffDelay, type Random, type Sleep } from './backoff.ts';
 import { deliverBatch, type DeliveryStats } from './deliverBatch.ts';
-import { createDatabaseStatement, createInfluxHttp, INFLUX_SINK, type InfluxHttp } from './influxHttp.ts';
+import { createInfluxHttp, ensureDatabaseExists, INFLUX_SINK, type InfluxHttp } from './influxHttp.ts';
 import { PointInvalid, toLineProtocol } from './lineProtocol.ts';
 import { createLineBuffer, type Timers } from './lineBuffer.ts';
 
@@ -121,7 +121,7 @@ export function createInfluxWriter(cfg: InfluxConfig, opts: InfluxWriterOptions 
     async ensureDatabase(attempts = 5) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await http.query(createDatabaseStatement(cfg.database));
+          await ensureDatabaseExists(http, cfg.database);
           return;
         } catch (err) {
           if (!(err instanceof DiffwatchError) || !err.retriable || attempt + 1 >= attempts) throw err;
