@@ -1,18 +1,20 @@
 /**
- * Backpressure through an InfluxDB outage: a TCP proxy between `diffwatch run` and the shared
+ * Backpressure through a 60 s InfluxDB outage: a TCP proxy between `diffwatch run` and the shared
  * InfluxDB first hangs every connection (a stuck server: requests time out), then resets them
- * (a server that is down), then lets traffic through again. While the sink is unavailable the
- * partition must be paused and the committed offset must not move; once it is back, every window
- * must land and the offsets must reach the end of the topic.
+ * (a server that is down) until 60 s have passed, then lets traffic through again. While the
+ * sink is unavailable the partition must be paused and the committed offset must not move; once
+ * it is back, InfluxDB must hold exactly the windows of the series and the offsets must reach
+ * the end of the topic.
  */
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTopics, kafkaBrokers, kafkaClient, uniqueName } from '../helpers.ts';
+import { createTopics, kafkaBrokers, kafkaClient, uniqueName, waitUntil } from '../integration/helpers.ts';
 import {
   NAB, committedOffsets, describeMissing, endOffsets, exitWithin, influxClient, killAllDiffwatch, produceSeries, scoreTimes, startDiffwatch,
   startTcpProxy, windowEndTimes, writeConfig, type DiffwatchProcess, type LogRecord, type TcpProxy,
-} from './runHelpers.ts';
+} from '../integration/service/runHelpers.ts';
+import { alertIds, readAll, report } from './faultHelpers.ts';
 
 const WINDOW = 32;
 const ROWS = 8_000;
@@ -20,6 +22,8 @@ const ROWS = 8_000;
 const BEFORE_OUTAGE = 2_000;
 const HIGH_WATER_MARK = 200;
 const FILE = join(NAB, 'machine_temperature_system_failure.csv');
+/** ms from the first failed write to InfluxDB being reachable again. */
+const OUTAGE_MS = 60_000;
 const ENTITY = 'machine-temp';
 
 const isRetry = (r: LogRecord) => r.msg === 'influx write failed, retrying';
@@ -94,6 +98,7 @@ describe('diffwatch run through an InfluxDB outage', () => {
 
       // 2. InfluxDB hangs (every request times out) while the rest of the series arrives.
       proxy.setMode('blackhole');
+      const outageAt = Date.now();
       const outageFrom = run.logs().length;
       await produceSeries(kafka, { topic, entity: ENTITY, file: FILE, from: BEFORE_OUTAGE, to: ROWS });
       const end = (await endOffsets(admin, topic)).get(0);
@@ -120,16 +125,48 @@ describe('diffwatch run through an InfluxDB outage', () => {
       expect(heldAt, `committed offset vs the first reading of window ${firstMissing}, the first not in InfluxDB`).toBeLessThanOrEqual(BigInt(firstMissing));
       expect(proxy.accepted.blackhole, 'connections hung by the proxy').toBeGreaterThan(0);
       expect(proxy.accepted.refuse, 'connections refused by the proxy').toBeGreaterThan(0);
+      // The outage lasts its full length (the fault's duration, not a synchronisation); meanwhile
+      // the service keeps failing, stays paused and commits nothing more.
+      await waitUntil(() => Date.now() - outageAt >= OUTAGE_MS, { timeoutMs: OUTAGE_MS + 5_000, intervalMs: 1_000, what: 'the end of the outage' });
+      expect(lastFlowChange(run.logs())?.msg, 'flow state at the end of the outage').toBe('partition paused');
+      expect(await committed(), 'committed offset at the end of the outage').toBe(heldAt);
 
       // 4. InfluxDB is back: the partition resumes, everything lands, the service goes idle and exits 0.
       proxy.setMode('pass');
+      const restoredAt = Date.now();
       const restoredFrom = run.logs().length;
+      const complete = await waitUntil(async () => (await scoreTimes(influx, ENTITY)).size >= expected, { timeoutMs: 60_000, intervalMs: 200, what: 'every window after the outage' }).then(
+        () => true,
+        () => false,
+      );
+      const recoveryMs = Date.now() - restoredAt;
       const exit = await exitWithin(run, 60_000, 'diffwatch run after the outage');
       expect(exit.code, exit.stderr.slice(-4000)).toBe(0);
       expect(indexOf(run.logs(), (r) => r.msg === 'partition resumed', restoredFrom), 'a resume after the outage').toBeGreaterThanOrEqual(0);
       const stored = await scoreTimes(influx, ENTITY);
       const stopped = run.logs().find((r) => r.msg === 'stopped')?.metrics;
-      expect(stored.size, `windows in InfluxDB after the outage: ${describeMissing(ends, stored)}; service metrics ${JSON.stringify(stopped)}`).toBe(expected);
+      const lost = ends.filter((t) => !stored.has(t));
+      const extra = [...stored].filter((t) => !ends.includes(t));
+      const alerts = await alertIds(kafka, anomalies);
+      const dlq = (await readAll(kafka, `${topic}.dlq`)).length;
+      report({
+        scenario: 'InfluxDB down for 60 s',
+        inputMessages: ROWS,
+        faults: `InfluxDB hung then refused for ${Math.round((restoredAt - outageAt) / 1000)} s (${proxy.accepted.blackhole} connections hung, ${proxy.accepted.refuse} refused)`,
+        windowsExpected: expected,
+        windowsScored: stored.size,
+        duplicates: extra.length,
+        lost: lost.length,
+        dlq,
+        recoveryMs,
+        alertDeliveries: alerts.deliveries,
+        alertIdConflicts: alerts.conflicts,
+      });
+      expect(complete, `every window after the outage: ${describeMissing(ends, stored)}`).toBe(true);
+      expect(lost.length, `windows in InfluxDB after the outage: ${describeMissing(ends, stored)}; service metrics ${JSON.stringify(stopped)}`).toBe(0);
+      expect(extra.map((t) => new Date(t).toISOString()), 'windows the series does not have').toEqual([]);
+      expect(alerts.conflicts, 'alert ids shared by different events').toBe(0);
+      expect(dlq, 'dead letters (the series has no bad reading)').toBe(0);
       expect(await committed(), 'committed offset after the outage').toBe(end);
     } finally {
       await admin.disconnect();

@@ -2,15 +2,18 @@
  * At-least-once across a crash: `diffwatch run` is killed with SIGKILL in the middle of a NAB
  * series (no shutdown, no final commit), then restarted with the same group. The committed
  * offset at the kill must not pass any reading whose window is not durable yet, and after the
- * restart every complete window must be in InfluxDB and the offsets must reach the end.
+ * restart InfluxDB must hold exactly the windows of the series (none lost, none the series does
+ * not have) and the offsets must reach the end.
  */
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName } from '../helpers.ts';
+import { createTopics, influxUrl, kafkaBrokers, kafkaClient, uniqueName, waitUntil } from '../integration/helpers.ts';
 import {
-  NAB, committedOffsets, countScores, describeMissing, endOffsets, influxClient, killAllDiffwatch, runDiffwatch, scoreTimes, startDiffwatch, windowEndTimes, writeConfig,
-} from './runHelpers.ts';
+  NAB, committedOffsets, countScores, describeMissing, endOffsets, exitWithin, influxClient, killAllDiffwatch, runDiffwatch, scoreTimes, startDiffwatch, windowEndTimes,
+  writeConfig,
+} from '../integration/service/runHelpers.ts';
+import { alertIds, readAll, report } from './faultHelpers.ts';
 
 const WINDOW = 32;
 const ROWS = 8_000;
@@ -48,7 +51,8 @@ describe('diffwatch run, killed with SIGKILL mid-stream', () => {
       sinks: { anomaliesTopic: anomalies, influx: { database, batchSize: 200, maxBufferPoints: 400, flushIntervalMs: 50 } },
     });
     const influx = influxClient(database);
-    const admin: Admin = kafkaClient().admin();
+    const kafka = kafkaClient();
+    const admin: Admin = kafka.admin();
     await admin.connect();
     try {
       // 1. Run until part of the series is durable and committed, then kill without warning.
@@ -74,10 +78,38 @@ describe('diffwatch run, killed with SIGKILL mid-stream', () => {
       expect(atKill, `committed offset vs the first reading of window ${firstMissing}, the first not in InfluxDB`).toBeLessThanOrEqual(BigInt(firstMissing));
 
       // 3. Restart with the same group: it resumes from the commit and finishes the series.
-      const second = await runDiffwatch(['run', '--config', config, '--until-idle', '4'], env, 90_000);
-      expect(second.code, second.stderr.slice(-4000)).toBe(0);
+      const killedAt = Date.now();
+      const second = startDiffwatch(['run', '--config', config, '--until-idle', '4'], env);
+      const complete = await waitUntil(async () => (await countScores(influx, ENTITY).catch(() => 0)) >= expected, { timeoutMs: 90_000, intervalMs: 100, what: 'every window after the restart' }).then(
+        () => true,
+        () => false,
+      );
+      const recoveryMs = Date.now() - killedAt;
+      const exit = await exitWithin(second, 60_000, 'the restarted diffwatch run');
+      expect(exit.code, exit.stderr.slice(-4000)).toBe(0);
       const after = await scoreTimes(influx, ENTITY);
-      expect(after.size, `windows in InfluxDB after the restart: ${describeMissing(ends, after)}`).toBe(expected);
+      const lost = ends.filter((t) => !after.has(t));
+      const extra = [...after].filter((t) => !ends.includes(t));
+      const alerts = await alertIds(kafka, anomalies);
+      const dlq = (await readAll(kafka, `${topic}.dlq`)).length;
+      report({
+        scenario: 'kill -9 mid-stream',
+        inputMessages: ROWS,
+        faults: `SIGKILL after ${stored.size} windows durable (offset ${atKill} committed), restart`,
+        windowsExpected: expected,
+        windowsScored: after.size,
+        duplicates: extra.length,
+        lost: new Set(lost).size,
+        dlq,
+        recoveryMs,
+        alertDeliveries: alerts.deliveries,
+        alertIdConflicts: alerts.conflicts,
+      });
+      expect(complete, `every window after the restart: ${describeMissing(ends, after)}`).toBe(true);
+      expect(lost, `windows in InfluxDB after the restart: ${describeMissing(ends, after)}`).toEqual([]);
+      expect(extra.map((t) => new Date(t).toISOString()), 'windows the series does not have').toEqual([]);
+      expect(alerts.conflicts, 'alert ids shared by different events').toBe(0);
+      expect(dlq, 'dead letters (the series has no bad reading)').toBe(0);
       const end = (await endOffsets(admin, topic)).get(0);
       expect(end).toBe(BigInt(ROWS));
       expect((await committedOffsets(admin, groupId, topic)).get(0), 'committed offset after the restart').toBe(end);

@@ -1,0 +1,88 @@
+/**
+ * Broker restart mid-stream: `diffwatch run` reads from a private single-node Kafka (its own
+ * folder and ports, never the shared one), which is stopped while windows are being scored and
+ * started again on the same data directory. The service must ride it out (kafkajs reconnects,
+ * the group is joined again, partitions are re-read from the committed offsets) and InfluxDB
+ * must then hold exactly the windows of the data.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { privateStack, type PrivateStack } from '../integration/ops/privateStack.ts';
+import { createTopics, influxUrl, kafkaClient } from '../integration/helpers.ts';
+import { killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
+import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, type Input } from './faultHelpers.ts';
+import { names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, untilStored } from './instances.ts';
+
+const INPUT: Input = { entities: 600, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
+
+let stack: PrivateStack;
+const started: DiffwatchProcess[] = [];
+
+beforeAll(async () => {
+  stack = await privateStack();
+  await stack.startKafka();
+});
+
+afterAll(async () => {
+  await stack?.destroy();
+});
+
+afterEach(async () => {
+  saveLogs('broker-restart', started);
+  await killAllDiffwatch();
+});
+
+describe('broker restart mid-stream', () => {
+  it('recovers after the broker comes back and writes exactly the windows of the data', async () => {
+    const n = names('faults-broker');
+    await createTopics(stack.brokers, [n.topic], 3);
+    await createTopics(stack.brokers, [n.anomalies], 1);
+    const kafka = kafkaClient({ brokers: stack.brokers });
+    const env = { KAFKA_BROKERS: stack.brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'info' };
+    const expected = expectedWindows(INPUT);
+
+    // 1. Part of the input flows through.
+    let produced = await produceReadings(kafka, n.topic, INPUT, { from: 0, to: 40 });
+    const run = startDiffwatch(['run', '--config', scenarioConfig(n, INPUT, { entityIdleMs: 60_000 })], env);
+    started.push(run);
+    await untilStored(n.database, 1_000, 'before the broker stops');
+
+    // 2. The broker stops mid-stream and starts again on the same data directory.
+    const stoppedAt = Date.now();
+    const before = await storedCount(n.database);
+    await stack.stopKafka();
+    const downMs = Date.now() - stoppedAt;
+    await stack.startKafka();
+    const backAt = Date.now();
+
+    // 3. The rest of the input arrives; everything must land.
+    produced += await produceReadings(kafka, n.topic, INPUT, { from: 40, to: INPUT.readings });
+    const complete = await untilStored(n.database, expected.size, 'after the broker restart', 150_000).then(() => true, () => false);
+    const recoveryMs = Date.now() - backAt;
+    if (complete) {
+      await untilCommittedToEnd(kafka, n, 120_000);
+      await stopCleanly(run, 'diffwatch run');
+    }
+
+    const diff = compareWindows(expected, await storedWindows(n.database));
+    const alerts = await alertIds(kafka, n.anomalies);
+    const dlq = (await readAll(kafka, `${n.topic}.dlq`)).length;
+    report({
+      scenario: 'broker restart mid-stream',
+      inputMessages: produced,
+      faults: `broker stopped after ${before} windows (down ${Math.round((backAt - stoppedAt) / 1000)} s, stop ${Math.round(downMs / 1000)} s + start ${Math.round((backAt - stoppedAt - downMs) / 1000)} s)`,
+      windowsExpected: diff.expected,
+      windowsScored: diff.stored,
+      duplicates: diff.extra.length,
+      lost: diff.lost.length,
+      dlq,
+      recoveryMs,
+      alertDeliveries: alerts.deliveries,
+      alertIdConflicts: alerts.conflicts,
+    });
+    expect(diff.lost, `windows lost: ${sample(diff.lost)}`).toEqual([]);
+    expect(complete, 'every window stored in time').toBe(true);
+    expect(diff.extra, `windows that the data does not have: ${sample(diff.extra)}`).toEqual([]);
+    expect(alerts.conflicts, 'alert ids shared by different events').toBe(0);
+    expect(dlq, 'dead letters (the input has no bad message)').toBe(0);
+  });
+});
