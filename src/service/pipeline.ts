@@ -321,15 +321,16 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       .subscribe({
         error: (e) => {
           log.error('pipeline failed', { error: e });
-          void shutdown(`fatal: ${(e as Error).message}`).then(() => rejectDone(e), rejectDone);
+          // Nothing in flight can complete once the pipeline has failed: stop without waiting for it.
+          void shutdown(`fatal: ${(e as Error).message}`, 0).then(() => rejectDone(e), rejectDone);
         },
       });
 
-    async function shutdown(reason: string): Promise<void> {
+    async function shutdown(reason: string, drainTimeoutMs?: number): Promise<void> {
       stopped = true;
       log.info('stopping', { reason });
       try {
-        await runner.stop();
+        await runner.stop(drainTimeoutMs);
         // Open windows are not completed: their readings stay uncommitted and are re-read on restart.
         subscription.unsubscribe();
         await influx.close();

@@ -36,11 +36,13 @@ afterAll(async () => {
   await s?.stop();
 });
 
+const saslKafka = () => createKafka({ brokers: [`127.0.0.1:${s.security.saslPort}`], clientId: 'it-secure', sasl: { mechanism: 'scram-sha-512', username: s.security.kafka.user, passwordFile: s.security.kafka.passwordFile } });
+
 /** A topic holding ROWS readings of one entity, produced as the SCRAM user over SASL_PLAINTEXT. */
 async function seededTopic(prefix: string): Promise<{ topic: string; entity: string }> {
   const topic = uniqueName(`${prefix}-telemetry`);
   const entity = uniqueName(prefix);
-  const kafka = createKafka({ brokers: [`127.0.0.1:${s.security.saslPort}`], clientId: 'it-secure', sasl: { mechanism: 'scram-sha-512', username: s.security.kafka.user, passwordFile: s.security.kafka.passwordFile } });
+  const kafka = saslKafka();
   const a = kafka.admin();
   await a.connect();
   try {
@@ -78,7 +80,8 @@ async function runUntilAllWindows(via: 'sasl' | 'tls'): Promise<Exit> {
   const { topic, entity } = await seededTopic(via);
   const expected = new Set(windowEndTimes(FILE, ROWS, WINDOW)).size;
   const p = startDiffwatch(['run', '--config', serviceConfig(topic)], { ...s.env(via), DIFFWATCH_LOG_LEVEL: 'debug' });
-  await p.waitFor(async () => (await windowsOf(entity)) >= expected, { what: `${expected} windows of ${entity} in InfluxDB (via ${via})`, timeoutMs: 90_000, intervalMs: 250 });
+  await p.waitFor(async () => (await windowsOf(entity)) >= expected || p.child.exitCode !== null, { what: `${expected} windows of ${entity} in InfluxDB (via ${via})`, timeoutMs: 90_000, intervalMs: 250 });
+  expect(p.child.exitCode, p.stderrTail()).toBeNull();
   p.kill('SIGTERM');
   const exit = await exitWithin(p, 30_000);
   expect(exit.code).toBe(0);
@@ -121,5 +124,25 @@ describe('diffwatch run on a secured stack', () => {
     expect(exit.stderr).not.toContain('not-the-password');
     expectNoPassword(exit);
     process.stderr.write(`wrong InfluxDB password: exit ${exit.code} after ${ms} ms\n`);
+  });
+
+  it('exits 1 with AUTH_FAILED naming InfluxDB when its password is changed while the service runs', async () => {
+    // A user of its own, so that the other tests' writer keeps its password.
+    const user = uniqueName('w').replace(/-/g, '_');
+    const password = uniqueName('pw');
+    await admin.query(`CREATE USER "${user}" WITH PASSWORD '${password}'`);
+    await admin.query(`GRANT ALL ON "${s.security.influx.database}" TO "${user}"`);
+    const { topic, entity } = await seededTopic('revoked');
+    const p = startDiffwatch(['run', '--config', serviceConfig(topic)], { ...s.env('sasl'), INFLUX_USERNAME: user, INFLUX_PASSWORD: password });
+    await p.waitFor(async () => (await windowsOf(entity)) > 0, { what: `windows of ${entity} in InfluxDB`, timeoutMs: 60_000, intervalMs: 250 });
+    await admin.query(`SET PASSWORD FOR "${user}" = '${uniqueName('other')}'`);
+    const t0 = Date.now();
+    await produceSeries(saslKafka(), { topic, entity, file: FILE, from: ROWS, to: 2 * ROWS });
+    const exit = await exitWithin(p, AUTH_EXIT_MS, 'diffwatch run after its InfluxDB password changed');
+    expect(exit.code, exit.stderr.slice(-2_000)).toBe(1);
+    expect(exit.stderr).toMatch(/InfluxDB authentication failed: 401/);
+    expect(exit.stderr).not.toContain(password);
+    expectNoPassword(exit);
+    process.stderr.write(`InfluxDB password changed mid-run: exit ${exit.code} ${Date.now() - t0} ms after new data\n`);
   });
 });
