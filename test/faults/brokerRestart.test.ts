@@ -41,10 +41,10 @@ describe('broker restart mid-stream', () => {
     const expected = expectedWindows(INPUT);
 
     // 1. Part of the input flows through.
-    let produced = await produceReadings(kafka, n.topic, INPUT, { from: 0, to: 40 });
-    const run = startDiffwatch(['run', '--config', scenarioConfig(n, INPUT, { entityIdleMs: 60_000 })], env);
+    let produced = await produceReadings(kafka, n.topic, INPUT, { from: 0, to: 45 });
+    const run = startDiffwatch(['run', '--config', scenarioConfig(n, INPUT, { entityIdleMs: 20_000 })], env);
     started.push(run);
-    await untilStored(n.database, 1_000, 'before the broker stops');
+    await untilStored(n.database, 300, 'before the broker stops');
 
     // 2. The broker stops mid-stream and starts again on the same data directory.
     const stoppedAt = Date.now();
@@ -55,7 +55,7 @@ describe('broker restart mid-stream', () => {
     const backAt = Date.now();
 
     // 3. The rest of the input arrives; everything must land.
-    produced += await produceReadings(kafka, n.topic, INPUT, { from: 40, to: INPUT.readings });
+    produced += await produceReadings(kafka, n.topic, INPUT, { from: 45, to: INPUT.readings });
     const complete = await untilStored(n.database, expected.size, 'after the broker restart', 150_000).then(() => true, () => false);
     const recoveryMs = Date.now() - backAt;
     if (complete) {
