@@ -3,9 +3,12 @@
  * instance with an empty model directory (another machine) goes on with the model the first
  * trained, read from the models topic, and never uses a record whose hash does not match its
  * header; an instance stopped half-way through a cold start leaves its rows in the row topic,
- * and the next one trains after collecting only the remainder.
+ * and the next one trains after collecting only the remainder; and a second instance joining
+ * the group half-way through two cold starts takes one partition over and resumes its entity.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +124,43 @@ describe('models and collected rows in Kafka', () => {
     expect(b.logs().find((r) => r.msg === 'cold start trained' && r.key === key)).toMatchObject({ rows: COLD_ROWS });
     const manifest = JSON.parse(readFileSync(join(second.store.current(key)!.dir, 'manifest.json'), 'utf8')) as ModelManifest;
     // Exactly the entity's first COLD_ROWS rows: the first instance's PART, then the rest, none twice or missing.
+    expect(manifest.trainingData).toMatchObject({ rows: COLD_ROWS, firstTimestamp: series.timestamps[0], lastTimestamp: series.timestamps[COLD_ROWS - 1] });
+  });
+
+  it('an instance joining the group half-way through two cold starts takes a partition over and resumes its entity', { timeout: 420_000 }, async () => {
+    const run = trainedModelsRun('mrb');
+    const PART = 120;
+    // One entity per partition of a two-partition topic (the producer's murmur2 partitioner).
+    const partitionOf = (key: string) => Partitioners.DefaultPartitioner()({ topic: run.topic, partitionMetadata: [0, 1].map((partitionId) => ({ partitionId, leader: 0 })) as PartitionMetadata[], message: { key, value: null } });
+    const ids = Array.from({ length: 20 }, (_, i) => `mrb-${i}`);
+    const entities = [0, 1].map((p) => ids.find((id) => partitionOf(id) === p)!);
+    await createTopics(kafkaBrokers(), [run.topic], 2);
+    const produce = (from: number, to: number) => Promise.all(entities.map((entity) => produceSeries(kafkaClient(), { topic: run.topic, entity, file: FILE, from, to })));
+    const scored = async () => (await influxClient(run.database).query<{ count: number }>(`SELECT count("state") FROM "scores"`).catch(() => []))[0]?.count ?? 0;
+
+    const a = startDiffwatch(['run', '--config', configOf(run)], env);
+    await produce(0, PART);
+    await a.waitFor(async () => (await scored()) === 2 * (PART - L + 1), { what: 'both entities half-way through their cold starts', timeoutMs: 120_000, intervalMs: 250 });
+    // The rows are written every 5 s: the rebalance finds them in the row topic.
+    await sleep(6_000);
+    const other = onAnotherMachine(run);
+    const b = startDiffwatch(['run', '--config', configOf(other)], env);
+    // The group has settled with one partition each.
+    const owned = (p: DiffwatchProcess) => ((p.logs().filter((r) => r.msg === 'group joined').at(-1)?.assignment ?? {}) as Record<string, number[]>)[run.topic]?.length ?? 0;
+    await b.waitFor(() => owned(a) === 1 && owned(b) === 1, { what: 'one partition for each instance', timeoutMs: 120_000 });
+    await produce(PART, COLD_ROWS + 20);
+    const keyOf = (e: string) => `entity:${e}`;
+    await b.waitFor(() => entities.every((e) => run.store.current(keyOf(e)) !== undefined || other.store.current(keyOf(e)) !== undefined), { what: 'both cold starts trained', timeoutMs: 240_000, intervalMs: 250 });
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+    await Promise.all([exitWithin(a, 60_000), exitWithin(b, 60_000)]);
+
+    const moved = b.logs().find((r) => r.msg === 'cold start: collecting windows')!;
+    expect(moved).toMatchObject({ resumedRows: PART });
+    // The entity that moved trained once, on the second instance, on its first COLD_ROWS rows; the other stayed.
+    expect(b.logs().filter((r) => r.msg === 'cold start trained').map((r) => r.key)).toEqual([moved.key]);
+    expect(a.logs().filter((r) => r.msg === 'cold start trained').map((r) => r.key)).toEqual(entities.map(keyOf).filter((k) => k !== moved.key));
+    const manifest = JSON.parse(readFileSync(join(other.store.current(moved.key as string)!.dir, 'manifest.json'), 'utf8')) as ModelManifest;
     expect(manifest.trainingData).toMatchObject({ rows: COLD_ROWS, firstTimestamp: series.timestamps[0], lastTimestamp: series.timestamps[COLD_ROWS - 1] });
   });
 });
