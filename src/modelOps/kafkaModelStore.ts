@@ -21,6 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import kafkajs, { type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from '../log.ts';
@@ -75,7 +76,12 @@ export async function openKafkaModelStore(opts: KafkaModelStoreOptions): Promise
   async function apply(partition: number, m: KafkaMessage): Promise<void> {
     const key = m.key?.toString('utf8');
     if (!key) return;
-    if (m.value === null) return void latest.delete(key);
+    if (m.value === null) {
+      // An operator's tombstone starts the key over everywhere: the cache no longer names a live version.
+      latest.delete(key);
+      await rm(join(local.dirOf(key), 'CURRENT'), { force: true });
+      return;
+    }
     try {
       const rec = readModelRecord(key, m.value, m.headers, { topic, partition, offset: m.offset });
       latest.set(key, rec.version);

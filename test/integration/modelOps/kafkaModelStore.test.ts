@@ -2,7 +2,7 @@
  * The models and row topics on the real broker, between two stores that share nothing but the
  * topics: the topic is created compacted with room for 4 MiB records, a version written by one
  * (larger than the broker's default 1 MiB record) is found by the other, byte for byte, and
- * reported to it as remote; rows flushed by one are taken by the other, and gone after a drop.
+ * reported to it as remote, and a tombstone starts the key over in both; rows flushed by one are taken by the other, and gone after a drop.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -61,6 +61,16 @@ describe('models and rows topics between two instances', () => {
       expect(live?.version).toBe(version);
       expect(readFileSync(join(live!.dir, 'weights.bin')).equals(weights)).toBe(true);
       expect(b.rejected()).toBe(0);
+
+      // A tombstone starts the key over: no live version in either cache.
+      const producer = kafkaClient().producer();
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ key, value: null }] });
+      await producer.disconnect();
+      a.refresh();
+      b.refresh();
+      expect(await a.live(key)).toBeUndefined();
+      expect(await b.live(key)).toBeUndefined();
     } finally {
       await a.close();
       await b.close();
