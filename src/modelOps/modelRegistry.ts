@@ -68,6 +68,8 @@ export interface ModelRegistryOptions {
   rowFlushMs?: number;
   /** The collected rows' log, replaceable in tests (default: opened on `kafka` when `rowTopic` is set). */
   rowLog?: RowLog;
+  /** Opens the model store, replaceable in tests; `onRemote` is called when another instance wrote a version (default: on `kafka` when `modelTopic` is set). */
+  openStore?: (local: ModelStore, onRemote: (key: string, version: string) => void) => Promise<ModelStore>;
 }
 
 export interface ModelRegistry extends Scorer {
@@ -156,7 +158,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   /** The model store and the rows' log; the two topics' followers join their groups side by side. */
   async function openShared(): Promise<[ModelStore | null, RowLog | null]> {
     const opened = await Promise.allSettled([
-      kafka && cfg.modelTopic !== null ? openKafkaModelStore({ kafka, topic: cfg.modelTopic, local: local!, log: log.namespace('store'), onRemote }) : local,
+      local && opts.openStore ? opts.openStore(local, onRemote) : kafka && cfg.modelTopic !== null ? openKafkaModelStore({ kafka, topic: cfg.modelTopic, local: local!, log: log.namespace('store'), onRemote }) : local,
       opts.rowLog ?? (kafka && cfg.rowTopic !== null ? openRowLog({ kafka, topic: cfg.rowTopic, log: log.namespace('rows'), flushMs: opts.rowFlushMs }) : null),
     ]);
     const [s, r] = opened;
@@ -229,7 +231,8 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   /** Another instance wrote a version of a key held here (its previous owner, or a fine-tune there): swap it in. */
   function adoptRemote(key: string, version: string): void {
     const k = keys.get(key);
-    if (!k || k.busy || (k.live && basename(k.live.dir) === version)) return;
+    // Neither live nor collecting: its first look-up is under way, and reads the newest version itself.
+    if (!k || k.busy || (!k.live && !k.collecting) || (k.live && basename(k.live.dir) === version)) return;
     const cur = store!.current(key);
     if (!cur || cur.version !== version) return;
     k.busy = true;

@@ -13,6 +13,7 @@ import { METRICS, Metrics } from '../../../src/metrics.ts';
 import type { TrainInBackgroundOptions } from '../../../src/modelOps/backgroundTrainer.ts';
 import type { DiffusionScorer, LoadedModel, ScoringRoute } from '../../../src/modelOps/diffusionScorer.ts';
 import { createModelRegistry, NO_MODEL } from '../../../src/modelOps/modelRegistry.ts';
+import type { ModelStore } from '../../../src/modelOps/modelStore.ts';
 import { RowCollector } from '../../../src/modelOps/rowCollector.ts';
 import type { RowLog, SavedRows } from '../../../src/modelOps/rowLog.ts';
 import type { TrainingResult } from '../../../src/modelOps/trainingWorker.ts';
@@ -399,3 +400,54 @@ describe('modelRegistry with collected rows in a row log', () => {
     await reg.close();
   });
 });
+
+describe('modelRegistry with a store shared between instances', () => {
+  it('swaps in a version another instance wrote for a key held here; one reported during the key’s first look-up is left to the look-up', async () => {
+    let remote!: (key: string, version: string) => void;
+    let store!: ModelStore;
+    let gate: Deferred<void> | undefined;
+    const openStore = async (local: ModelStore, onRemote: (key: string, version: string) => void): Promise<ModelStore> => {
+      remote = onRemote;
+      store = { ...local, live: async (key) => (await gate?.promise, local.current(key)) };
+      return store;
+    };
+    const { pool, loads } = fakePool();
+    const reg = await createModelRegistry({ config: config(), windowLength: L, scorer: pool, train: fakeTrainer().train, log: captureLogger(), openStore });
+    for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
+    await reg.idle();
+    expect(reg.versionOf('m1')).toBe('v1');
+
+    // Another instance's version, already in the cache (as the follower leaves it).
+    const staging = store.staging('entity:m1');
+    await mkdir(staging, { recursive: true });
+    await writeFile(join(staging, 'manifest.json'), '{}');
+    await store.commit('entity:m1', staging, 'r1');
+    remote('entity:m1', 'r1');
+    await reg.idle();
+    expect(reg.versionOf('m1')).toBe('r1');
+    expect(loads.at(-1)).toBe(store.current('entity:m1')!.dir);
+    remote('entity:m1', 'r1'); // the same again: nothing to do
+    expect(reg.training()).toBe(false);
+
+    // While m2 is first looked up, the follower reads an older version, then a newer one.
+    const put = async (version: string) => {
+      const dir = store.staging('entity:m2');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'manifest.json'), '{}');
+      return store.commit('entity:m2', dir, version);
+    };
+    gate = deferred<void>();
+    const scoring = reg.score([win('m2', 10)]);
+    await new Promise((r) => setImmediate(r));
+    const older = await put('old');
+    remote('entity:m2', 'old');
+    await put('new');
+    gate.resolve();
+    expect((await scoring)[0].modelVersion).toBe('new');
+    await reg.idle();
+    expect(reg.versionOf('m2')).toBe('new');
+    expect(loads).not.toContain(older);
+    await reg.close();
+  });
+});
+
