@@ -10,7 +10,7 @@ import { StackError } from '../errors.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import { influxStatus, startInflux, stopInflux } from './influxServer.ts';
 import { kafkaStatus, startKafka, stopKafka } from './kafkaBroker.ts';
-import { stackLayout } from './layout.ts';
+import { KAFKA_TLS_PORT_OFFSET, stackLayout } from './layout.ts';
 import { registryStatus, startRegistry, stopRegistry } from './registryServer.ts';
 import { ensureSecurity, readSecurity, type StackSecurity } from './security.ts';
 import type { StackStatus } from './serviceStatus.ts';
@@ -72,6 +72,10 @@ async function secureIfAsked(layout: ReturnType<typeof stackLayout>, stack: Stac
   if (!secure) {
     if (existing) log.info('this stack folder is a secure stack; starting it secure', { dir: layout.root });
     return existing;
+  }
+  const tlsPort = stack.kafkaPort + KAFKA_TLS_PORT_OFFSET;
+  if ([stack.controllerPort, stack.influxPort, layout.influx.rpcPort].includes(tlsPort)) {
+    throw new StackError('stack', `the secure stack's TLS listener takes stack.kafkaPort + ${KAFKA_TLS_PORT_OFFSET} (${tlsPort}), which another of its ports uses; choose other ports`);
   }
   if (!existing && existsSync(layout.kafka.metaProperties)) {
     throw new StackError('stack', `${layout.root} holds a plain stack; a secure stack needs its own stack.dir and ports (e.g. DIFFWATCH_STACK_DIR=.stack-secure), or \`diffwatch stack up --secure\`, which picks them`);
