@@ -70,8 +70,9 @@ export interface ConsumerRunner {
   /** True while some partition is paused, or resumed and not fetched since: the input is not idle. */
   resuming(): boolean;
   /**
-   * True while the partition is paused, or was resumed and has not been fetched for `ms` since:
-   * silence on it says nothing about its producers. kafkajs fetches a resumed partition only on
+   * True while the partition is paused, or was resumed and has not been fetched for `ms` since,
+   * or while no fetch has completed for a while (broker gone, rebalance) and for `ms` after the
+   * first one that does: silence on it says nothing about its producers. kafkajs fetches a resumed partition only on
    * its next fetch loop, up to `maxWaitTimeInMs` later when every partition was paused.
    */
   stalledWithin(ref: PartitionRef, ms: number): boolean;
@@ -151,7 +152,17 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   });
   // The first fetch after a resume restarts the idle clock: until it has returned, a resumed
   // partition may still hold unread messages even though none has arrived for a while.
+  // Fetches stop while the broker is unreachable or the group rebalances. Silence then says
+  // nothing about the producers either: no entity counts as idle until fetching has run again for
+  // the idle time (stalledWithin), so a broker restart does not drop the entities' buffers.
+  let lastFetch = Date.now();
+  // A healthy consumer completes a fetch at least every maxWaitTimeMs (the broker answers then, data or not).
+  const fetchGapMs = cfg.maxWaitTimeMs + 2_000;
+  const fetchStopped = () => Date.now() - lastFetch > fetchGapMs;
   consumer.on(consumer.events.FETCH, () => {
+    const now = Date.now();
+    if (now - lastFetch > fetchGapMs) for (const k of assigned) fetchedSince.set(k, now);
+    lastFetch = now;
     if (!resumedFetching) return;
     resumedFetching = false;
     lastActivity = Date.now();
@@ -299,7 +310,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     resuming: () => awaitingFetch.size > 0 || resumedFetching || flow.anyPaused(),
     stalledWithin(ref, ms) {
       const k = `${ref.topic}\u0000${ref.partition}`;
-      return flow.isPaused(ref) || awaitingFetch.has(k) || Date.now() - (fetchedSince.get(k) ?? -Infinity) < ms;
+      return flow.isPaused(ref) || awaitingFetch.has(k) || fetchStopped() || Date.now() - (fetchedSince.get(k) ?? -Infinity) < ms;
     },
     release(sources) {
       for (const s of sources) if (owns(s)) tracker.release(s);

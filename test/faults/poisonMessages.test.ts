@@ -54,6 +54,15 @@ function rssMiB(p: DiffwatchProcess): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
+/** The service's V8 heap in use, in MiB, from its /metrics (prom-client's process metrics). */
+async function heapMiB(p: DiffwatchProcess): Promise<number> {
+  const url = p.logs().find((r) => r.msg === 'operator endpoint listening')?.url as string | undefined;
+  if (!url) return NaN;
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+  return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
+}
+
 const started: DiffwatchProcess[] = [];
 
 afterEach(async () => {
@@ -73,6 +82,7 @@ describe('poison messages mixed into valid traffic', () => {
     started.push(run);
     await joined(run, 'the service joins its group');
     const rssBefore = rssMiB(run);
+    const heapBefore = await heapMiB(run);
 
     // Valid readings minute by minute; after each entity's reading, now and then a poison
     // message under the same key (so on the same partition) or a reading of a one-off entity.
@@ -114,6 +124,7 @@ describe('poison messages mixed into valid traffic', () => {
     const recoveryMs = Date.now() - startedAt;
     if (complete) await untilCommittedToEnd(kafka, n, 90_000);
     const rssAfter = rssMiB(run);
+    const heapAfter = await heapMiB(run);
     await stopCleanly(run, 'diffwatch run');
 
     const diff = compareWindows(expected, await storedWindows(n.database));
@@ -135,6 +146,7 @@ describe('poison messages mixed into valid traffic', () => {
       dlq: dead.length,
       recoveryMs,
       rssMiB: { before: rssBefore, after: rssAfter },
+      heapUsedMiB: { before: heapBefore, after: heapAfter },
       alertDeliveries: alerts.deliveries,
       alertIdConflicts: alerts.conflicts,
     });
