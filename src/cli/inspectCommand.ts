@@ -60,7 +60,13 @@ async function inspect(flags: { entity?: string; config?: string; limit: number;
   const cfg = loadConfig({ file: flags.config });
   const { entity } = flags;
   if (!entity) throw new ConfigError('--entity', 'is required');
-  const s = await inspectEntity(cfg.sinks.influx.url, cfg.sinks.influx.database, entity, cfg.sinks.influx);
+  const s = await inspectEntity(cfg.sinks.influx.url, cfg.sinks.influx.database, entity, cfg.sinks.influx).catch(async (e: Error) => {
+    // node-influx reports a refused login as a plain Error with the status in its message.
+    const status = /\b(401|403)\b/.exec(e.message)?.[1];
+    if (!status) throw e;
+    const { AuthError } = await import('../errors.ts');
+    throw new AuthError('influxdb', `InfluxDB ${status === '401' ? 'authentication failed' : 'refused the request (no privilege)'}: ${status} as user ${JSON.stringify(cfg.sinks.influx.username)}`, { status: Number(status), user: cfg.sinks.influx.username ?? undefined }, e);
+  });
   if (flags.json === true) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
     return 0;

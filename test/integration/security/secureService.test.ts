@@ -76,7 +76,7 @@ function expectNoPassword(exit: Exit): void {
 }
 
 /** Runs the service until every window of the seeded topic is in InfluxDB, then stops it. */
-async function runUntilAllWindows(via: 'sasl' | 'tls'): Promise<Exit> {
+async function runUntilAllWindows(via: 'sasl' | 'tls'): Promise<Exit & { entity: string; expected: number }> {
   const { topic, entity } = await seededTopic(via);
   const expected = new Set(windowEndTimes(FILE, ROWS, WINDOW)).size;
   const p = startDiffwatch(['run', '--config', serviceConfig(topic)], { ...s.env(via), DIFFWATCH_LOG_LEVEL: 'debug' });
@@ -86,12 +86,20 @@ async function runUntilAllWindows(via: 'sasl' | 'tls'): Promise<Exit> {
   const exit = await exitWithin(p, 30_000);
   expect(exit.code).toBe(0);
   expect(await windowsOf(entity)).toBe(expected);
-  return exit;
+  return { ...exit, entity, expected };
 }
 
 describe('diffwatch run on a secured stack', () => {
   it('consumes over SASL_PLAINTEXT with SCRAM-SHA-512 and writes every window to the authenticated InfluxDB', async () => {
-    expectNoPassword(await runUntilAllWindows('sasl'));
+    const run = await runUntilAllWindows('sasl');
+    expectNoPassword(run);
+    // `inspect` reads back as the writer; with a wrong password it fails naming InfluxDB.
+    const inspect = await exitWithin(startDiffwatch(['inspect', '--entity', run.entity, '--json'], s.env('sasl')), 30_000, 'diffwatch inspect');
+    expect(inspect.code, inspect.stderr.slice(-2_000)).toBe(0);
+    expect(JSON.parse(inspect.stdout).windows).toBe(run.expected);
+    const refused = await exitWithin(startDiffwatch(['inspect', '--entity', run.entity], { ...s.env('sasl'), INFLUX_PASSWORD: 'not-the-password' }), 30_000, 'diffwatch inspect');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/InfluxDB authentication failed: 401 as user "writer"/);
   });
 
   it('does the same over the TLS listener, trusting the stack CA file', async () => {
@@ -110,6 +118,18 @@ describe('diffwatch run on a secured stack', () => {
     expect(exit.stderr).not.toContain('not-the-password');
     expectNoPassword(exit);
     process.stderr.write(`wrong Kafka password: exit ${exit.code} after ${ms} ms\n`);
+  });
+
+  it('exits 1 with AUTH_FAILED naming Kafka TLS when the broker certificate is not trusted (no CA file)', async () => {
+    const { topic } = await seededTopic('badca');
+    const { KAFKA_SSL_CA_FILE: _ca, ...env } = s.env('tls');
+    const t0 = Date.now();
+    // kafkajs retries a failed TLS connection (about 10 s) before connect() gives up.
+    const exit = await exitWithin(startDiffwatch(['run', '--config', serviceConfig(topic)], { ...env, KAFKA_SSL: 'true' }), 60_000, 'diffwatch run with an untrusted broker certificate');
+    expect(exit.code, exit.stderr.slice(-2_000)).toBe(1);
+    expect(exit.stderr).toMatch(/Kafka TLS handshake with .* failed: .*certificate/);
+    expect(exit.stderr).toContain('AUTH_FAILED');
+    process.stderr.write(`untrusted broker certificate: exit ${exit.code} after ${Date.now() - t0} ms\n`);
   });
 
   it('exits 1 within seconds with AUTH_FAILED naming InfluxDB when the InfluxDB password is wrong', async () => {
