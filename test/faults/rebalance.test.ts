@@ -8,11 +8,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient } from '../integration/helpers.ts';
-import { killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
+import { exitWithin, killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
 import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, type Input } from './faultHelpers.ts';
 import { joined, names, saveLogs, scenarioConfig, stopCleanly, stoppedCounter, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 1_200, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
+/** The reported case, scaled to 2 cores: 4 partitions, a second member joins and leaves again. */
+const JOIN_LEAVE: Input = { entities: 1_000, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
 
 const started: DiffwatchProcess[] = [];
 
@@ -90,6 +92,51 @@ describe('rebalances while running', () => {
     expect(complete, 'every window stored in time').toBe(true);
     expect(diff.extra, `windows that the data does not have: ${sample(diff.extra)}`).toEqual([]);
     expect(alerts.conflicts, 'alert ids shared by different events').toBe(0);
+    expect(dlq, 'dead letters (the input has no bad message)').toBe(0);
+  });
+
+  it('a member joining and leaving on 4 partitions ([0,1,2,3] → [0,2]/[1,3] → [0,1,2,3]) adds no window', async () => {
+    const brokers = kafkaBrokers();
+    const n = names('faults-joinleave');
+    await createTopics(brokers, [n.topic], 4);
+    await createTopics(brokers, [n.anomalies], 1);
+    const kafka = kafkaClient();
+    const env = { KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'info' };
+    const config = scenarioConfig(n, JOIN_LEAVE);
+    const expected = expectedWindows(JOIN_LEAVE);
+    const produced = await produceReadings(kafka, n.topic, JOIN_LEAVE, { from: 0, to: JOIN_LEAVE.readings });
+
+    const a = startDiffwatch(['run', '--config', config, '--until-idle', '15'], env);
+    started.push(a);
+    await joined(a, 'a joins');
+    await untilStored(n.database, 300, 'a alone');
+    const b = startDiffwatch(['run', '--config', config], env);
+    started.push(b);
+    await joined(b, 'b joins');
+    await untilStored(n.database, (await storedCount(n.database)) + 300, 'a and b');
+    await stopCleanly(b, 'b leaving the group');
+    const leftAt = Date.now();
+    const complete = await untilStored(n.database, expected.size, 'after b left', 90_000).then(() => true, () => false);
+    const recoveryMs = Date.now() - leftAt;
+    const exit = await exitWithin(a, 90_000, 'a, until idle');
+
+    const diff = compareWindows(expected, await storedWindows(n.database));
+    const dlq = (await readAll(kafka, `${n.topic}.dlq`)).length;
+    report({
+      scenario: 'a member joins and leaves (4 partitions)',
+      inputMessages: produced,
+      faults: '2 rebalances (1→2→1 members, 4 partitions)',
+      windowsExpected: diff.expected,
+      windowsScored: diff.stored,
+      duplicates: diff.extra.length,
+      lost: diff.lost.length,
+      dlq,
+      recoveryMs,
+    });
+    expect(exit.code, exit.stderr.slice(-3_000)).toBe(0);
+    expect(diff.extra, `windows that the data does not have: ${sample(diff.extra)}`).toEqual([]);
+    expect(diff.lost, `windows lost: ${sample(diff.lost)}`).toEqual([]);
+    expect(complete, 'every window stored in time').toBe(true);
     expect(dlq, 'dead letters (the input has no bad message)').toBe(0);
   });
 });
