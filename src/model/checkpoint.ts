@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { CALENDAR_FEATURES } from './calendar.ts';
 import { Denoiser, type DenoiserArgs } from './denoiser.ts';
+import type { ProfileStats } from './profileCalibration.ts';
 import type { StillnessStats } from './stillness.ts';
 import { GaussianDiffusion } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
@@ -64,6 +65,8 @@ export interface ImputationScoring {
   profileTest?: boolean;
   /** Newest points whose standardised profile residuals are averaged (ModelConfig.profileSpan); absent: 1. */
   profileSpan?: number;
+  /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */
+  profile?: ProfileStats;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */
   stillness?: StillnessStats;
 }

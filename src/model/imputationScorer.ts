@@ -19,6 +19,7 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll } from './imputation.ts';
 import { noveltyTerms } from './imputationSpec.ts';
+import { profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
 import { newestPointMask } from './trainingObjective.ts';
 
@@ -46,27 +47,55 @@ function wholeWindowMask(b: number, R: number, targets: readonly boolean[]): Flo
   return Float32Array.from({ length: b * R * C }, (_, k) => (targets[k % C] ? 1 : 0));
 }
 
+/** The tensors both tests start from: the last R points of each window, the scoring noise and the calendar. */
+interface ChunkTensors {
+  R: number;
+  x0: tf.Tensor3D; // [b, R, C]
+  draw(mask: tf.Tensor3D): tf.Tensor4D; // [K, b, R, C]
+}
+
+/** Only the last R points can reach the newest one through the net, so the rest is not computed (call inside tf.tidy). */
+function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ChunkTensors {
+  const { windowLength: L, channels } = model.manifest;
+  const C = channels.length;
+  const { b } = input;
+  // The same scores at L/R of the cost (2x for L = 32 with the NAB net, 4x for the default L = 64).
+  const R = Math.min(L, leftReach(model.denoiser.args) + 1);
+  const x0 = tf.slice(tf.tensor3d(input.z, [b, L, C]), [0, L - R, 0], [b, R, C]) as tf.Tensor3D; // [b, R, C]
+  const draws = tf.slice(tf.tensor4d(input.noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
+  const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
+  const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
+  return { R, x0, draw: (mask) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }) };
+}
+
+/** z̄ of the profile test `[b, C]` (the whole window hidden); 0 for non-targets. */
+function profileStatistic(t: ChunkTensors, imp: ImputationScoring, b: number): Float32Array {
+  const C = imp.targets.length;
+  return meanResidual(t.draw(tf.tensor3d(wholeWindowMask(b, t.R, imp.targets), [b, t.R, C])), t.x0, imp, t.R);
+}
+
+/** z̄ of the profile test for b normalised windows `[b, C]`, before any calibration: what training fits `imp.profile` on. */
+export function profileResiduals(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): Float32Array {
+  return tf.tidy(() => profileStatistic(chunkTensors(model, imp, input), imp, input.b));
+}
+
 export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ImputedChunk {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const { b } = input;
-  // Only the last R points can reach the newest one through the net, so the rest is not computed:
-  // the same scores at L/R of the cost (2x for L = 32 with the NAB net, 4x for the default L = 64).
-  const R = Math.min(L, leftReach(model.denoiser.args) + 1);
-  const { nll, mean } = tf.tidy(() => {
-    const x0 = tf.slice(tf.tensor3d(input.z, [b, L, C]), [0, L - R, 0], [b, R, C]) as tf.Tensor3D; // [b, R, C]
-    const draws = tf.slice(tf.tensor4d(input.noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
-    const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
-    const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
-    const newestMask = tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]); // [b, R, C]: what is scored
-    const draw = (mask: tf.Tensor3D) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }); // [K, b, R, C]
-    const newest = (t: tf.Tensor) => tf.reshape(tf.slice(t, [0, R - 1, 0], [b, 1, C]), [b, C]); // [b, C]
-    const context = predictiveNll(draw(newestMask), x0, newestMask, imp.sigmaFloor);
-    const contextNll = newest(context.nll); // [b, C]
-    const worst = imp.profileTest ? tf.maximum(contextNll, profileEvidence(draw(tf.tensor3d(wholeWindowMask(b, R, imp.targets), [b, R, C])), x0, imp, R)) : contextNll; // [b, C]
-    return { nll: worst.dataSync() as Float32Array, mean: newest(context.mean).dataSync() as Float32Array };
+  const { nll, mean, zBar } = tf.tidy(() => {
+    const t = chunkTensors(model, imp, input);
+    const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
+    const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
+    const context = predictiveNll(t.draw(newestMask), t.x0, newestMask, imp.sigmaFloor);
+    return { nll: newest(context.nll), mean: newest(context.mean), zBar: imp.profileTest ? profileStatistic(t, imp, b) : undefined };
   });
   const evidence = Float64Array.from(nll);
+  if (zBar) {
+    // Calibrated on the validation windows (profileCalibration.ts); uncalibrated ½ z̄² for a model without the statistics.
+    const profile = imp.profile ? profileTerms(zBar, b, imp.profile) : Float64Array.from(zBar, (v) => 0.5 * v * v);
+    for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], profile[k]);
+  }
   const row = new Float64Array(C);
   for (let w = 0; w < b; w++) {
     for (let c = 0; c < C; c++) row[c] = input.z[(w * L + L - 1) * C + c];
@@ -80,25 +109,18 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
 }
 
 /**
- * The profile test's evidence per window and channel `[b, C]` from the whole-window draws
- * `[K, b, R, C]`: with n = profileSpan newest points and z = (x − μ)/σ per point (σ² = the draws'
- * variance + σ_min²), ½·z̄², z̄ their mean. Not ½·n·z̄² (the z-test of a mean): the residuals
- * from a time-of-day profile are strongly autocorrelated in normal operation, so n·z̄² grows like
- * n·z² there and swamped the context test of the other channels (tuning-log.md, variants 8 and 9).
- * n = 1 is the newest point's predictive NLL (½z² plus its log-σ term). Targets only.
+ * The profile test's statistic per window and channel `[b, C]` from the whole-window draws
+ * `[K, b, R, C]`: z̄, the mean over the newest n = profileSpan points of z = (x − μ)/σ (σ² = the
+ * draws' variance + σ_min²); 0 for non-targets. A stretch that is wrong for the time of day moves
+ * every z the same way, and one point's noise is diluted. profileCalibration.ts turns it into evidence.
  */
-function profileEvidence(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): tf.Tensor2D {
+function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): Float32Array {
   const n = Math.min(R, imp.profileSpan ?? 1);
   const [, b, , C] = samples.shape;
-  const targets = tf.tensor2d(imp.targets.map((t) => (t ? 1 : 0)), [1, C]); // [1, C]
-  if (n === 1) {
-    const { nll } = predictiveNll(samples, x0, tf.tensor3d(newestPointMask(b, R, imp.targets), [b, R, C]), imp.sigmaFloor);
-    return tf.reshape(tf.slice(nll, [0, R - 1, 0], [b, 1, C]), [b, C]) as tf.Tensor2D;
-  }
   const { mean, variance } = tf.moments(samples, 0); // [b, R, C] each
   const z = tf.div(tf.sub(x0, mean), tf.sqrt(tf.add(variance, imp.sigmaFloor ** 2))); // [b, R, C]
   const zBar = tf.mean(tf.slice(z, [0, R - n, 0], [b, n, C]), 1); // [b, C]
-  return tf.mul(tf.mul(0.5, tf.square(zBar)), targets) as tf.Tensor2D;
+  return tf.mul(zBar, tf.tensor2d(imp.targets.map((t) => (t ? 1 : 0)), [1, C])).dataSync() as Float32Array;
 }
 
 /** Calendar features of the last R points of every window. `[b, R, 4]` */

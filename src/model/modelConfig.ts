@@ -111,13 +111,13 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   windowCentering: false,
   scoring: 'imputation',
   imputeLength: 1,
-  fullMaskRate: 0,
+  fullMaskRate: 0.25,
   imputeSteps: 2,
   imputeDraws: 4,
   sigmaFloor: 0.05,
-  calendar: false,
-  profileTest: false,
-  profileSpan: 1,
+  calendar: true,
+  profileTest: true,
+  profileSpan: 16,
   stillnessMargin: 3,
   seed: 0,
 });
@@ -154,7 +154,8 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   sigmaFloor: (v) => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? null : `must be a positive number, got ${JSON.stringify(v)}`),
   calendar: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   profileTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !(c.fullMaskRate > 0) ? 'needs fullMaskRate > 0: the model must be trained to generate a whole window' : null),
-  profileSpan: (v, c) => int(1, c.windowLength)(v, c),
+  // Scoring clips it to the points that reach the newest one (leftReach + 1), so any window length takes the default.
+  profileSpan: int(1, 100_000),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };

@@ -23,10 +23,12 @@ import { GaussianDiffusion, seededRng, type Rng } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule } from './noiseSchedule.ts';
 import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
-import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
+import { CALENDAR_FEATURES, calendarFeatures, coversCalendar } from './calendar.ts';
 import { imputationFit, trainingObjective } from './imputationTraining.ts';
 import { denoisingObjective, type TrainingObjective } from './trainingObjective.ts';
-import { scoreWindows } from './windowScorer.ts';
+import { scoreWindows, scoringNoise } from './windowScorer.ts';
+import { profileResiduals } from './imputationScorer.ts';
+import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 
 export interface TrainSeries {
@@ -186,11 +188,21 @@ function checkSeries(series: TrainSeries): number {
   return N;
 }
 
+/**
+ * `calendar: true` asks for the calendar where the data can teach it: the training rows must cover
+ * `CALENDAR_MIN_DAYS` (calendar.ts), else the model is trained without it, and its manifest says so.
+ */
+function calendarRule(cfg: Readonly<ModelConfig>, timestamps: Float64Array, trainRows: number): Readonly<ModelConfig> {
+  return cfg.calendar && !coversCalendar(timestamps, trainRows) ? Object.freeze({ ...cfg, calendar: false }) : cfg;
+}
+
 /** Train a model on `series`. Resolves once the best weights are restored and the validation scores computed. */
 export async function train(series: TrainSeries, config: Partial<ModelConfig>, hooks: TrainHooks = {}): Promise<TrainedModel> {
-  const cfg = resolveModelConfig(config);
+  const N = checkSeries(series);
+  const resolved = resolveModelConfig(config);
+  const { trainRows } = splitWindows(N, resolved.windowLength, resolved.stride, resolved.validationFraction);
+  const cfg = calendarRule(resolved, series.timestamps, trainRows);
   registerTransposeFreeMatMulGradient();
-  checkSeries(series);
   const C = series.channels.length;
   const imputation = cfg.scoring === 'imputation' ? imputationFit(series, cfg) : undefined;
   const data = prepareSeries(series, cfg, imputation?.scaler);
@@ -248,9 +260,25 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
+  if (manifest.imputation?.profileTest) manifest.imputation.profile = calibrateProfile(model, rawVal, timestamps, split.validation.length);
   manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length, { timestamps }).windowScores);
   manifest.version = await modelVersion(model);
   return model;
+}
+
+/** The profile test's statistics on the held-out validation windows (profileCalibration.ts), in chunks of 256. */
+function calibrateProfile(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ProfileStats {
+  const imp = model.manifest.imputation!;
+  const { windowLength: L, channels } = model.manifest;
+  const C = channels.length;
+  const z = normalize(model.manifest.normalization, raw); // [W, L, C]
+  const zBar = new Float32Array(W * C);
+  for (let start = 0; start < W; start += 256) {
+    const b = Math.min(256, W - start);
+    const input = { z: z.subarray(start * L * C, (start + b) * L * C), timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) };
+    zBar.set(profileResiduals(model, imp, input), start * C);
+  }
+  return fitProfileStats(zBar, W, imp.targets);
 }
 
 export interface FitResult {

@@ -68,7 +68,7 @@ const normalDraws = (n: number, seed: number): Float32Array => Float32Array.from
 const noiseCache = new WeakMap<object, Float32Array>();
 
 /** The scoring noise of a model, `[K, 1, L, C]`, drawn once (K of its scoring mode). */
-function scoringNoise(model: TrainedModel): Float32Array {
+export function scoringNoise(model: TrainedModel): Float32Array {
   let noise = noiseCache.get(model.manifest);
   if (!noise) {
     const { windowLength, channels, scoreSeed } = model.manifest;

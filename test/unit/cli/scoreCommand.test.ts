@@ -7,7 +7,7 @@ import { setLogSink } from '../../../src/log.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/model/checkpoint.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
+import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
 import { useBackend } from '../model/helpers.ts';
 import { runCli } from './captureRun.ts';
 
@@ -56,7 +56,9 @@ describe('diffwatch score', () => {
     const model = await loadCheckpoint(modelDir);
     const values = Float64Array.from(temp.flatMap((t, i) => [t, load[i]]));
     const starts = windowStarts(N, L, 1);
-    const want = scoreWindows(model, gatherWindows(values, 2, L, starts), starts.length).windowScores;
+    // The CSV's own times (2024-01-01 00:00 plus a minute a row): the model takes calendar features.
+    const times = Float64Array.from({ length: N }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000);
+    const want = scoreWindows(model, gatherWindows(values, 2, L, starts), starts.length, { timestamps: windowTimestamps(times, L, starts) }).windowScores;
     model.dispose();
     // Written with 6 significant digits: equal to a relative 1e-5.
     starts.forEach((s, w) => expect(Math.abs(Number(rows[s + L][1]) - want[w])).toBeLessThanOrEqual(1e-5 * Math.abs(want[w])));

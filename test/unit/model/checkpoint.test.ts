@@ -8,7 +8,7 @@ import { canonicalJson, FILES, loadCheckpoint, makeTrainedModel, modelVersion, s
 import { Denoiser } from '../../../src/model/denoiser.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
+import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
 import { useBackend } from './helpers.ts';
 
 const L = 16;
@@ -44,9 +44,11 @@ describe('checkpoints', () => {
 
   it('round-trips: the same scores, the same version, byte-identical files on a second save', async () => {
     const loaded = await loadCheckpoint(dir, { channels: ['load'], windowLength: L });
-    const w = gatherWindows(values, 1, L, windowStarts(N, L, 5));
+    const starts = windowStarts(N, L, 5);
+    const w = gatherWindows(values, 1, L, starts);
     const B = w.length / L;
-    expect(scoreWindows(loaded, w, B).pointScores).toEqual(scoreWindows(model, w, B).pointScores);
+    const at = { timestamps: windowTimestamps(timestamps, L, starts) };
+    expect(scoreWindows(loaded, w, B, at).pointScores).toEqual(scoreWindows(model, w, B, at).pointScores);
     expect(loaded.manifest).toEqual(model.manifest);
     const again = join(root, 'again');
     expect(await saveCheckpoint(again, loaded)).toBe(model.manifest.version);

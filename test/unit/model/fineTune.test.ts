@@ -9,7 +9,7 @@ import { fineTune } from '../../../src/model/fineTune.ts';
 import type { ModelConfig } from '../../../src/model/modelConfig.ts';
 import { train, type TrainSeries } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { gatherWindows, splitWindows } from '../../../src/model/windows.ts';
+import { gatherWindows, splitWindows, windowTimestamps } from '../../../src/model/windows.ts';
 import { randomModel } from './diffusionScorer.fixture.ts';
 import { useBackend } from './helpers.ts';
 
@@ -34,7 +34,7 @@ function maxWeightDiff(a: TrainedModel, b: TrainedModel): number {
 /** Window scores of the series' validation windows (the ones fine-tuning holds out), scored by `model`. */
 function validationScores(model: TrainedModel, s: TrainSeries): Float32Array {
   const { validation } = splitWindows(N, L, 2, 0.2);
-  return scoreWindows(model, gatherWindows(s.values, 1, L, validation), validation.length).windowScores;
+  return scoreWindows(model, gatherWindows(s.values, 1, L, validation), validation.length, { timestamps: windowTimestamps(s.timestamps, L, validation) }).windowScores;
 }
 
 const p99 = (xs: Float32Array) => Float64Array.from(xs).sort()[Math.floor(0.99 * (xs.length - 1))];
@@ -81,8 +81,10 @@ describe('fineTune', () => {
   it('leaves the parent unchanged and usable, and leaks no tensor', async () => {
     const manifestBefore = structuredClone(base.manifest);
     const weightsBefore = weightsOf(base);
-    const windows = gatherWindows(makeSeries().values, 1, L, [0, 50, 200]);
-    const scoresBefore = scoreWindows(base, windows, 3).windowScores;
+    const series = makeSeries();
+    const windows = gatherWindows(series.values, 1, L, [0, 50, 200]);
+    const at = { timestamps: windowTimestamps(series.timestamps, L, [0, 50, 200]) };
+    const scoresBefore = scoreWindows(base, windows, 3, at).windowScores;
     const tensorsBefore = tf.memory().numTensors;
     const tuned = await fineTune(base, makeSeries(35, 2, 900), { epochs: 2 });
     expect(maxWeightDiff(tuned, base)).toBeGreaterThan(1e-4); // it did train
@@ -90,7 +92,7 @@ describe('fineTune', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(base.manifest).toEqual(manifestBefore);
     expect(weightsOf(base)).toEqual(weightsBefore);
-    expect(scoreWindows(base, windows, 3).windowScores).toEqual(scoresBefore);
+    expect(scoreWindows(base, windows, 3, at).windowScores).toEqual(scoresBefore);
   });
 
   it('is deterministic: the same seed gives the same weights and version, another seed another version', async () => {

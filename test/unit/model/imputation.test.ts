@@ -89,11 +89,12 @@ describe('imputation scoring', () => {
     const { leftReach } = await import('../../../src/model/denoiser.ts');
     const N = 400;
     const x = Float64Array.from({ length: N }, (_, i) => Math.sin(i / 5) + 0.1 * Math.cos(i * 1.7));
-    const model = await train({ values: x, channels: ['v'], timestamps: Float64Array.from({ length: N }, (_, i) => i) }, { windowLength: 40, width: 8, depth: 2, epochs: 1, scoring: 'imputation', seed: 1 });
+    const stamps = Float64Array.from({ length: N }, (_, i) => i * 60_000);
+    const model = await train({ values: x, channels: ['v'], timestamps: stamps }, { windowLength: 40, width: 8, depth: 2, epochs: 1, scoring: 'imputation', seed: 1 });
     const reach = leftReach(model.denoiser.args); // 7 for kernel 3, dilations 1, 2
     expect(reach).toBe(7);
     const w = Float32Array.from(x.subarray(100, 140));
-    const score = (v: Float32Array) => scoreWindows(model, v, 1).windowScores[0];
+    const score = (v: Float32Array) => scoreWindows(model, v, 1, { timestamps: stamps.subarray(100, 140) }).windowScores[0];
     const far = Float32Array.from(w);
     far[40 - reach - 2] += 50; // outside the reach of the newest point
     const near = Float32Array.from(w);

@@ -135,6 +135,8 @@ describe('scoreWindows (imputation) with an entity\'s own scaler', () => {
   let model: TrainedModel;
   const values = series();
   const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+  /** Point timestamps `[B, L]` of the windows starting at `starts` (the model takes calendar features). */
+  const stampsOf = (starts: number[]) => Float64Array.from({ length: starts.length * L }, (_, k) => timestamps[starts[Math.floor(k / L)] + (k % L)]);
 
   beforeAll(async () => {
     await useBackend('wasm');
@@ -149,16 +151,17 @@ describe('scoreWindows (imputation) with an entity\'s own scaler', () => {
     const own = entityConditioningScaler(copy.subarray(0, model.manifest.trainingData.trainRows * C), C, model.manifest.imputation!);
     const starts = windowStarts(N, L, 7);
     const [orig, moved] = [values, copy].map((v) => gatherWindows(v, C, L, starts));
-    const want = scoreWindows(model, orig, starts.length).windowScores;
-    const got = scoreWindows(model, moved, starts.length, { normalization: own }).windowScores;
+    const at = { timestamps: stampsOf(starts) };
+    const want = scoreWindows(model, orig, starts.length, at).windowScores;
+    const got = scoreWindows(model, moved, starts.length, { ...at, normalization: own }).windowScores;
     for (let b = 0; b < starts.length; b++) expect(Math.abs(got[b] - want[b])).toBeLessThan(1e-3 + 1e-3 * want[b]);
     // A robust scaler alone puts the flag's other state dozens of floor-scaled units away.
-    const robust = scoreWindows(model, moved, starts.length, { normalization: fitRobustScaler(copy.subarray(0, model.manifest.trainingData.trainRows * C), C) }).windowScores;
+    const robust = scoreWindows(model, moved, starts.length, { ...at, normalization: fitRobustScaler(copy.subarray(0, model.manifest.trainingData.trainRows * C), C) }).windowScores;
     expect(Math.max(...robust)).toBeGreaterThan(10 * Math.max(...want, 0.01));
     // A flag value the entity never showed in training is novelty, in the flag's channel.
     const odd = moved.slice(0, L * C);
     odd[(L - 1) * C + 1] = 11;
-    const r = scoreWindows(model, odd, 1, { normalization: own });
+    const r = scoreWindows(model, odd, 1, { timestamps: stampsOf(starts.slice(0, 1)), normalization: own });
     expect(r.windowScores[0]).toBeGreaterThan(10 * Math.max(...want));
     expect(r.channelContributions[1]).toBeGreaterThan(0.9);
   });
@@ -170,11 +173,12 @@ describe('scoreWindows (imputation) with an entity\'s own scaler', () => {
     spiked[(L - 1) * C] += 30; // the analogue channel of the first window's newest point
     spiked[(2 * L - 1) * C + 1] = 5; // a flag value never seen, in the second window
     const B = starts.length;
-    const r = scoreWindows(model, spiked, B);
+    const stamps = stampsOf(starts);
+    const r = scoreWindows(model, spiked, B, { timestamps: stamps });
     const imp = model.manifest.imputation!;
     // The evidence, computed apart from scoreWindows with the model's own noise (scoreSeed) and scaler.
     const noise = Float32Array.from(gaussians(seededRng(model.manifest.scoreSeed), imp.draws * L * C));
-    const { evidence } = imputeChunk(model, imp, { z: normalize(model.manifest.normalization, spiked), b: B, noise });
+    const { evidence } = imputeChunk(model, imp, { z: normalize(model.manifest.normalization, spiked), b: B, noise, timestamps: stamps });
     const targets = imp.targets.filter(Boolean).length;
     for (let b = 0; b < B; b++) {
       let sum = 0;

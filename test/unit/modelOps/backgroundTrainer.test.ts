@@ -7,7 +7,7 @@ import { trainInBackground, TrainingError, type TrainingResult } from '../../../
 import { loadCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
 import type { ModelConfig } from '../../../src/model/modelConfig.ts';
 import { train, type TrainProgress, type TrainSeries } from '../../../src/model/trainer.ts';
-import { gatherWindows } from '../../../src/model/windows.ts';
+import { gatherWindows, windowTimestamps } from '../../../src/model/windows.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import { captureLogger, probeEventLoop, useBackend } from '../model/helpers.ts';
 
@@ -91,9 +91,11 @@ describe('trainInBackground', () => {
     try {
       expect(model.manifest.version).toBe(background.version);
       const starts = [0, 40, 120, 250, N - L];
-      const windows = gatherWindows(makeSeries().values, C, L, starts); // [5, L, C]
-      const got = scoreWindows(model, windows, starts.length).windowScores;
-      const want = scoreWindows(inThread, windows, starts.length).windowScores;
+      const series = makeSeries();
+      const windows = gatherWindows(series.values, C, L, starts); // [5, L, C]
+      const at = { timestamps: windowTimestamps(series.timestamps, L, starts) }; // [5, L]: the model takes calendar features
+      const got = scoreWindows(model, windows, starts.length, at).windowScores;
+      const want = scoreWindows(inThread, windows, starts.length, at).windowScores;
       expect(Array.from(got)).toEqual(Array.from(want));
       expect(got.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
     } finally {

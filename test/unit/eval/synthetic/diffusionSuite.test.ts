@@ -1,27 +1,33 @@
 /**
- * The diffusion detector on a tiny slice of the suite: a small model trained on 3 days must
- * separate what it learnt from the anomalies better than the same network left untrained (one
- * epoch at a learning rate too small to move a weight). Small enough for the unit project; the
- * full-size figures are in docs/evaluation.md, "Synthetic suite: before any tuning".
+ * The shipped diffusion detector (the NAB configuration, `NAB_DIFFUSION_MODEL`, with the model's
+ * default imputation score) on a small seeded slice of the synthetic suite: 3 days to fit, 2 to
+ * test, one univariate case per type. It must separate a 4σ contextual spike, a level shift and a
+ * phase shift of the daily cycle from normal rows, and the same network left untrained (one epoch
+ * at a learning rate too small to move a weight; its scaler and fitted statistics are the trained
+ * one's) must not. The full suite's figures are in docs/evaluation.md.
+ *
+ * The flatline is not asserted here: its evidence is the too-still test (stillness.ts), a statistic
+ * fitted on the training rows that needs no trained network, so an untrained one also finds it.
  */
 import { describe, expect, it } from 'vitest';
 import { diffusionDetector } from '../../../../src/eval/nab/harness/diffusionDetector.ts';
 import { runSuite } from '../../../../src/eval/synthetic/index.ts';
 
-const TINY = { windowLength: 16, width: 16, depth: 3, epochs: 20, patience: 5, draws: 2 } as const;
-const TYPES = ['spike5', 'varianceChange', 'patternChange'];
+const TYPES = ['spike4', 'levelShift', 'phaseShift'] as const;
 const KNOBS = { fitDays: 3, holdoutDays: 1, testDays: 2, spikeCount: 4 };
+const PASS = 0.9;
+const UNTRAINED_BELOW = 0.75;
 
 describe('diffusion detector on the synthetic suite', () => {
-  it('beats an untrained copy of itself on spikes, variance and pattern changes', async () => {
-    const trained = diffusionDetector({ name: 'trained', model: TINY });
-    const untrained = diffusionDetector({ name: 'untrained', model: { ...TINY, epochs: 1, lr: 1e-12 } });
-    const r = await runSuite({ seed: 0, detectors: [trained, untrained], layouts: ['univariate'], types: TYPES, casesPerType: 1, knobs: KNOBS });
-    const auc = (d: string) => TYPES.map((t) => r.summary.univariate[t][d].auc);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    // Measured with seed 0 (wasm): trained 0.93 / 0.65 / 0.69, untrained 0.20 / 0.61 / 0.44.
-    TYPES.forEach((t, i) => expect(auc('trained')[i], t).toBeGreaterThan(auc('untrained')[i]));
-    expect(mean(auc('trained'))).toBeGreaterThan(mean(auc('untrained')) + 0.15);
-    expect(r.summary.univariate.spike5.trained.auc).toBeGreaterThanOrEqual(0.85);
-  }, 60_000);
+  it('separates contextual spikes, level and phase shifts (AUC ≥ 0.9 each); its untrained network does not (< 0.75 each)', async () => {
+    const trained = diffusionDetector({ name: 'trained' });
+    const untrained = diffusionDetector({ name: 'untrained', model: { epochs: 1, lr: 1e-12 } });
+    const r = await runSuite({ seed: 0, detectors: [trained, untrained], layouts: ['univariate'], types: [...TYPES], casesPerType: 1, knobs: KNOBS });
+    const auc = (t: string, d: string) => r.summary.univariate[t][d].auc;
+    // Measured with seed 0 (wasm): trained 0.983 / 0.998 / 0.955, untrained 0.251 / 0.600 / 0.444.
+    for (const t of TYPES) {
+      expect(auc(t, 'trained'), `${t} trained`).toBeGreaterThanOrEqual(PASS);
+      expect(auc(t, 'untrained'), `${t} untrained`).toBeLessThan(UNTRAINED_BELOW);
+    }
+  }, 120_000);
 });

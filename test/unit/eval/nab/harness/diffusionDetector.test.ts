@@ -13,8 +13,11 @@ import { diffusionDetector, NAB_DIFFUSION_MODEL, NAB_DIFFUSION_ONSET } from '../
 import { DETECTORS, runCorpus, scoreReplay, type FileContext, type NabDetector } from '../../../../../src/eval/nab/harness/index.ts';
 import { series, wave, writeCorpus } from './helpers.ts';
 
-/** Tiny, but trained long enough (6 epochs) that the imputation score's draws settle on the wave: with 3, a level-shifted stretch opened a third alert. */
-const TINY = { windowLength: 16, width: 8, depth: 2, epochs: 6, draws: 2 } as const;
+/**
+ * Tiny, but large enough (width 16, 6 epochs) that the imputation score's draws settle on the wave:
+ * with width 8 (3, 6 or 10 epochs) a level-shifted stretch opened a third alert, 277 rows into it.
+ */
+const TINY = { windowLength: 16, width: 16, depth: 2, epochs: 6, draws: 2 } as const;
 const ROWS = 1500;
 /** NAB's probationary rows of a 1,500-row file: 15 %. */
 const P = 225;

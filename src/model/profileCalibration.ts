@@ -1,0 +1,65 @@
+/**
+ * Calibration of the imputation score's profile test. The profile test generates the window with
+ * all of it hidden, from the calendar and the command channels alone, and takes z̄, the mean
+ * standardised residual of the newest `profileSpan` points (imputationScorer.ts). How far z̄ strays
+ * in normal operation depends on how much the calendar explains: a daily cycle is predicted
+ * closely, a 96-minute cycle not at all (its phase is not in the calendar), and there an
+ * uncalibrated ½ z̄² scored every normal point as a large anomaly and drowned the context test
+ * (a 5σ contextual-spike AUC of 0.50, qualityImputation.test.ts). So z̄ is compared with its own
+ * spread on the held-out validation windows:
+ *
+ *   fitted    = mean m_c and std s_c of z̄ over the validation windows, per target channel
+ *   evidence  = ½ ((z̄ − m_c) / s_c)²                  in the NLL's units, ≈ ½ χ²₁ in normal operation
+ *
+ * A profile that explains nothing has a wide s_c and adds little; one that explains the day has a
+ * narrow s_c, and a stretch that is wrong for the time of day stands out. Plain data: no tf import.
+ */
+
+/** Smallest s_c: a channel whose z̄ never varied on validation still gets a finite evidence. */
+const STD_FLOOR = 0.05;
+
+export interface ProfileStats {
+  /** Per channel, mean and std of z̄ over the validation windows; null for non-target channels. */
+  mean: (number | null)[];
+  std: (number | null)[];
+}
+
+/** Fit on the z̄ of W windows `[W, C]`. */
+export function fitProfileStats(zBar: ArrayLike<number>, W: number, targets: readonly boolean[]): ProfileStats {
+  const C = targets.length;
+  const mean: (number | null)[] = [];
+  const std: (number | null)[] = [];
+  for (let c = 0; c < C; c++) {
+    if (!targets[c] || W === 0) {
+      mean.push(null);
+      std.push(null);
+      continue;
+    }
+    let sum = 0;
+    let sq = 0;
+    for (let w = 0; w < W; w++) {
+      const v = zBar[w * C + c];
+      sum += v;
+      sq += v * v;
+    }
+    const m = sum / W;
+    mean.push(m);
+    std.push(Math.max(Math.sqrt(Math.max(0, sq / W - m * m)), STD_FLOOR));
+  }
+  return { mean, std };
+}
+
+/** Evidence `[b, C]` from z̄ `[b, C]`; 0 for non-targets. */
+export function profileTerms(zBar: ArrayLike<number>, b: number, stats: ProfileStats): Float64Array {
+  const C = stats.mean.length;
+  const out = new Float64Array(b * C);
+  for (let w = 0; w < b; w++) {
+    for (let c = 0; c < C; c++) {
+      const m = stats.mean[c];
+      const s = stats.std[c];
+      if (m === null || s === null) continue;
+      out[w * C + c] = 0.5 * ((zBar[w * C + c] - m) / s) ** 2;
+    }
+  }
+  return out;
+}
