@@ -100,3 +100,16 @@ export function saveLogs(scenario: string, ps: readonly DiffwatchProcess[]): voi
   mkdirSync(dir, { recursive: true });
   ps.forEach((p, i) => writeFileSync(join(dir, `${scenario}-${i}.log`), p.stderrTail(50_000_000)));
 }
+
+/** The sum of metric `name` (all label sets) on the instance's /metrics; NaN before it serves. */
+export async function metricOf(p: DiffwatchProcess, name: string): Promise<number> {
+  const url = p.logs().find((r) => r.msg === 'operator endpoint listening')?.url as string | undefined;
+  if (!url) return NaN;
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = NaN;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || !/^[^{ ]+(\{[^}]*\})? /.test(line) || line.split(/[{ ]/)[0] !== name) continue;
+    total = (Number.isNaN(total) ? 0 : total) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}

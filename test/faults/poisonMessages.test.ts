@@ -14,7 +14,7 @@ import { mulberry32 } from '../../src/random.ts';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient } from '../integration/helpers.ts';
 import { killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
 import { MINUTE, T0, alertIds, compareWindows, entityId, expectedWindows, readAll, readingValues, report, sample, storedWindows, type Input } from './faultHelpers.ts';
-import { joined, names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, untilStored } from './instances.ts';
+import { joined, metricOf, names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 500, readings: 50, channels: ['cpu', 'mem', 'net'], window: 32 };
 /** Poison messages per minute of input (each kind in turn). */
@@ -55,13 +55,7 @@ function rssMiB(p: DiffwatchProcess): number {
 }
 
 /** The service's V8 heap in use, in MiB, from its /metrics (prom-client's process metrics). */
-async function heapMiB(p: DiffwatchProcess): Promise<number> {
-  const url = p.logs().find((r) => r.msg === 'operator endpoint listening')?.url as string | undefined;
-  if (!url) return NaN;
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
-  return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
-}
+const heapMiB = async (p: DiffwatchProcess) => Math.round((await metricOf(p, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
 
 const started: DiffwatchProcess[] = [];
 

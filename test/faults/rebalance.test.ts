@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient } from '../integration/helpers.ts';
 import { exitWithin, killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
 import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, type Input } from './faultHelpers.ts';
-import { joined, names, saveLogs, scenarioConfig, stopCleanly, stoppedCounter, untilCommittedToEnd, untilStored } from './instances.ts';
+import { joined, metricOf, names, saveLogs, scenarioConfig, stopCleanly, stoppedCounter, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 1_200, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
 /** The reported case, scaled to 2 cores: 4 partitions, a second member joins and leaves again. */
@@ -104,15 +104,17 @@ describe('rebalances while running', () => {
     const env = { KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl(), DIFFWATCH_LOG_LEVEL: 'info' };
     const config = scenarioConfig(n, JOIN_LEAVE);
     const expected = expectedWindows(JOIN_LEAVE);
-    const produced = await produceReadings(kafka, n.topic, JOIN_LEAVE, { from: 0, to: JOIN_LEAVE.readings });
-
+    // The second member joins while every entity is still filling its first window, as reported:
+    // 20 of the 32 readings of the first window are in, the rest arrives once both are in the group.
+    let produced = await produceReadings(kafka, n.topic, JOIN_LEAVE, { from: 0, to: 20 });
     const a = startDiffwatch(['run', '--config', config, '--until-idle', '15'], env);
     started.push(a);
     await joined(a, 'a joins');
-    await untilStored(n.database, 300, 'a alone');
+    await a.waitFor(async () => (await metricOf(a, 'diffwatch_readings_decoded_total')) >= produced, { what: 'a has read the first 20 minutes' });
     const b = startDiffwatch(['run', '--config', config], env);
     started.push(b);
     await joined(b, 'b joins');
+    produced += await produceReadings(kafka, n.topic, JOIN_LEAVE, { from: 20, to: JOIN_LEAVE.readings });
     await untilStored(n.database, (await storedCount(n.database)) + 300, 'a and b');
     await stopCleanly(b, 'b leaving the group');
     const leftAt = Date.now();
