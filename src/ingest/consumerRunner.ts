@@ -131,6 +131,8 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   // (a number that grows each time the partition is gained).
   const readUnder = new WeakMap<SourceCoord, number>();
   const ownership = new Map<string, number>();
+  // The current ones, for `owns` (asked for every source of every window: no key strings built).
+  const current = new Set<number>();
   let ownerships = 0;
   let memberId: string | undefined;
   let membership: { joined: boolean; reason?: string } = { joined: false, reason: 'not started' };
@@ -184,6 +186,7 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
         if (kept.has(k)) continue;
         forgetPartition(k);
         ownership.set(k, ++ownerships);
+        current.add(ownerships);
         gained.push({ topic, partition: p });
       }
     }
@@ -208,6 +211,8 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
     const [topic, partition] = k.split('\u0000');
     tracker.drop(topic, Number(partition));
     flow.drop({ topic, partition: Number(partition) });
+    const o = ownership.get(k);
+    if (o !== undefined) current.delete(o);
     ownership.delete(k);
     lastCommitted.delete(k);
     awaitingFetch.delete(k);
@@ -215,8 +220,8 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   }
 
   function owns(source: SourceCoord): boolean {
-    const current = ownership.get(`${source.topic}\u0000${source.partition}`);
-    return current !== undefined && readUnder.get(source) === current;
+    const o = readUnder.get(source);
+    return o !== undefined && current.has(o);
   }
 
   async function commitNow(): Promise<void> {
@@ -250,9 +255,9 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
    */
   function handleMessage(topic: string, partition: number, m: KafkaMessage, letters: DeadLetter[]): 'reading' | 'letter' | 'skipped' {
     const source: SourceCoord = { topic, partition, offset: m.offset };
-    const current = ownership.get(`${topic}\u0000${partition}`);
-    if (current === undefined || tracker.seen(source)) return 'skipped';
-    readUnder.set(source, current);
+    const o = ownership.get(`${topic}\u0000${partition}`);
+    if (o === undefined || tracker.seen(source)) return 'skipped';
+    readUnder.set(source, o);
     tracker.hold(source);
     try {
       const reading = opts.decode(m.value, source) as Reading;
