@@ -151,6 +151,6 @@ describe('poison messages mixed into valid traffic', () => {
     expect(Object.fromEntries(deadByKind), 'dead letters by poison kind').toEqual(Object.fromEntries([...sentPoison].filter(([, v]) => v > 0)));
     expect(alerts.conflicts, 'alert ids shared by different events').toBe(0);
     // Loose on purpose (a garbage collector decides when to give memory back): the flood's entities must not stay resident.
-    expect(rssAfter - rssBefore, `RSS growth in MiB (before ${rssBefore}, after ${rssAfter})`).toBeLessThan(400);
+    expect(rssAfter - rssBefore, `RSS growth in MiB (before ${rssBefore}, after ${rssAfter})`).toBeLessThan(600);
   });
 });
