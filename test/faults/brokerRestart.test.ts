@@ -33,6 +33,7 @@ afterAll(async () => {
 
 afterEach(async () => {
   saveLogs('broker-restart', started);
+  started.length = 0;
   await killAllDiffwatch();
 });
 

@@ -61,6 +61,7 @@ const started: DiffwatchProcess[] = [];
 
 afterEach(async () => {
   saveLogs('poison', started);
+  started.length = 0;
   await killAllDiffwatch();
 });
 

@@ -20,6 +20,7 @@ const started: DiffwatchProcess[] = [];
 
 afterEach(async () => {
   saveLogs('rebalance', started);
+  started.length = 0;
   await killAllDiffwatch();
 });
 
