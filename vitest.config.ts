@@ -33,6 +33,9 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 240_000,
           fileParallelism: false,
+          // After unit and integration when every project runs (npm test): each scenario needs
+          // the 2 cores to itself to finish within its deadlines.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
