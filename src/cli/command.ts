@@ -18,6 +18,10 @@ export const EXIT = {
   error: 1,
   /** Usage: an unknown command or flag, a missing or bad flag value. */
   usage: 2,
+  /** `run`: a second SIGINT while draining (128 + 2, the shell's convention); nothing more is flushed or committed. */
+  sigint: 130,
+  /** `run`: a second SIGTERM while draining (128 + 15); nothing more is flushed or committed. */
+  sigterm: 143,
 } as const;
 
 export const EXIT_CODES_HELP = `
@@ -25,7 +29,9 @@ Exit codes:
   0  ok
   1  a diffwatch error: the message and its code (e.g. MODEL_NOT_FOUND, SINK_UNAVAILABLE) on stderr
   2  a usage error: an unknown command or flag, a missing or bad flag value (CONFIG_INVALID naming the --flag)
-  3  diffwatch stack status: a service is not healthy`;
+  3  diffwatch stack status: a service is not healthy
+  130  diffwatch run: a second SIGINT while draining; it exits at once, without flushing or committing
+  143  diffwatch run: a second SIGTERM while draining; it exits at once, without flushing or committing`;
 
 /** The `diffwatch` root command holding `commands`. */
 export function program(...commands: Command[]): Command {
