@@ -50,7 +50,8 @@ export type DeadLetterCode =
   | 'RECORD_INVALID'
   | 'NON_FINITE_VALUE'
   | 'MESSAGE_TOO_LARGE'
-  | 'LATE_RECORD';
+  | 'LATE_RECORD'
+  | 'ENTITY_LIMIT';
 
 /** A message that cannot be turned into a reading. It goes to `<topic>.dlq`. */
 export class IngestError extends DiffwatchError {

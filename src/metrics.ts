@@ -34,6 +34,10 @@ export const METRICS = {
   pointsWritten: 'diffwatch_influx_points_total',
   partitionsPaused: 'diffwatch_partition_pauses_total',
   offsetsCommitted: 'diffwatch_offset_commits_total',
+  /** Entities with live stream state (window buffers), at most stream.maxEntities. */
+  entitiesLive: 'diffwatch_entities_live',
+  /** Readings of a new entity refused because stream.maxEntities entities were live (dead-lettered as ENTITY_LIMIT). */
+  entitiesRefused: 'diffwatch_entities_refused_total',
   /** Models made live, by `why`: restored, cold start, fine-tune, new normal, entity normalization fitted. */
   modelSwaps: 'diffwatch_model_swaps_total',
   /** Cold starts, fine-tunes and adoptions that failed (the live version stays), by `why`. */
@@ -89,6 +93,8 @@ export const METRIC_SPECS: Record<MetricName, MetricSpec> = {
   [METRICS.pointsWritten]: { kind: 'counter', help: 'Points InfluxDB stored' },
   [METRICS.partitionsPaused]: { kind: 'counter', help: 'Partitions paused for backpressure' },
   [METRICS.offsetsCommitted]: { kind: 'counter', help: 'Partition offsets committed' },
+  [METRICS.entitiesLive]: { kind: 'gauge', help: 'Entities with live stream state, at most stream.maxEntities' },
+  [METRICS.entitiesRefused]: { kind: 'counter', help: 'Readings of a new entity refused at stream.maxEntities (dead-lettered as ENTITY_LIMIT)' },
   [METRICS.modelSwaps]: { kind: 'counter', help: 'Model versions made live, by why', labels: ['why'] },
   [METRICS.modelTrainingFailures]: { kind: 'counter', help: 'Cold starts, fine-tunes and adoptions that failed, by why', labels: ['why'] },
   [METRICS.consumerLag]: { kind: 'gauge', help: 'Log-end offset minus the committed offset of each owned partition, messages', labels: ['topic', 'partition'] },

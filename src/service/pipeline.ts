@@ -190,15 +190,22 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       return [...entityPartition].filter(([, k]) => gone.has(k)).map(([id]) => id);
     };
 
-    const onLate = (r: Reading) => {
-      metrics.inc(METRICS.lateRecords);
-      const error = new IngestError('LATE_RECORD', `reading at ${new Date(r.timestamp).toISOString()} arrived after the allowed lateness of ${cfg.stream.allowedLatenessMs} ms`, r.source);
+    const deadLetterReading = (r: Reading, error: IngestError) => {
       const { source, ...reading } = r;
       deadLetters
         .publish([{ source, key: r.entityId, value: JSON.stringify(reading), error }])
         .then(() => runner.release([source]))
-        .catch((e) => log.error('late record could not be dead-lettered; it stays uncommitted', { ...source, error: e }));
+        .catch((e) => log.error('reading could not be dead-lettered; it stays uncommitted', { ...source, code: error.code, error: e }));
     };
+    const onLate = (r: Reading) => {
+      metrics.inc(METRICS.lateRecords);
+      deadLetterReading(r, new IngestError('LATE_RECORD', `reading at ${new Date(r.timestamp).toISOString()} arrived after the allowed lateness of ${cfg.stream.allowedLatenessMs} ms`, r.source));
+    };
+    const onRefused = (r: Reading) => {
+      metrics.inc(METRICS.entitiesRefused);
+      deadLetterReading(r, new IngestError('ENTITY_LIMIT', `entity ${r.entityId} refused: stream.maxEntities (${cfg.stream.maxEntities}) entities are live`, r.source));
+    };
+    const onLiveCount = (n: number) => metrics.set(METRICS.entitiesLive, n);
     const onDiscard = (sources: SourceCoord[]) => {
       metrics.inc(METRICS.discardedReadings, sources.length);
       runner.release(sources);
@@ -308,7 +315,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       .pipe(
         // An entity whose partition is paused (backpressure) is silent, not idle; one whose
         // partition was revoked is rebuilt by the partition's new owner, so it is dropped here.
-        windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
+        windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, onRefused, onLiveCount, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
         tap((w: Window) => {
           // A window cut from an evicted buffer (its partition was revoked) is dropped before scoring.
           const p = partitionOf(w);

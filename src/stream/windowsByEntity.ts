@@ -17,6 +17,10 @@ export interface WindowsByEntityHooks {
   holdIdle?: (last: Reading) => boolean;
   /** Evict the entities whose last reading matches (see keyByEntity `evict`). */
   evict?: Observable<(last: Reading) => boolean>;
+  /** A reading of a new entity while `stream.maxEntities` entities are live; the caller dead-letters and acknowledges it. */
+  onRefused?: (reading: Reading) => void;
+  /** The number of live entities, each time it changes. */
+  onLiveCount?: (live: number) => void;
 }
 
 /**
@@ -33,7 +37,15 @@ export function windowsByEntity(cfg: { stream: StreamConfig }, hooks: WindowsByE
   const s = cfg.stream;
   return (source) =>
     source.pipe(
-      keyByEntity<Reading>({ idleMs: s.entityIdleMs, scheduler: hooks.scheduler, holdIdle: hooks.holdIdle, evict: hooks.evict }),
+      keyByEntity<Reading>({
+        idleMs: s.entityIdleMs,
+        scheduler: hooks.scheduler,
+        holdIdle: hooks.holdIdle,
+        evict: hooks.evict,
+        maxEntities: s.maxEntities,
+        onRefused: hooks.onRefused,
+        onLiveCount: hooks.onLiveCount,
+      }),
       mergeMap((entity) =>
         entity.pipe(
           orderByEventTime<Reading>({ allowedLatenessMs: s.allowedLatenessMs, onLate: hooks.onLate }),

@@ -16,7 +16,7 @@ import { assertProperty } from '../support/fuzzSeed.ts';
 import { parseLine, type ParsedPoint } from '../support/parseLine.ts';
 
 const L = 3;
-const stream = { channels: [], allowedLatenessMs: 0, entityIdleMs: 60_000, stepMs: 0, maxFillSteps: 0, windowLength: L, hop: 1 };
+const stream = { channels: [], allowedLatenessMs: 0, entityIdleMs: 60_000, maxEntities: 100_000, stepMs: 0, maxFillSteps: 0, windowLength: L, hop: 1 };
 
 function windowsOf(readings: Reading[]): { windows: Window[]; late: number; discarded: number } {
   let late = 0;

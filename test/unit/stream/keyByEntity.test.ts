@@ -1,5 +1,5 @@
 import { count, map, mergeMap } from 'rxjs';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyByEntity } from '../../../src/stream/keyByEntity.ts';
 import { testScheduler } from './helpers.ts';
 
@@ -69,6 +69,36 @@ describe('keyByEntity', () => {
       );
       // a is evicted at 4; b lives on until the source completes; a's next record opens a new group.
       expectObservable(summary).toBe('----x---------(yz|)', { x: 'a:1', y: 'b:1', z: 'a:1' });
+    });
+  });
+
+  it('refuses records of a new entity while maxEntities groups are open, and an idle group frees its slot', () => {
+    testScheduler().run(({ hot, expectObservable, flush }) => {
+      const three = { ...recs, c: { entityId: 'c' } };
+      // a opens at 1 (the cap is 1); b at 2 and 3 is refused; a is idle from 1 → completes at 5;
+      // c at 7 takes the freed slot and completes with the source.
+      const source = hot('-abb---c--|', three);
+      const refused: string[] = [];
+      const live: number[] = [];
+      const summary = source.pipe(
+        keyByEntity<{ entityId: string }>({ idleMs: 4, maxEntities: 1, onRefused: (r) => refused.push(r.entityId), onLiveCount: (n) => live.push(n) }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      expectObservable(summary).toBe('-----x----(y|)', { x: 'a:1', y: 'c:1' });
+      flush();
+      expect(refused).toEqual(['b', 'b']);
+      expect(live).toEqual([1, 0, 1, 0]);
+    });
+  });
+
+  it('keeps every record of an entity already open when the cap is reached', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-abab-|', recs);
+      const summary = source.pipe(
+        keyByEntity<{ entityId: string }>({ idleMs: 100, maxEntities: 2, onRefused: () => expect.fail('nothing refused under the cap') }),
+        mergeMap((g) => g.pipe(count(), map((n) => `${g.key}:${n}`))),
+      );
+      expectObservable(summary).toBe('------(xy|)', { x: 'a:2', y: 'b:2' });
     });
   });
 });
