@@ -32,7 +32,7 @@ describe('diffwatch main', () => {
     expect(await main(['--help'])).toBe(0);
     expect(out).toBe(bare);
     for (const name of ['stack', 'run', 'replay', 'train', 'score', 'inspect', 'top', 'eval']) expect(out).toMatch(new RegExp(`^  ${name} `, 'm'));
-    expect(out).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}a diffwatch error[^\n]*\n {2}2 {2}a usage error[^\n]*\n {2}3 {2}diffwatch stack status/);
+    expect(out).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}a diffwatch error[^\n]*\n {2}2 {2}a usage error[^\n]*\n {2}3 {2}diffwatch stack status[^\n]*\n {2}130 {2}diffwatch run: a second SIGINT[^\n]*\n {2}143 {2}diffwatch run: a second SIGTERM/);
   });
 
   it('gives each command its options and examples', async () => {
