@@ -81,7 +81,8 @@ export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, 
 
 const isRegistry = (s: Scorer | ModelRegistry): s is ModelRegistry => 'observe' in s;
 
-export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics?: Metrics }): Promise<Service> {
+/** `scorer`: used in place of the config's (tests: a model slower than the session timeout). */
+export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: Logger; metrics?: Metrics; scorer?: Scorer }): Promise<Service> {
   const { log } = deps;
   const metrics = deps.metrics ?? new Metrics();
   metrics.collectDefaults();
@@ -124,7 +125,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     const influx = createInfluxWriter(cfg.sinks.influx, { log: log.namespace('influx') });
     const anomalyCodec = createAnomalyCodec();
     const anomalies = createAnomalyProducer({ kafka, topic: cfg.sinks.anomaliesTopic, encode: (e) => anomalyCodec.encode(e), log: log.namespace('anomalies') });
-    const scorer = await createScorer(cfg, log, metrics, kafka);
+    const scorer = deps.scorer ?? (await createScorer(cfg, log, metrics, kafka));
     scorerLoaded = true;
     const models = isRegistry(scorer) ? scorer : undefined;
     metrics.sample(METRICS.models, () => [...(models?.liveVersions() ?? new Map([[scorer.version, 1]]))].map(([version, value]) => ({ labels: { version }, value })));
