@@ -78,6 +78,11 @@ function fieldValue(c: Cursor): number | bigint | boolean | string {
   return c.fail(`bad field value ${JSON.stringify(raw)}`);
 }
 
+/** Assigns an own property even for keys such as `__proto__`, which plain assignment would not. */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 export function parseLine(line: string): ParsedPoint {
   if (/[\n\r]/.test(line)) throw new Error(`line protocol: a point spans more than one line: ${JSON.stringify(line)}`);
   const c = new Cursor(line);
@@ -88,15 +93,16 @@ export function parseLine(line: string): ParsedPoint {
     const k = token(c, '=', ',= ');
     expect(c, '=');
     const v = token(c, ', ', ',= ');
-    if (k in tags) c.fail(`duplicate tag ${k}`);
-    tags[k] = v;
+    // Own keys only: a tag named like an Object.prototype member (valueOf) is an ordinary tag.
+    if (Object.hasOwn(tags, k)) c.fail(`duplicate tag ${k}`);
+    setOwn(tags, k, v);
   }
   expect(c, ' ');
   const fields: ParsedPoint['fields'] = {};
   for (;;) {
     const k = token(c, '=', ',= "');
     expect(c, '=');
-    fields[k] = fieldValue(c);
+    setOwn(fields, k, fieldValue(c));
     if (c.peek() !== ',') break;
     c.i++;
   }
