@@ -62,6 +62,8 @@ export const METRICS = {
   entities: 'diffwatch_entities',
   /** Model keys served by each model `version`. */
   models: 'diffwatch_models',
+  /** TF.js tensors held by the scoring workers, summed (weights of the loaded models plus anything leaked): flat in a steady state. */
+  modelTensors: 'diffwatch_model_tensors',
   /** 1 while /readyz answers 200, by `check` (kafka_group, kafka_broker, kafka_producer, influxdb, scorer) and overall (check="all"). */
   ready: 'diffwatch_ready',
 } as const;
@@ -107,6 +109,7 @@ export const METRIC_SPECS: Record<MetricName, MetricSpec> = {
   [METRICS.influxRetries]: { kind: 'counter', help: 'InfluxDB write requests retried after a transient failure' },
   [METRICS.entities]: { kind: 'gauge', help: 'Entities by state (cold_start, warmup, scoring)', labels: ['state'] },
   [METRICS.models]: { kind: 'gauge', help: 'Model keys served by each model version', labels: ['version'] },
+  [METRICS.modelTensors]: { kind: 'gauge', help: 'TF.js tensors held by the scoring workers, summed' },
   [METRICS.ready]: { kind: 'gauge', help: '1 while ready, by check; check="all" is what /readyz answers', labels: ['check'] },
 };
 

@@ -21,6 +21,7 @@ import { METRICS, Metrics } from '../metrics.ts';
 import { createBaselineScorer } from '../model/baselineScorer.ts';
 import { createDiffusionScorer } from '../modelOps/diffusionScorer.ts';
 import { createModelRegistry, NO_MODEL, type ModelRegistry } from '../modelOps/modelRegistry.ts';
+import { sampleWorkerTensors } from '../modelOps/workerTensors.ts';
 import type { HttpAddress } from '../ops/httpServer.ts';
 import type { ReadinessReport } from '../ops/readiness.ts';
 import { startOps } from '../ops/startOps.ts';
@@ -71,6 +72,7 @@ export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, 
   const d = cfg.scorer.diffusion;
   const pool = await createDiffusionScorer({ modelDir: null, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
   metrics?.sample(METRICS.scoringQueue, () => pool.stats?.().queuedWeight ?? 0);
+  if (metrics) sampleWorkerTensors(metrics, pool);
   try {
     return await createModelRegistry({ config: d, windowLength: cfg.stream.windowLength, scorer: pool, log: log.namespace('model'), metrics, kafka });
   } catch (e) {
