@@ -1,0 +1,104 @@
+/**
+ * Bytes of detector state per entity, for each judge: the record value the state topic holds
+ * (encoded by `encodeStateValue`, as the state store writes it) and the live heap per entity.
+ *
+ * One entity per shape (1 and 8 channels) is driven through `--windows` windows of a realistic
+ * series (a daily cycle under noise, so that no level shift resets the history, and rare bursts; heavy-tailed model errors), enough that every
+ * history is full. For the heap, `--heap-entities` entities are restored from that state into
+ * one detector and judge one window each; the growth of the heap plus the typed arrays' backing
+ * stores (`heapUsed + arrayBuffers`, after `global.gc()`) is divided by their number.
+ *
+ *   node --expose-gc --import tsx bench/stateSize.ts [--windows 12000] [--heap-entities 2000] [--json]
+ *
+ * (`npx tsx bench/stateSize.ts` prints the record sizes; the heap figures need --expose-gc.)
+ */
+import { DEFAULTS, type DetectConfig } from '../src/config/schema.ts';
+import { createDetector, type EntityDetectorSnapshot } from '../src/detect/detector.ts';
+import { encodeStateValue, type EntityState } from '../src/sinks/stateCodec.ts';
+import { mulberry32 } from '../src/random.ts';
+import type { Window, WindowScore } from '../src/types.ts';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const WINDOWS = arg('windows', 12_000);
+const HEAP_ENTITIES = arg('heap-entities', 2_000);
+const L = 32;
+const STEP = 300_000; // 5-minute points
+const meta = { scorer: 'diffusion', modelVersion: 'v1' };
+
+function config(judge: 'threshold' | 'onset'): DetectConfig {
+  const d = structuredClone(DEFAULTS.detect) as DetectConfig;
+  d.judge = judge;
+  return d;
+}
+
+/** `count` windows of one entity from `from` on: a daily cycle plus noise, and model errors with rare bursts. */
+function windows(entityId: string, C: number, from: number, count: number, seed: number): { ws: Window[]; ss: WindowScore[] } {
+  const rng = mulberry32(seed);
+  const value = (i: number, ch: number) => 50 + Math.sin((2 * Math.PI * i) / 288 + ch) + 2 * rng();
+  const ws: Window[] = [];
+  const ss: WindowScore[] = [];
+  for (let k = from; k < from + count; k++) {
+    const values = new Float32Array(L * C);
+    for (let i = 0; i < L; i++) for (let ch = 0; ch < C; ch++) values[i * C + ch] = value(k + i, ch);
+    ws.push({ entityId, channels: Array.from({ length: C }, (_, ch) => `c${ch}`), length: L, startTime: k * STEP, endTime: (k + L - 1) * STEP, timestamps: Float64Array.from({ length: L }, (_, i) => (k + i) * STEP), values, hasGap: false, sources: [], releases: [] });
+    const burst = rng() < 0.002 ? 20 : 0;
+    const pointScores = Float32Array.from({ length: L }, () => -Math.log(1 - rng()) * 0.1 + burst);
+    ss.push({ pointScores, channelContributions: new Float32Array(C).fill(1 / C), score: pointScores[L - 1], warmup: false });
+  }
+  return { ws, ss };
+}
+
+/** One entity driven through WINDOWS windows; its snapshot and the encoded record value. */
+function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetectorSnapshot; bytes: number } {
+  const det = createDetector(config(judge));
+  for (let from = 0; from < WINDOWS; from += 1_000) {
+    const { ws, ss } = windows('e', C, from, Math.min(1_000, WINDOWS - from), 1 + from);
+    det.update(ws, ss, meta);
+  }
+  const snap = det.snapshot('e')!;
+  const value = encodeStateValue({ entityId: 'e', updatedAt: Date.now(), state: snap as unknown as EntityState });
+  return { snap, bytes: value.length };
+}
+
+/** Heap per live entity: HEAP_ENTITIES entities restored from `snap`, one window judged each. */
+function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: EntityDetectorSnapshot): number | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  const det = createDetector(config(judge), { lookup: (id) => ({ ...snap, entityId: id }) });
+  const { ws, ss } = windows('x', C, WINDOWS, 1, 99);
+  // A few entities first, so that compiled code and lazily built module state are not counted.
+  for (let i = 0; i < 20; i++) det.update([{ ...ws[0], entityId: `warm${i}` }], ss, meta);
+  gc();
+  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const before = used();
+  for (let i = 0; i < HEAP_ENTITIES; i++) det.update([{ ...ws[0], entityId: `e${i}` }], ss, meta);
+  det.takeDirty();
+  gc();
+  const after = used();
+  if (det.snapshot('e0') === undefined) throw new Error('entities were not kept');
+  return (after - before) / HEAP_ENTITIES;
+}
+
+const rows: { judge: string; channels: number; recordBytes: number; heapBytesPerEntity: number | null }[] = [];
+for (const judge of ['threshold', 'onset'] as const) {
+  for (const C of [1, 8]) {
+    const { snap, bytes } = longRun(judge, C);
+    rows.push({ judge, channels: C, recordBytes: bytes, heapBytesPerEntity: heapPerEntity(judge, C, snap) });
+  }
+}
+
+const [load1] = (await import('node:os')).loadavg();
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ windows: WINDOWS, heapEntities: HEAP_ENTITIES, loadAverage1m: load1, rows }, null, 2));
+} else {
+  console.log(`detector state per entity after ${WINDOWS} windows (load average ${load1.toFixed(2)})`);
+  console.log('judge      channels  record bytes  heap bytes/entity  100,000 entities: topic / heap');
+  const mb = (b: number) => `${(b * 100_000 / 1e6).toFixed(0)} MB`;
+  for (const r of rows) {
+    const heap = r.heapBytesPerEntity === null ? 'n/a (--expose-gc)' : r.heapBytesPerEntity.toFixed(0);
+    console.log(`${r.judge.padEnd(10)} ${String(r.channels).padStart(8)}  ${String(r.recordBytes).padStart(12)}  ${heap.padStart(17)}  ${mb(r.recordBytes)} / ${r.heapBytesPerEntity === null ? 'n/a' : mb(r.heapBytesPerEntity)}`);
+  }
+}
