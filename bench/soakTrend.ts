@@ -1,0 +1,120 @@
+/**
+ * Whether a soak's series are flat after warm-up: a least-squares slope per series over the
+ * samples after warm-up, in units per hour and as a fraction of the series' mean, and a verdict.
+ *
+ * The rule (one for every series): a series is **growing** when its fitted rise over one hour is
+ * more than 10 % of its mean after warm-up AND more than the series' absolute tolerance
+ * (`SERIES[k].tolerancePerHour`), and the floor rises: the lowest value of the last third of the
+ * samples after warm-up is above the lowest of the first third. The floor is what a leak lifts
+ * (the heap after each collection, a compacted topic after each cleaning), and it keeps a
+ * sawtooth from reading as growth from where the fit happens to start and stop. Otherwise the
+ * series is **flat**. A leak rises steadily and meets all three.
+ *
+ * @example
+ * const trends = seriesTrends(samples, warmupEndMs); // [{ key: 'rssBytes', slopePerHour, ... }]
+ */
+
+/** One sample of the soak: epoch ms and the value of each series (null: not read this time). */
+export interface SoakSample {
+  t: number;
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+  tensors: number | null;
+  lagMessages: number | null;
+  stateTopicBytes: number | null;
+  /** Not judged: how far the service got (windows durable in every sink). */
+  windowsScored: number | null;
+  /** Entities whose model is trained and whose detector has warmed up. */
+  entitiesScoring: number | null;
+  /** The machine's 1-minute load average. */
+  load1: number | null;
+  /** Not judged: the service's CPU time and its time in scorer calls so far, seconds (how much headroom it has). */
+  cpuSeconds?: number | null;
+  modelCallSeconds?: number | null;
+}
+
+export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'tensors' | 'lagMessages' | 'stateTopicBytes';
+
+/** The judged series, with their display unit and the rise per hour below which they count as flat whatever their mean. */
+export const SERIES: readonly { key: SeriesKey; title: string; unit: 'MiB' | ''; tolerancePerHour: number }[] = [
+  { key: 'rssBytes', title: 'RSS (main thread and workers)', unit: 'MiB', tolerancePerHour: 0 },
+  { key: 'heapUsedBytes', title: 'V8 heap used (main thread)', unit: 'MiB', tolerancePerHour: 0 },
+  { key: 'tensors', title: 'TF.js tensors (scoring workers)', unit: '', tolerancePerHour: 0 },
+  // A few messages in flight between two commits are not a backlog.
+  { key: 'lagMessages', title: 'Consumer lag (messages)', unit: '', tolerancePerHour: 100 },
+  { key: 'stateTopicBytes', title: 'State topic log segments', unit: 'MiB', tolerancePerHour: 0 },
+];
+
+/** A fitted rise above this fraction of the mean per hour is growth. */
+export const GROWTH_PER_HOUR = 0.1;
+
+export interface Trend {
+  key: SeriesKey;
+  /** Values at the first sample, the first sample after warm-up, and the last sample (NaN: never read). */
+  start: number;
+  afterWarmup: number;
+  end: number;
+  mean: number;
+  /** Least-squares slope after warm-up, units per hour. */
+  slopePerHour: number;
+  /** slopePerHour / mean (NaN when the mean is 0). */
+  relativePerHour: number;
+  /** Lowest value of the last third after warm-up minus the lowest of the first third. */
+  floorRise: number;
+  verdict: 'flat' | 'growing';
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Least-squares slope of y on x. 0 with fewer than two distinct x. */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((s, x) => s + x, 0) / n;
+  const my = ys.reduce((s, y) => s + y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** The trend of one series over the samples at or after `warmupEndMs`. */
+export function trendOf(samples: readonly SoakSample[], key: SeriesKey, warmupEndMs: number, tolerancePerHour = 0): Trend {
+  const read = samples.filter((s) => s[key] !== null);
+  const after = read.filter((s) => s.t >= warmupEndMs);
+  const ys = after.map((s) => s[key] as number);
+  const mean = ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.NaN;
+  const slopePerHour = slope(after.map((s) => (s.t - warmupEndMs) / HOUR_MS), ys);
+  const third = Math.floor(ys.length / 3);
+  const floorRise = third === 0 ? 0 : Math.min(...ys.slice(-third)) - Math.min(...ys.slice(0, third));
+  const rise = Math.max(0, slopePerHour);
+  const growing = rise > GROWTH_PER_HOUR * Math.abs(mean) && rise > tolerancePerHour && floorRise > 0;
+  return {
+    key,
+    start: (read[0]?.[key] as number | undefined) ?? Number.NaN,
+    afterWarmup: ys[0] ?? Number.NaN,
+    end: ys[ys.length - 1] ?? Number.NaN,
+    mean,
+    slopePerHour,
+    relativePerHour: mean === 0 ? Number.NaN : slopePerHour / mean,
+    floorRise,
+    verdict: growing ? 'growing' : 'flat',
+  };
+}
+
+/** Every judged series' trend. */
+export function seriesTrends(samples: readonly SoakSample[], warmupEndMs: number): Trend[] {
+  return SERIES.map((s) => trendOf(samples, s.key, warmupEndMs, s.tolerancePerHour));
+}
+
+/**
+ * End of warm-up: `settleMs` after the first sample at which every entity is scoring (its model
+ * trained and its detector warmed up); with none such, the last sample's time (nothing is judged).
+ */
+export function warmupEnd(samples: readonly SoakSample[], entities: number, settleMs: number): number {
+  const ready = samples.find((s) => (s.entitiesScoring ?? 0) >= entities);
+  return ready ? ready.t + settleMs : (samples[samples.length - 1]?.t ?? 0);
+}
