@@ -144,7 +144,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
     const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id) });
     const decoder = readingDecoderFor(cfg.ingest);
-    const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics });
+    const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics, maxValueBytes: cfg.ingest.maxMessageBytes });
 
     await influx.ensureDatabase();
     await ensureRetention(cfg.sinks.influx, cfg.sinks.retention, { log: log.namespace('retention') });

@@ -5,10 +5,10 @@ import { createDeadLetterPublisher, DLQ_HEADERS } from '../../../src/ingest/dead
 import { rootLogger } from '../../../src/log.ts';
 import { Metrics } from '../../../src/metrics.ts';
 
-function capture() {
+function capture(maxValueBytes?: number) {
   const batches: ProducerBatch[] = [];
   const producer = { sendBatch: async (b: ProducerBatch) => void batches.push(b) } as unknown as Producer;
-  const publisher = createDeadLetterPublisher({ producer, suffix: '.dlq', log: rootLogger.namespace('test'), metrics: new Metrics(), now: () => 7 });
+  const publisher = createDeadLetterPublisher({ producer, suffix: '.dlq', log: rootLogger.namespace('test'), metrics: new Metrics(), now: () => 7, maxValueBytes });
   return { batches, publisher };
 }
 
@@ -35,5 +35,22 @@ describe('createDeadLetterPublisher', () => {
     expect(h).not.toHaveProperty(DLQ_HEADERS.field);
     expect(h).not.toHaveProperty('dlq.other');
     expect(h.keep).toBe('y');
+  });
+
+  it('keeps the first maxValueBytes of a message refused for its size, and its full size in a header', async () => {
+    const { batches, publisher } = capture(64);
+    const source = { topic: 'tel', partition: 2, offset: '5' };
+    const big = Buffer.alloc(10 * 1024 * 1024, 0x61);
+    const small = Buffer.alloc(100, 0x62);
+    await publisher.publish([
+      { source, key: 'k', value: big, error: new IngestError('MESSAGE_TOO_LARGE', `message of ${big.length} bytes exceeds ingest.maxMessageBytes=64`, source) },
+      { source, key: 'k', value: small, error: new IngestError('DECODE_FAILED', 'bad', source) },
+    ]);
+    const [cut, whole] = batches[0].topicMessages![0].messages;
+    expect(cut.value).toEqual(big.subarray(0, 64));
+    expect(cut.headers).toMatchObject({ [DLQ_HEADERS.code]: 'MESSAGE_TOO_LARGE', [DLQ_HEADERS.originalBytes]: String(big.length), [DLQ_HEADERS.offset]: '5' });
+    // Only a size refusal is cut: any other dead letter keeps its value byte for byte.
+    expect(whole.value).toBe(small);
+    expect(whole.headers).not.toHaveProperty(DLQ_HEADERS.originalBytes);
   });
 });
