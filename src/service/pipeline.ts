@@ -31,6 +31,7 @@ import { createInfluxWriter } from '../sinks/influxWriter.ts';
 import { ensureRetention } from '../sinks/retention.ts';
 import { createStateStore } from '../sinks/stateStore.ts';
 import { createDurableDetectorState } from './durableDetectorState.ts';
+import { createEntityPartitions } from './entityPartitions.ts';
 import { rejectedWindowLetter, windowOfEvent, windowsOfRejectedPoints } from './rejectedWindows.ts';
 import { printable } from '../textRules.ts';
 import { microBatch, windowsByEntity } from '../stream/index.ts';
@@ -161,7 +162,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       decode: (value, source) => decoder.decode(value, source),
       prepare: (values, topic, wait) => decoder.prepare(values, topic, wait),
       onReading: (r) => {
-        entityPartition.set(r.entityId, `${r.source.topic}\u0000${r.source.partition}`);
+        entityPartitions.read(r.entityId, r.source);
         readings.next(r);
       },
       deadLetters,
@@ -173,11 +174,10 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
         // Entities of lost partitions are rebuilt by their new owner from the state topic; the
         // state of gained ones may have been written by their previous owner. Their buffers are
         // dropped by `evict` below, and their windows still in flight are never written (`owned`).
-        const gone = entitiesOf(lost);
+        const gone = entityPartitions.takeOf(lost);
         for (const id of gone) {
           detector.forget(id);
           entityStates.delete(id);
-          entityPartition.delete(id);
         }
         state.forget(gone);
         models?.forget(gone);
@@ -186,12 +186,9 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     });
     consumer = runner;
 
-    // Which partition each entity's readings come from, to forget it when that partition goes.
-    const entityPartition = new Map<string, string>();
-    const entitiesOf = (parts: PartitionRef[]) => {
-      const gone = new Set(parts.map((p) => `${p.topic}\u0000${p.partition}`));
-      return [...entityPartition].filter(([, k]) => gone.has(k)).map(([id]) => id);
-    };
+    // Which partition each entity's readings come from, to forget it when that partition goes;
+    // a note lives as long as the entity's buffer, or its detector state once it had a window.
+    const entityPartitions = createEntityPartitions();
 
     const deadLetterReading = (r: Reading, error: IngestError) => {
       const { source, ...reading } = r;
@@ -209,6 +206,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       deadLetterReading(r, new IngestError('ENTITY_LIMIT', `entity ${r.entityId} refused: stream.maxEntities (${cfg.stream.maxEntities}) entities are live`, r.source));
     };
     const onLiveCount = (n: number) => metrics.set(METRICS.entitiesLive, n);
+    const onEntityEnd = (id: string) => entityPartitions.ended(id);
     const onDiscard = (sources: SourceCoord[]) => {
       metrics.inc(METRICS.discardedReadings, sources.length);
       runner.release(sources);
@@ -318,11 +316,14 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       .pipe(
         // An entity whose partition is paused (backpressure) is silent, not idle; one whose
         // partition was revoked is rebuilt by the partition's new owner, so it is dropped here.
-        windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, onRefused, onLiveCount, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
+        windowsByEntity({ stream: cfg.stream }, { onLate, onDiscard, onRefused, onLiveCount, onEntityEnd, holdIdle: (r) => runner.stalledWithin(r.source, cfg.stream.entityIdleMs), evict }),
         tap((w: Window) => {
           // A window cut from an evicted buffer (its partition was revoked) is dropped before scoring.
           const p = partitionOf(w);
-          if (p && owned(w)) runner.flow.begin(p);
+          if (p && owned(w)) {
+            runner.flow.begin(p);
+            entityPartitions.windowed(w.entityId);
+          }
         }),
         microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
         concatMap((batch: Window[]) => from(scoreBatch(batch))),

@@ -22,6 +22,8 @@ export interface KeyByEntityOptions<T = unknown> {
   onRefused?: (record: T) => void;
   /** The number of open groups, each time it changes. */
   onLiveCount?: (live: number) => void;
+  /** An entity's group has completed (idle, evicted, or the source ended) and its slot is free. */
+  onEnd?: (entityId: string) => void;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface KeyByEntityOptions<T = unknown> {
 export function keyByEntity<T extends { entityId: string }>(
   opts: KeyByEntityOptions<T>,
 ): OperatorFunction<T, GroupedObservable<string, T>> {
-  const { idleMs, scheduler = asyncScheduler, holdIdle = () => false, evict = EMPTY, maxEntities = Infinity, onRefused = () => undefined, onLiveCount = () => undefined } = opts;
+  const { idleMs, scheduler = asyncScheduler, holdIdle = () => false, evict = EMPTY, maxEntities = Infinity, onRefused = () => undefined, onLiveCount = () => undefined, onEnd = () => undefined } = opts;
   return (source) =>
     defer(() => {
       // The entities with an open group, per subscription: the one place a slot is taken and freed.
@@ -67,6 +69,7 @@ export function keyByEntity<T extends { entityId: string }>(
               finalize(() => {
                 live.delete(group.key);
                 onLiveCount(live.size);
+                onEnd(group.key);
               }),
             ),
         }),

@@ -21,6 +21,8 @@ export interface WindowsByEntityHooks {
   onRefused?: (reading: Reading) => void;
   /** The number of live entities, each time it changes. */
   onLiveCount?: (live: number) => void;
+  /** An entity's buffers are gone (idle, evicted, or the stream ended), after any window they still completed. */
+  onEntityEnd?: (entityId: string) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function windowsByEntity(cfg: { stream: StreamConfig }, hooks: WindowsByE
         maxEntities: s.maxEntities,
         onRefused: hooks.onRefused,
         onLiveCount: hooks.onLiveCount,
+        onEnd: hooks.onEntityEnd,
       }),
       mergeMap((entity) =>
         entity.pipe(
