@@ -68,7 +68,8 @@ export async function produceReadings(kafka: Kafka, topic: string, input: Input,
   return n;
 }
 
-const windowKey = (entity: string, endMs: number) => `${entity}@${new Date(endMs).toISOString().slice(0, 16)}`;
+/** The key of a window in the sets compared here: entity and window end, to the minute. */
+export const windowKey = (entity: string, endMs: number) => `${entity}@${new Date(endMs).toISOString().slice(0, 16)}`;
 
 /** Every (entity, window end) pair of the input: window k ends at reading k + L - 1. */
 export function expectedWindows(input: Input, entities: (e: number) => boolean = () => true): Set<string> {

@@ -1,0 +1,25 @@
+/**
+ * A test-only preload for a `diffwatch run` child, never part of the product:
+ *
+ *   NODE_OPTIONS="--import=<abs path>/test/faults/heapProbe.mjs" diffwatch run ...
+ *
+ * On SIGUSR2 it runs a full garbage collection, then logs one line `heap after gc` with the V8
+ * heap in use (`heapUsedBytes`) and a sequence number. A test sends the signal, waits for the
+ * line, and then reads `nodejs_heap_size_used_bytes` from /metrics: heap that survives a full
+ * collection is what the process still holds, not garbage it has not collected yet.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+// Same as --expose-gc, without passing a V8 flag to every process NODE_OPTIONS reaches.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+let seq = 0;
+
+process.on('SIGUSR2', () => {
+  // Two passes: the first may only run finalizers that free more on the second.
+  gc();
+  gc();
+  const { heapUsed } = process.memoryUsage();
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ns: 'test.heapProbe', msg: 'heap after gc', seq: ++seq, heapUsedBytes: heapUsed })}\n`);
+});
