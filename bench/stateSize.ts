@@ -8,7 +8,7 @@
  * one detector and judge one window each; the growth of the heap plus the typed arrays' backing
  * stores (`heapUsed + arrayBuffers`, after `global.gc()`) is divided by their number.
  *
- *   node --expose-gc --import tsx bench/stateSize.ts [--windows 12000] [--heap-entities 2000] [--json]
+ *   node --expose-gc --import tsx bench/stateSize.ts [--windows 20000] [--heap-entities 2000] [--json]
  *
  * (`npx tsx bench/stateSize.ts` prints the record sizes; the heap figures need --expose-gc.)
  */
@@ -22,7 +22,7 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const WINDOWS = arg('windows', 12_000);
+const WINDOWS = arg('windows', 20_000);
 const HEAP_ENTITIES = arg('heap-entities', 2_000);
 const L = 32;
 const STEP = 300_000; // 5-minute points
@@ -63,33 +63,58 @@ function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetecto
   return { snap, bytes: value.length };
 }
 
-/** Heap per live entity: HEAP_ENTITIES entities restored from `snap`, one window judged each. */
-function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: EntityDetectorSnapshot): number | null {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return null;
+/**
+ * Heap per live entity: entities restored from `snap` judge one window each; the growth between
+ * the first 500 and HEAP_ENTITIES more, so that what was allocated before does not count.
+ */
+async function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: EntityDetectorSnapshot): Promise<number | null> {
+  const gcOnce = (globalThis as { gc?: () => void }).gc;
+  if (!gcOnce) return null;
+  // Freed typed arrays return their backing stores after the collection: collect, yield, collect.
+  const gc = async () => {
+    for (let i = 0; i < 3; i++) {
+      gcOnce();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const det = createDetector(config(judge), { lookup: (id) => ({ ...snap, entityId: id }) });
   const { ws, ss } = windows('x', C, WINDOWS, 1, 99);
-  // A few entities first, so that compiled code and lazily built module state are not counted.
-  for (let i = 0; i < 20; i++) det.update([{ ...ws[0], entityId: `warm${i}` }], ss, meta);
-  gc();
-  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const add = (from: number, to: number) => {
+    for (let i = from; i < to; i++) det.update([{ ...ws[0], entityId: `e${i}` }], ss, meta);
+    det.takeDirty();
+  };
+  add(0, 500);
+  await gc();
   const before = used();
-  for (let i = 0; i < HEAP_ENTITIES; i++) det.update([{ ...ws[0], entityId: `e${i}` }], ss, meta);
-  det.takeDirty();
-  gc();
+  add(500, 500 + HEAP_ENTITIES);
+  await gc();
   const after = used();
   if (det.snapshot('e0') === undefined) throw new Error('entities were not kept');
   return (after - before) / HEAP_ENTITIES;
 }
 
+/** One (judge, channels) measurement, in its own process so that no other run's garbage is counted. */
+async function measure(judge: 'threshold' | 'onset', C: number) {
+  const { snap, bytes } = longRun(judge, C);
+  return { judge, channels: C, recordBytes: bytes, heapBytesPerEntity: await heapPerEntity(judge, C, snap) };
+}
+
+const only = process.argv.indexOf('--only');
+if (only >= 0) {
+  const [judge, C] = process.argv[only + 1].split(':');
+  console.log(JSON.stringify(await measure(judge as 'threshold' | 'onset', Number(C))));
+  process.exit(0);
+}
+
+const { execFileSync } = await import('node:child_process');
 const rows: { judge: string; channels: number; recordBytes: number; heapBytesPerEntity: number | null }[] = [];
 for (const judge of ['threshold', 'onset'] as const) {
   for (const C of [1, 8]) {
-    const { snap, bytes } = longRun(judge, C);
-    rows.push({ judge, channels: C, recordBytes: bytes, heapBytesPerEntity: heapPerEntity(judge, C, snap) });
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--windows', String(WINDOWS), '--heap-entities', String(HEAP_ENTITIES), '--only', `${judge}:${C}`], { encoding: 'utf8' });
+    rows.push(JSON.parse(out.trim().split('\n').pop()!));
   }
 }
-
 const [load1] = (await import('node:os')).loadavg();
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify({ windows: WINDOWS, heapEntities: HEAP_ENTITIES, loadAverage1m: load1, rows }, null, 2));
