@@ -1,10 +1,12 @@
 /**
  * Bytes of detector state per entity, for each judge: the record value the state topic holds
- * (encoded by `encodeStateValue`, as the state store writes it) and the live heap per entity.
+ * (encoded by `encodeStateValue`, as the state store writes it), the time one encode takes, and
+ * the live heap per entity.
  *
  * One entity per shape (1 and 8 channels) is driven through `--windows` windows of a realistic
- * series (a daily cycle under noise, so that no level shift resets the history, and rare bursts; heavy-tailed model errors), enough that every
- * history is full. For the heap, `--heap-entities` entities are restored from that state into
+ * series (a daily cycle under noise, so that no level shift resets the history; heavy-tailed
+ * model errors with rare bursts), enough that every history is full (20,000: SPOT's 500 peaks,
+ * the 5,000 ranked scores, the 6,400 values). For the heap, `--heap-entities` entities are restored from that state into
  * one detector and judge one window each; the growth of the heap plus the typed arrays' backing
  * stores (`heapUsed + arrayBuffers`, after `global.gc()`) is divided by their number.
  *
@@ -52,15 +54,22 @@ function windows(entityId: string, C: number, from: number, count: number, seed:
 }
 
 /** One entity driven through WINDOWS windows; its snapshot and the encoded record value. */
-function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetectorSnapshot; bytes: number } {
+function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetectorSnapshot; bytes: number; encodeUs: number } {
   const det = createDetector(config(judge));
   for (let from = 0; from < WINDOWS; from += 1_000) {
     const { ws, ss } = windows('e', C, from, Math.min(1_000, WINDOWS - from), 1 + from);
     det.update(ws, ss, meta);
   }
   const snap = det.snapshot('e')!;
-  const value = encodeStateValue({ entityId: 'e', updatedAt: Date.now(), state: snap as unknown as EntityState });
-  return { snap, bytes: value.length };
+  const encode = () => encodeStateValue({ entityId: 'e', updatedAt: Date.now(), state: snap as unknown as EntityState });
+  const value = encode();
+  // The cost of a put (JSON, and gzip for a large record): median of 201 encodes.
+  const times = Array.from({ length: 201 }, () => {
+    const t0 = process.hrtime.bigint();
+    encode();
+    return Number(process.hrtime.bigint() - t0) / 1e3;
+  }).sort((a, b) => a - b);
+  return { snap, bytes: value.length, encodeUs: times[100] };
 }
 
 /**
@@ -96,8 +105,8 @@ async function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: Enti
 
 /** One (judge, channels) measurement, in its own process so that no other run's garbage is counted. */
 async function measure(judge: 'threshold' | 'onset', C: number) {
-  const { snap, bytes } = longRun(judge, C);
-  return { judge, channels: C, recordBytes: bytes, heapBytesPerEntity: await heapPerEntity(judge, C, snap) };
+  const { snap, bytes, encodeUs } = longRun(judge, C);
+  return { judge, channels: C, recordBytes: bytes, encodeUs, heapBytesPerEntity: await heapPerEntity(judge, C, snap) };
 }
 
 const only = process.argv.indexOf('--only');
@@ -108,7 +117,7 @@ if (only >= 0) {
 }
 
 const { execFileSync } = await import('node:child_process');
-const rows: { judge: string; channels: number; recordBytes: number; heapBytesPerEntity: number | null }[] = [];
+const rows: { judge: string; channels: number; recordBytes: number; encodeUs: number; heapBytesPerEntity: number | null }[] = [];
 for (const judge of ['threshold', 'onset'] as const) {
   for (const C of [1, 8]) {
     const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--windows', String(WINDOWS), '--heap-entities', String(HEAP_ENTITIES), '--only', `${judge}:${C}`], { encoding: 'utf8' });
@@ -120,10 +129,10 @@ if (process.argv.includes('--json')) {
   console.log(JSON.stringify({ windows: WINDOWS, heapEntities: HEAP_ENTITIES, loadAverage1m: load1, rows }, null, 2));
 } else {
   console.log(`detector state per entity after ${WINDOWS} windows (load average ${load1.toFixed(2)})`);
-  console.log('judge      channels  record bytes  heap bytes/entity  100,000 entities: topic / heap');
+  console.log('judge      channels  record bytes  encode µs  heap bytes/entity  100,000 entities: topic / heap');
   const mb = (b: number) => `${(b * 100_000 / 1e6).toFixed(0)} MB`;
   for (const r of rows) {
     const heap = r.heapBytesPerEntity === null ? 'n/a (--expose-gc)' : r.heapBytesPerEntity.toFixed(0);
-    console.log(`${r.judge.padEnd(10)} ${String(r.channels).padStart(8)}  ${String(r.recordBytes).padStart(12)}  ${heap.padStart(17)}  ${mb(r.recordBytes)} / ${r.heapBytesPerEntity === null ? 'n/a' : mb(r.heapBytesPerEntity)}`);
+    console.log(`${r.judge.padEnd(10)} ${String(r.channels).padStart(8)}  ${String(r.recordBytes).padStart(12)}  ${r.encodeUs.toFixed(0).padStart(9)}  ${heap.padStart(17)}  ${mb(r.recordBytes)} / ${r.heapBytesPerEntity === null ? 'n/a' : mb(r.heapBytesPerEntity)}`);
   }
 }
