@@ -6,9 +6,10 @@
  * One entity per shape (1 and 8 channels) is driven through `--windows` windows of a realistic
  * series (a daily cycle under noise, so that no level shift resets the history; heavy-tailed
  * model errors with rare bursts), enough that every history is full (20,000: SPOT's 500 peaks,
- * the 5,000 ranked scores, the 6,400 values). For the heap, `--heap-entities` entities are restored from that state into
- * one detector and judge one window each; the growth of the heap plus the typed arrays' backing
- * stores (`heapUsed + arrayBuffers`, after `global.gc()`) is divided by their number.
+ * the 5,000 ranked scores, the 6,400 values). For the heap, `--heap-entities` entities are
+ * restored from that state into one detector and judge one window each; the growth of the heap
+ * plus the typed arrays' backing stores (`heapUsed + arrayBuffers`, after `global.gc()`) is
+ * divided by their number. Each (judge, channels) runs in a process of its own.
  *
  *   node --expose-gc --import tsx bench/stateSize.ts [--windows 20000] [--heap-entities 2000] [--json]
  *
