@@ -4,9 +4,9 @@
  *   NODE_OPTIONS="--import=<abs path>/test/faults/heapProbe.mjs" diffwatch run ...
  *
  * On SIGUSR2 it runs a full garbage collection, then logs one line `heap after gc` with the V8
- * heap in use (`heapUsedBytes`) and a sequence number. A test sends the signal, waits for the
- * line, and then reads `nodejs_heap_size_used_bytes` from /metrics: heap that survives a full
- * collection is what the process still holds, not garbage it has not collected yet.
+ * heap in use (`heapUsedBytes`) and a sequence number. A test sends the signal and waits for the
+ * line (and may read `nodejs_heap_size_used_bytes` from /metrics after it): heap that survives a
+ * full collection is what the process still holds, not garbage it has not collected yet.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
