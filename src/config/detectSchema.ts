@@ -55,7 +55,7 @@ const onsetScorerSchema = z
     tailRank: z
       .strictObject({
         minHistory: n().default(os.tailRank.minHistory).describe('Scores seen before a surprise is given (0 before): too few make every score a record.'),
-        capacity: n().default(os.tailRank.capacity).describe('Scores kept, the newest (memory per entity: 16 bytes each); at least minHistory.'),
+        capacity: n().default(os.tailRank.capacity).describe('Scores kept, the newest (2 bytes each per entity, as 16-bit log-scale codes); at least minHistory.'),
         excessWeight: n().default(os.tailRank.excessWeight).describe('Digits of surprise per decade by which a record exceeds the previous maximum.'),
       })
       .prefault({})

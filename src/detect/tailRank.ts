@@ -15,8 +15,10 @@
  *
  * What is kept: the scores as 16-bit codes on a log scale (`scoreCode`: 4,096 per decade, so two
  * scores share a code only when they differ by less than 0.06 %), plus the exact value of every
- * score that can still become the maximum. Whether a score is a record, and by how much, is
- * therefore exact; only scores within 0.06 % of each other below the maximum count as ties.
+ * score that can still become the maximum (10 kB per entity instead of 80 kB of float64). Whether
+ * a score is a record, and by how much, is therefore exact; below the maximum, a past score up to
+ * 0.06 % smaller than x shares its code and counts as ">= x", so the surprise can only be a
+ * little lower than with exact values. Scores at or below 1e-8 all share code 0.
  *
  * @example
  * const rank = new TailRank({ ...TAIL_RANK_DEFAULTS, minHistory: 50 });

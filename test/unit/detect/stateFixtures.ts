@@ -2,7 +2,8 @@
  * A deterministic stream for detector-state tests: a noisy level with a daily-like cycle, model
  * errors with bursts, and from window `stepAt` on a step of the level. The saved-state fixture
  * (`fixtures/onsetState.v1.*`) was made from this stream by the detector that wrote the raw-values
- * format, so the stream must not change.
+ * format (the detector of commit f208ecc, with `fixtureConfig()`: the record after `FIXTURE.before`
+ * windows, then the decisions on the next `FIXTURE.next`), so the stream must not change.
  */
 import { DEFAULTS, type DetectConfig } from '../../../src/config/schema.ts';
 import { mulberry32 } from '../../../src/random.ts';
