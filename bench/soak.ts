@@ -4,7 +4,8 @@
  * service has warmed up. Results and curves are in docs/reliability.md ("Soak").
  *
  *   npm run soak -- --minutes 30
- *   npm run soak -- --minutes 0.5 --sample-s 2 --cold-windows 16     # a smoke run
+ *   npm run soak -- --minutes 0.5 --sample-s 2 --rate 4 --window-length 16 --cold-windows 64   # a smoke run
+ *   npm run soak -- --report out/soak/<run>                          # judge and draw a run again
  *
  * What one run does, on the running local stack (`npx diffwatch stack up`):
  * 1. Creates a telemetry topic (2 partitions) and names its own group, state, model, row and
@@ -27,8 +28,8 @@
  *    (bench/soakTrend.ts states the rule), and drops the run's topics and database.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -38,12 +39,11 @@ import { loadConfig } from '../src/config/loadConfig.ts';
 import { encodeReading } from '../src/ingest/codec/index.ts';
 import { gaussians, mulberry32 } from '../src/random.ts';
 import { stackLayout } from '../src/stack/layout.ts';
-import { drawSoak, soakHtml } from './soakPlot.ts';
-import { SERIES, seriesTrends, warmupEnd, type SoakSample, type Trend } from './soakTrend.ts';
+import { fmt, writeReport, type RunMeta } from './soakReport.ts';
+import type { SoakSample } from './soakTrend.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/diffwatch.js');
-const MIB = 1024 * 1024;
 
 const { values: a } = parseArgs({
   options: {
@@ -60,6 +60,7 @@ const { values: a } = parseArgs({
     'settle-s': { type: 'string', default: '60' },
     out: { type: 'string', default: 'out/soak' },
     png: { type: 'string' },
+    report: { type: 'string' },
   },
 });
 const num = (k: keyof typeof a) => {
@@ -81,7 +82,6 @@ const S = {
 
 const runId = `soak-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${Math.random().toString(16).slice(2, 8)}`;
 const dir = resolve(ROOT, a.out!, runId);
-mkdirSync(dir, { recursive: true });
 const names = {
   topic: `${runId}-telemetry`,
   groupId: `${runId}-group`,
@@ -214,20 +214,8 @@ async function produce(producer: Producer, untilMs: number): Promise<number> {
   }
 }
 
-const fmt = (v: number, unit: string) => (Number.isNaN(v) ? '–' : unit === 'MiB' ? (v / MIB).toFixed(1) : String(Math.round(v * 10) / 10));
-
-function table(trends: readonly Trend[]): string {
-  const rows = [['series', 'start', 'after warm-up', 'end', 'mean', 'slope/h', 'slope/h of mean', 'verdict']];
-  for (const tr of trends) {
-    const s = SERIES.find((x) => x.key === tr.key)!;
-    const u = s.unit;
-    rows.push([`${s.title}${u ? ` (${u})` : ''}`, fmt(tr.start, u), fmt(tr.afterWarmup, u), fmt(tr.end, u), fmt(tr.mean, u), u === 'MiB' ? (tr.slopePerHour / MIB).toFixed(2) : tr.slopePerHour.toFixed(2), Number.isNaN(tr.relativePerHour) ? '–' : `${(tr.relativePerHour * 100).toFixed(1)} %`, tr.verdict]);
-  }
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
-}
-
 async function main(): Promise<number> {
+  mkdirSync(dir, { recursive: true });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: names.topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
@@ -263,48 +251,15 @@ async function main(): Promise<number> {
   clearTimeout(stopTimer);
   await producer.disconnect();
 
-  const warmupEndMs = warmupEnd(samples, S.entities, S.settleS * 1_000);
-  const trends = seriesTrends(samples, warmupEndMs);
-  const loads = samples.map((s) => s.load1 ?? NaN).filter((v) => !Number.isNaN(v));
-  // Headroom after warm-up: the service's CPU time and its time in scorer calls per second of wall time.
-  const judged = samples.filter((s) => s.t >= warmupEndMs && s.cpuSeconds != null && s.modelCallSeconds != null);
-  const share = (k: 'cpuSeconds' | 'modelCallSeconds') =>
-    judged.length < 2 ? null : ((judged[judged.length - 1][k] as number) - (judged[0][k] as number)) / ((judged[judged.length - 1].t - judged[0].t) / 1_000);
-  const windowRate = judged.length < 2 ? null : ((judged[judged.length - 1].windowsScored ?? 0) - (judged[0].windowsScored ?? 0)) / ((judged[judged.length - 1].t - judged[0].t) / 1_000);
-  const summary = {
+  await writeReport(dir, samples, {
     run: runId,
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
     settings: S,
-    model: { scorer: 'diffusion', use: 'entity (cold start)', backend: 'wasm', workers: 1, training: { width: 16, depth: 2, epochs: 4, stride: 2, draws: 2 }, windowLength: S.windowLength, hop: 1 },
     names,
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
     startedAt: new Date(startedAt).toISOString(),
-    warmupEnd: new Date(warmupEndMs).toISOString(),
-    warmupEndMinutes: (warmupEndMs - startedAt) / 60_000,
     readingsProduced: readings,
-    windowsScored: samples[samples.length - 1]?.windowsScored ?? null,
-    samples: samples.length,
-    load1: { mean: loads.reduce((s, v) => s + v, 0) / loads.length, min: Math.min(...loads), max: Math.max(...loads) },
-    afterWarmup: { windowsPerSecond: windowRate, serviceCpuCores: share('cpuSeconds'), scorerBusyFraction: share('modelCallSeconds') },
     serviceExit: exitCode,
-    trends,
-    verdict: trends.every((t) => t.verdict === 'flat') ? 'flat' : 'growing',
-  };
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
-  say(`\nwarm-up ends ${summary.warmupEnd} (${summary.warmupEndMinutes.toFixed(1)} min); load average ${summary.load1.mean.toFixed(2)} (${summary.load1.min.toFixed(2)}–${summary.load1.max.toFixed(2)}); service exit ${exitCode}`);
-  const h = summary.afterWarmup;
-  if (h.windowsPerSecond !== null) say(`after warm-up: ${h.windowsPerSecond.toFixed(2)} windows/s; service CPU ${h.serviceCpuCores!.toFixed(2)} cores; scorer busy ${(h.scorerBusyFraction! * 100).toFixed(1)} % of the time`);
-  say(table(trends));
-  say(`verdict: ${summary.verdict}`);
-
-  const png = resolve(ROOT, a.png ?? join(dir, 'soak.png'));
-  const html = soakHtml({
-    title: `diffwatch soak: ${S.minutes} min, diffusion scorer`,
-    subtitle: `${S.entities} entities × ${S.channels} channels at ${S.rate} readings/s each, window ${S.windowLength}, hop 1; a model per entity (cold start ${S.coldWindows} windows); ${cpus().length} cores, load average ${summary.load1.mean.toFixed(2)}; ${runId}`,
-    samples, warmupEndMs, trends,
-  });
-  await drawSoak(dir, png, html, Math.ceil((SERIES.length + 2) / 2));
-  say(`wrote ${join(dir, 'samples.jsonl')}, ${join(dir, 'summary.json')}, ${png}`);
+  }, resolve(ROOT, a.png ?? join(dir, 'soak.png')));
 
   const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${runId}-`));
   await admin.deleteTopics({ topics: mine }).catch((e) => say(`could not delete the run's topics: ${(e as Error).message}`));
@@ -314,6 +269,15 @@ async function main(): Promise<number> {
   return exitCode === 0 ? 0 : 1;
 }
 
+/** `--report <dir>`: judge and draw a finished run again from its samples.jsonl and summary.json. */
+async function reportAgain(runDir: string): Promise<number> {
+  const d = resolve(ROOT, runDir);
+  const samples = readFileSync(join(d, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SoakSample);
+  const meta = JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')) as RunMeta;
+  await writeReport(d, samples, meta, resolve(ROOT, a.png ?? join(d, 'soak.png')));
+  return 0;
+}
+
 // kafkajs keeps reconnect timers after disconnect: exit once stdout is flushed.
-const code = await main();
+const code = a.report ? await reportAgain(a.report) : await main();
 process.stdout.write('', () => process.exit(code));

@@ -4,11 +4,14 @@
  *
  * The rule (one for every series): a series is **growing** when its fitted rise over one hour is
  * more than 10 % of its mean after warm-up AND more than the series' absolute tolerance
- * (`SERIES[k].tolerancePerHour`), and the floor rises: the lowest value of the last third of the
- * samples after warm-up is above the lowest of the first third. The floor is what a leak lifts
+ * (`SERIES[k].tolerancePerHour`), and the floor rises: the lowest value of the second half of the
+ * samples after warm-up is above the lowest of the first half by more than the series' floor
+ * tolerance (`SERIES[k].floorTolerance`). The floor is what a leak lifts
  * (the heap after each collection, a compacted topic after each cleaning), and it keeps a
- * sawtooth from reading as growth from where the fit happens to start and stop. Otherwise the
- * series is **flat**. A leak rises steadily and meets all three.
+ * sawtooth from reading as growth from where the fit happens to start and stop, as long as each
+ * half spans a whole tooth: the state topic's is its `segment.ms`, 10 minutes, so judge at least
+ * 20 minutes after warm-up. Otherwise the series is **flat**. A leak rises steadily and meets
+ * all three.
  *
  * @example
  * const trends = seriesTrends(samples, warmupEndMs); // [{ key: 'rssBytes', slopePerHour, ... }]
@@ -35,14 +38,19 @@ export interface SoakSample {
 
 export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'tensors' | 'lagMessages' | 'stateTopicBytes';
 
-/** The judged series, with their display unit and the rise per hour below which they count as flat whatever their mean. */
-export const SERIES: readonly { key: SeriesKey; title: string; unit: 'MiB' | ''; tolerancePerHour: number }[] = [
-  { key: 'rssBytes', title: 'RSS (main thread and workers)', unit: 'MiB', tolerancePerHour: 0 },
-  { key: 'heapUsedBytes', title: 'V8 heap used (main thread)', unit: 'MiB', tolerancePerHour: 0 },
-  { key: 'tensors', title: 'TF.js tensors (scoring workers)', unit: '', tolerancePerHour: 0 },
+/**
+ * The judged series, with their display unit, the rise per hour below which they count as flat
+ * whatever their mean, and the rise of the floor (in the series' units) that is not yet growth.
+ */
+export const SERIES: readonly { key: SeriesKey; title: string; unit: 'MiB' | ''; tolerancePerHour: number; floorTolerance: number }[] = [
+  { key: 'rssBytes', title: 'RSS (main thread and workers)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
+  { key: 'heapUsedBytes', title: 'V8 heap used (main thread)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
+  { key: 'tensors', title: 'TF.js tensors (scoring workers)', unit: '', tolerancePerHour: 0, floorTolerance: 0 },
   // A few messages in flight between two commits are not a backlog.
-  { key: 'lagMessages', title: 'Consumer lag (messages)', unit: '', tolerancePerHour: 100 },
-  { key: 'stateTopicBytes', title: 'State topic log segments', unit: 'MiB', tolerancePerHour: 0 },
+  { key: 'lagMessages', title: 'Consumer lag (messages)', unit: '', tolerancePerHour: 100, floorTolerance: 0 },
+  // The floor is read on the first sample after a cleaning: the compacted records plus up to one
+  // sample interval of new writes (10 s × ~40 KiB/s in the 30-minute run), so 1 MiB of jitter.
+  { key: 'stateTopicBytes', title: 'State topic log segments', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 1024 * 1024 },
 ];
 
 /** A fitted rise above this fraction of the mean per hour is growth. */
@@ -59,7 +67,7 @@ export interface Trend {
   slopePerHour: number;
   /** slopePerHour / mean (NaN when the mean is 0). */
   relativePerHour: number;
-  /** Lowest value of the last third after warm-up minus the lowest of the first third. */
+  /** Lowest value of the second half after warm-up minus the lowest of the first half. */
   floorRise: number;
   verdict: 'flat' | 'growing';
 }
@@ -82,16 +90,16 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
 }
 
 /** The trend of one series over the samples at or after `warmupEndMs`. */
-export function trendOf(samples: readonly SoakSample[], key: SeriesKey, warmupEndMs: number, tolerancePerHour = 0): Trend {
+export function trendOf(samples: readonly SoakSample[], key: SeriesKey, warmupEndMs: number, tolerancePerHour = 0, floorTolerance = 0): Trend {
   const read = samples.filter((s) => s[key] !== null);
   const after = read.filter((s) => s.t >= warmupEndMs);
   const ys = after.map((s) => s[key] as number);
   const mean = ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.NaN;
   const slopePerHour = slope(after.map((s) => (s.t - warmupEndMs) / HOUR_MS), ys);
-  const third = Math.floor(ys.length / 3);
-  const floorRise = third === 0 ? 0 : Math.min(...ys.slice(-third)) - Math.min(...ys.slice(0, third));
+  const half = Math.floor(ys.length / 2);
+  const floorRise = half === 0 ? 0 : Math.min(...ys.slice(-half)) - Math.min(...ys.slice(0, half));
   const rise = Math.max(0, slopePerHour);
-  const growing = rise > GROWTH_PER_HOUR * Math.abs(mean) && rise > tolerancePerHour && floorRise > 0;
+  const growing = rise > GROWTH_PER_HOUR * Math.abs(mean) && rise > tolerancePerHour && floorRise > floorTolerance;
   return {
     key,
     start: (read[0]?.[key] as number | undefined) ?? Number.NaN,
@@ -107,7 +115,7 @@ export function trendOf(samples: readonly SoakSample[], key: SeriesKey, warmupEn
 
 /** Every judged series' trend. */
 export function seriesTrends(samples: readonly SoakSample[], warmupEndMs: number): Trend[] {
-  return SERIES.map((s) => trendOf(samples, s.key, warmupEndMs, s.tolerancePerHour));
+  return SERIES.map((s) => trendOf(samples, s.key, warmupEndMs, s.tolerancePerHour, s.floorTolerance));
 }
 
 /**

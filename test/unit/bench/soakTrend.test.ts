@@ -39,9 +39,14 @@ describe('trendOf', () => {
   });
 
   it('calls a sawtooth (a segment filling, then compacted) flat, wherever the fit starts and stops', () => {
-    // Period 10 min, from 0.1 to 2; judged from minute 4 to 30: the fit alone sees a rise.
-    const tr = trendOf(series(30, (m) => 0.1 + 0.19 * (m % 10)), 'rssBytes', 4 * MIN);
-    expect(tr.verdict).toBe('flat');
+    // Period 10 min, from 0.1 to 2, cleaned at minutes 10.5 and 20.5 (as in the 30-minute run);
+    // judged from minute 5 to 30: the fit alone sees a rise, and the last third (from minute
+    // 21.7) would miss the last cleaning.
+    for (const from of [4, 5]) {
+      const tr = trendOf(series(30, (m) => 0.1 + 0.19 * ((m + 9.5) % 10)), 'rssBytes', from * MIN);
+      expect(tr.slopePerHour, `from minute ${from}`).toBeGreaterThan(0);
+      expect(tr.verdict, `from minute ${from}`).toBe('flat');
+    }
   });
 
   it('calls a sawtooth on a rising floor (a leak under garbage collection) growing', () => {
@@ -50,6 +55,13 @@ describe('trendOf', () => {
 
   it('calls a rise below the absolute tolerance flat', () => {
     expect(trendOf(series(30, (m) => 10 + m), 'rssBytes', 0, 100).verdict).toBe('flat');
+  });
+
+  it('calls a sawtooth whose floor jitters within the floor tolerance flat, and one whose floor climbs past it growing', () => {
+    // Cleaned every 10 min; the floor of the second half is read 0.3 above that of the first.
+    const jitter = (m: number) => 0.1 + 0.19 * ((m + 9.5) % 10) + (m > 20 ? 0.3 : 0);
+    expect(trendOf(series(30, jitter), 'rssBytes', 4 * MIN, 0, 0.5).verdict).toBe('flat');
+    expect(trendOf(series(30, (m) => jitter(m) + 0.1 * m), 'rssBytes', 4 * MIN, 0, 0.5).verdict).toBe('growing');
   });
 
   it('skips samples where the series was not read', () => {
