@@ -9,7 +9,9 @@
  * the 5,000 ranked scores, the 6,400 values). For the heap, `--heap-entities` entities are
  * restored from that state into one detector and judge one window each; the growth of the heap
  * plus the typed arrays' backing stores (`heapUsed + arrayBuffers`, after `global.gc()`) is
- * divided by their number. Each (judge, channels) runs in a process of its own.
+ * divided by their number; likewise for the decoded record (what the service holds for an entity
+ * it has loaded from the state topic but not judged yet). Each (judge, channels) runs in a
+ * process of its own.
  *
  *   node --expose-gc --import tsx bench/stateSize.ts [--windows 20000] [--heap-entities 2000] [--json]
  *
@@ -17,7 +19,7 @@
  */
 import { DEFAULTS, type DetectConfig } from '../src/config/schema.ts';
 import { createDetector, type EntityDetectorSnapshot } from '../src/detect/detector.ts';
-import { encodeStateValue, type EntityState } from '../src/sinks/stateCodec.ts';
+import { decodeStateRecord, encodeStateValue, type EntityState } from '../src/sinks/stateCodec.ts';
 import { mulberry32 } from '../src/random.ts';
 import type { Window, WindowScore } from '../src/types.ts';
 
@@ -55,7 +57,7 @@ function windows(entityId: string, C: number, from: number, count: number, seed:
 }
 
 /** One entity driven through WINDOWS windows; its snapshot and the encoded record value. */
-function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetectorSnapshot; bytes: number; encodeUs: number } {
+function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetectorSnapshot; value: Buffer; encodeUs: number } {
   const det = createDetector(config(judge));
   for (let from = 0; from < WINDOWS; from += 1_000) {
     const { ws, ss } = windows('e', C, from, Math.min(1_000, WINDOWS - from), 1 + from);
@@ -70,7 +72,7 @@ function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetecto
     encode();
     return Number(process.hrtime.bigint() - t0) / 1e3;
   }).sort((a, b) => a - b);
-  return { snap, bytes: value.length, encodeUs: times[100] };
+  return { snap, value, encodeUs: times[100] };
 }
 
 /**
@@ -104,10 +106,33 @@ async function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: Enti
   return (after - before) / HEAP_ENTITIES;
 }
 
+/** Heap per decoded record, as the service holds one for each entity it has loaded but not judged yet. */
+async function heapPerRecord(value: Buffer): Promise<number | null> {
+  const gcOnce = (globalThis as { gc?: () => void }).gc;
+  if (!gcOnce) return null;
+  const gc = async () => {
+    for (let i = 0; i < 3; i++) {
+      gcOnce();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const decode = () => decodeStateRecord(Buffer.from('e'), value, { topic: 'diffwatch.state', partition: 0, offset: '0' });
+  const kept = Array.from({ length: 100 }, decode);
+  await gc();
+  const before = used();
+  for (let i = 0; i < HEAP_ENTITIES; i++) kept.push(decode());
+  await gc();
+  const after = used();
+  if (kept.length !== 100 + HEAP_ENTITIES) throw new Error('records were not kept');
+  return (after - before) / HEAP_ENTITIES;
+}
+
 /** One (judge, channels) measurement, in its own process so that no other run's garbage is counted. */
 async function measure(judge: 'threshold' | 'onset', C: number) {
-  const { snap, bytes, encodeUs } = longRun(judge, C);
-  return { judge, channels: C, recordBytes: bytes, encodeUs, heapBytesPerEntity: await heapPerEntity(judge, C, snap) };
+  const { snap, value, encodeUs } = longRun(judge, C);
+  const heapBytesPerEntity = await heapPerEntity(judge, C, snap);
+  return { judge, channels: C, recordBytes: value.length, encodeUs, heapBytesPerEntity, heapBytesPerDecodedRecord: await heapPerRecord(value) };
 }
 
 const only = process.argv.indexOf('--only');
@@ -118,7 +143,7 @@ if (only >= 0) {
 }
 
 const { execFileSync } = await import('node:child_process');
-const rows: { judge: string; channels: number; recordBytes: number; encodeUs: number; heapBytesPerEntity: number | null }[] = [];
+const rows: { judge: string; channels: number; recordBytes: number; encodeUs: number; heapBytesPerEntity: number | null; heapBytesPerDecodedRecord: number | null }[] = [];
 for (const judge of ['threshold', 'onset'] as const) {
   for (const C of [1, 8]) {
     const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--windows', String(WINDOWS), '--heap-entities', String(HEAP_ENTITIES), '--only', `${judge}:${C}`], { encoding: 'utf8' });
@@ -130,10 +155,11 @@ if (process.argv.includes('--json')) {
   console.log(JSON.stringify({ windows: WINDOWS, heapEntities: HEAP_ENTITIES, loadAverage1m: load1, rows }, null, 2));
 } else {
   console.log(`detector state per entity after ${WINDOWS} windows (load average ${load1.toFixed(2)})`);
-  console.log('judge      channels  record bytes  encode µs  heap bytes/entity  100,000 entities: topic / heap');
+  console.log('judge      channels  record bytes  encode µs  heap bytes/entity  heap bytes/decoded record  100,000 entities: topic / heap');
   const mb = (b: number) => `${(b * 100_000 / 1e6).toFixed(0)} MB`;
   for (const r of rows) {
     const heap = r.heapBytesPerEntity === null ? 'n/a (--expose-gc)' : r.heapBytesPerEntity.toFixed(0);
-    console.log(`${r.judge.padEnd(10)} ${String(r.channels).padStart(8)}  ${String(r.recordBytes).padStart(12)}  ${r.encodeUs.toFixed(0).padStart(9)}  ${heap.padStart(17)}  ${mb(r.recordBytes)} / ${r.heapBytesPerEntity === null ? 'n/a' : mb(r.heapBytesPerEntity)}`);
+    const decoded = r.heapBytesPerDecodedRecord === null ? 'n/a' : r.heapBytesPerDecodedRecord.toFixed(0);
+    console.log(`${r.judge.padEnd(10)} ${String(r.channels).padStart(8)}  ${String(r.recordBytes).padStart(12)}  ${r.encodeUs.toFixed(0).padStart(9)}  ${heap.padStart(17)}  ${decoded.padStart(25)}  ${mb(r.recordBytes)} / ${r.heapBytesPerEntity === null ? 'n/a' : mb(r.heapBytesPerEntity)}`);
   }
 }
