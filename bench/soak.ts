@@ -147,6 +147,7 @@ async function scrape(url: string): Promise<Map<string, number>> {
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     sums.set(name, (sums.get(name) ?? 0) + value);
     if (name === 'diffwatch_entities' && line.includes('state="scoring"')) sums.set('entities_scoring', value);
+    if (name === 'nodejs_heap_space_size_total_bytes' && line.includes('space="new"')) sums.set('new_space_total', value);
   }
   return sums;
 }
@@ -179,6 +180,9 @@ async function sample(service: ReturnType<typeof startService>, admin: Admin): P
     t,
     rssBytes: get('process_resident_memory_bytes'),
     heapUsedBytes: get('nodejs_heap_size_used_bytes'),
+    heapTotalBytes: get('nodejs_heap_size_total_bytes'),
+    newSpaceTotalBytes: get('new_space_total'),
+    externalBytes: get('nodejs_external_memory_bytes'),
     tensors: get('diffwatch_model_tensors'),
     lagMessages: await groupLag(admin).catch(() => null),
     stateTopicBytes: existsSync(kafkaLogDir) ? stateTopicBytes() : null,

@@ -22,6 +22,13 @@ export interface SoakSample {
   t: number;
   rssBytes: number | null;
   heapUsedBytes: number | null;
+  /**
+   * Not judged: where RSS outside the used heap goes. The main thread's V8 heap as committed
+   * (used or not), its young generation's share of it, and memory held by ArrayBuffers and Buffers.
+   */
+  heapTotalBytes?: number | null;
+  newSpaceTotalBytes?: number | null;
+  externalBytes?: number | null;
   tensors: number | null;
   lagMessages: number | null;
   stateTopicBytes: number | null;
