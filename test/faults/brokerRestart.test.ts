@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { privateStack, type PrivateStack } from '../integration/ops/privateStack.ts';
 import { createTopics, influxUrl, kafkaClient } from '../integration/helpers.ts';
 import { killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
-import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, type Input } from './faultHelpers.ts';
+import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, windowFigures, type Input } from './faultHelpers.ts';
 import { names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 600, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
@@ -76,10 +76,7 @@ describe('broker restart mid-stream', () => {
       scenario: 'broker restart mid-stream',
       inputMessages: produced,
       faults: `broker stopped after ${before} windows (down ${Math.round((backAt - stoppedAt) / 1000)} s, stop ${Math.round(downMs / 1000)} s + start ${Math.round((backAt - stoppedAt - downMs) / 1000)} s)`,
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq,
       recoveryMs,
       alertDeliveries: alerts.deliveries,

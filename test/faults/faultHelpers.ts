@@ -181,6 +181,11 @@ export interface Figures {
   [more: string]: unknown;
 }
 
+/** The window figures of a report, from the comparison of the stored set with the expected one. */
+export function windowFigures(diff: WindowDiff): Pick<Figures, 'windowsExpected' | 'windowsScored' | 'duplicates' | 'lost'> {
+  return { windowsExpected: diff.expected, windowsScored: diff.stored, duplicates: diff.extra.length, lost: diff.lost.length };
+}
+
 /** Prints the scenario's figures as one JSON line, and appends it to out/faults/figures.jsonl. */
 export function report(f: Figures): void {
   const line = JSON.stringify({ ...f, at: new Date().toISOString() });

@@ -18,7 +18,7 @@ import type { Admin } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient, waitUntil } from '../integration/helpers.ts';
 import { committedOffsets, endOffsets, killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
-import { MINUTE, T0, compareWindows, entityId, expectedWindows, influxOf, readAll, report, sample, storedWindows, type Input } from './faultHelpers.ts';
+import { MINUTE, T0, compareWindows, entityId, expectedWindows, influxOf, readAll, report, sample, storedWindows, windowFigures, type Input } from './faultHelpers.ts';
 import { saveLogs, stopCleanly, untilCommittedToEnd, untilStored } from './instances.ts';
 import { alertEvents, fleetConfig, fleetNames, partitionOf, produceFleetReadings, publishModels, storedDecisions, trainModels, type Injected, type StoredDecision } from './modelFleet.ts';
 
@@ -174,10 +174,7 @@ describe('three instances on a 6-partition topic, one killed with SIGKILL', () =
       scenario: 'three instances, one killed (diffusion, models from the models topic)',
       inputMessages: produced,
       faults: `SIGKILL of 1 of 3 members (partitions ${movedPartitions.join(', ')}, ${moved.length} entities) mid-stream; committed/end at the kill ${committedAtKill}`,
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq,
       recoveryMs,
       firstMovedWindowMs: firstMovedMs,

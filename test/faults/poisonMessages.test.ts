@@ -23,7 +23,7 @@ import { DLQ_HEADERS } from '../../src/ingest/deadLetter.ts';
 import { mulberry32 } from '../../src/random.ts';
 import { influxUrl, kafkaBrokers, kafkaClient } from '../integration/helpers.ts';
 import { killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
-import { MINUTE, T0, alertIds, compareWindows, entityId, readAll, readingValues, report, sample, storedWindows, windowKey, type Input } from './faultHelpers.ts';
+import { MINUTE, T0, alertIds, compareWindows, entityId, readAll, readingValues, report, sample, storedWindows, windowKey, windowFigures, type Input } from './faultHelpers.ts';
 import { joined, metricOf, names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, untilStored, type Names } from './instances.ts';
 
 /** One phase of valid traffic: readings [p·R, (p+1)·R) of every entity. */
@@ -247,10 +247,7 @@ describe('poison messages mixed into valid traffic', () => {
       scenario: 'poison messages',
       inputMessages: valid + poisonSent + flood,
       faults: `${poisonSent} poison (${[...sentPoison].map(([k, v]) => `${k} ${v}`).join(', ')}) + ${flood} one-off entities, in ${PHASES} phases`,
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq: dead.length,
       recoveryMs: Math.max(...phases.map((p) => p.recoveryMs)),
       dlqCodes: Object.fromEntries([...codesByKind].map(([k, v]) => [k, [...v].sort()])),

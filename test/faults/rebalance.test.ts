@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient } from '../integration/helpers.ts';
 import { exitWithin, killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
-import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, type Input } from './faultHelpers.ts';
+import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, windowFigures, type Input } from './faultHelpers.ts';
 import { joined, metricOf, names, saveLogs, scenarioConfig, stopCleanly, stoppedCounter, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 1_200, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
@@ -79,10 +79,7 @@ describe('rebalances while running', () => {
       scenario: 'rebalances while running',
       inputMessages: produced,
       faults: `${rebalances} rebalances (1→2→3→2 members, 6 partitions)`,
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq,
       recoveryMs,
       windowsScoredByInstances: stoppedCounter([a, b, c], 'diffwatch_windows_scored_total'),
@@ -129,10 +126,7 @@ describe('rebalances while running', () => {
       scenario: 'a member joins and leaves (4 partitions)',
       inputMessages: produced,
       faults: '2 rebalances (1→2→1 members, 4 partitions)',
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq,
       recoveryMs,
     });

@@ -16,7 +16,7 @@ import { startService, type Service } from '../../src/service/pipeline.ts';
 import type { Scorer } from '../../src/types.ts';
 import { createTopics, influxUrl, kafkaBrokers, kafkaClient, waitUntil } from '../integration/helpers.ts';
 import { ROOT } from '../integration/service/runHelpers.ts';
-import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedWindows, type Input } from './faultHelpers.ts';
+import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedWindows, windowFigures, type Input } from './faultHelpers.ts';
 import { names, scenarioConfig, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 300, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
@@ -116,10 +116,7 @@ describe('a model call slower than the session timeout', () => {
       scenario: 'model call slower than the session timeout',
       inputMessages: produced,
       faults: `${slow.length} model calls of ${slow.map((c) => (c.ms / 1000).toFixed(1)).join(', ')} s (session timeout ${SESSION_TIMEOUT_MS / 1000} s)`,
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq,
       recoveryMs,
       groupJoins,

@@ -11,7 +11,7 @@ import { rootLogger } from '../../src/log.ts';
 import { privateStack, type PrivateStack } from '../integration/ops/privateStack.ts';
 import { createTopics, kafkaClient } from '../integration/helpers.ts';
 import { killAllDiffwatch, startDiffwatch, type DiffwatchProcess } from '../integration/service/runHelpers.ts';
-import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, type Input } from './faultHelpers.ts';
+import { alertIds, compareWindows, expectedWindows, produceReadings, readAll, report, sample, storedCount, storedWindows, windowFigures, type Input } from './faultHelpers.ts';
 import { names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, untilStored } from './instances.ts';
 
 const INPUT: Input = { entities: 600, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
@@ -84,10 +84,7 @@ describe('stack down && up mid-stream', () => {
       scenario: 'stack down && up mid-stream',
       inputMessages: produced,
       faults: `stack down (${stopped.join(', ')}) after ${before} windows, up on the same folder (down ${Math.round((backAt - downAt) / 1000)} s: down ${Math.round(downMs / 1000)} s + up ${Math.round((backAt - downAt - downMs) / 1000)} s)`,
-      windowsExpected: diff.expected,
-      windowsScored: diff.stored,
-      duplicates: diff.extra.length,
-      lost: diff.lost.length,
+      ...windowFigures(diff),
       dlq,
       recoveryMs,
       alertDeliveries: alerts.deliveries,
