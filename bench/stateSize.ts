@@ -75,21 +75,25 @@ function longRun(judge: 'threshold' | 'onset', C: number): { snap: EntityDetecto
   return { snap, value, encodeUs: times[100] };
 }
 
+/** node's collector, present only under --expose-gc: without it the heap figures are not measured. */
+const gcOnce = (globalThis as { gc?: () => void }).gc;
+
+/** Freed typed arrays return their backing stores after the collection: collect, yield, collect. */
+async function gc(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gcOnce?.();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+
 /**
  * Heap per live entity: entities restored from `snap` judge one window each; the growth between
  * the first 500 and HEAP_ENTITIES more, so that what was allocated before does not count.
  */
 async function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: EntityDetectorSnapshot): Promise<number | null> {
-  const gcOnce = (globalThis as { gc?: () => void }).gc;
   if (!gcOnce) return null;
-  // Freed typed arrays return their backing stores after the collection: collect, yield, collect.
-  const gc = async () => {
-    for (let i = 0; i < 3; i++) {
-      gcOnce();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const det = createDetector(config(judge), { lookup: (id) => ({ ...snap, entityId: id }) });
   const { ws, ss } = windows('x', C, WINDOWS, 1, 99);
   const add = (from: number, to: number) => {
@@ -108,15 +112,7 @@ async function heapPerEntity(judge: 'threshold' | 'onset', C: number, snap: Enti
 
 /** Heap per decoded record, as the service holds one for each entity it has loaded but not judged yet. */
 async function heapPerRecord(value: Buffer): Promise<number | null> {
-  const gcOnce = (globalThis as { gc?: () => void }).gc;
   if (!gcOnce) return null;
-  const gc = async () => {
-    for (let i = 0; i < 3; i++) {
-      gcOnce();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const decode = () => decodeStateRecord(Buffer.from('e'), value, { topic: 'diffwatch.state', partition: 0, offset: '0' });
   const kept = Array.from({ length: 100 }, decode);
   await gc();
