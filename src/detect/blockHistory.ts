@@ -15,6 +15,7 @@
  * const { mean, std } = h.fit(); // per channel, over the newest 6,400 values
  */
 import { ConfigError } from '../errors.ts';
+import { fromBase64, toBase64 } from './typedBase64.ts';
 
 /** At most this many blocks per channel (their size follows from `window`). */
 const MAX_BLOCKS = 100;
@@ -158,7 +159,7 @@ export class BlockHistory {
    */
   static restore(window: number, recent: number, s: BlockHistorySnapshot): BlockHistory {
     const h = new BlockHistory(window, recent);
-    const newest = s.recent.map(fromBase64);
+    const newest = s.recent.map((b64) => fromBase64(b64, Float64Array));
     if (s.blockLen !== h.blockLen) {
       h.replay(newest);
       return h;
@@ -170,7 +171,7 @@ export class BlockHistory {
       h.recentRings[ch].set(keep);
       h.recentCount = keep.length;
       h.recentHead = keep.length % recent;
-      const pairs = fromBase64(s.blocks[ch]);
+      const pairs = fromBase64(s.blocks[ch], Float64Array);
       // Blocks beyond a smaller window are the oldest: they would have been forgotten.
       const from = Math.max(0, pairs.length / 2 - h.maxBlocks);
       h.blocks[ch].set(pairs.subarray(2 * from));
@@ -206,14 +207,4 @@ export class BlockHistory {
     this.blockHead = (this.blockHead + 1) % this.maxBlocks;
     this.blockCount = Math.min(this.blockCount + 1, this.maxBlocks);
   }
-}
-
-function toBase64(values: Float64Array): string {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
-}
-
-/** Float64 values from base64 (a copy, so that the array is aligned). */
-export function fromBase64(b64: string): Float64Array {
-  const bytes = Buffer.from(b64, 'base64');
-  return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 }

@@ -28,7 +28,8 @@
  * ls.update([12.5]); // 0 until `minPoints` values; digits of evidence afterwards
  */
 import { ConfigError } from '../errors.ts';
-import { BlockHistory, fromBase64, type BlockHistorySnapshot } from './blockHistory.ts';
+import { BlockHistory, type BlockHistorySnapshot } from './blockHistory.ts';
+import { fromBase64 } from './typedBase64.ts';
 import { surpriseOf } from './calibration.ts';
 
 export interface LevelShiftConfig {
@@ -142,7 +143,7 @@ export class LevelShift {
   static restore(config: LevelShiftConfig, s: LevelShiftSnapshot): LevelShift {
     const ls = new LevelShift(config);
     if (s.history) ls.history = BlockHistory.restore(config.window, config.recent, s.history);
-    else ls.history.replay((s.values ?? []).map(fromBase64));
+    else ls.history.replay((s.values ?? []).map((b64) => fromBase64(b64, Float64Array)));
     ls.sinceFit = s.sinceFit < 0 ? Number.POSITIVE_INFINITY : s.sinceFit;
     ls.mean = [...s.mean];
     ls.std = [...s.std];

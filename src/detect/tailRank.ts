@@ -27,6 +27,7 @@
  * }
  */
 import { ConfigError, DiffwatchError } from '../errors.ts';
+import { fromBase64, toBase64 } from './typedBase64.ts';
 
 export interface TailRankConfig {
   /** Scores seen before a surprise is given (0 before): too few make every score a record. */
@@ -192,7 +193,7 @@ export class TailRank {
     const codes = Uint16Array.from({ length: this.count }, (_, i) => this.codes[(first + i) % cap]);
     const at = (seq: number) => seq - (this.seq - this.count);
     return {
-      codes: Buffer.from(codes.buffer).toString('base64'),
+      codes: toBase64(codes),
       maxima: [...this.maxima],
       maximaAt: this.maximaSeq.map(at),
       droppedAt: this.droppedSeq >= this.seq - this.count ? at(this.droppedSeq) : null,
@@ -221,10 +222,4 @@ export class TailRank {
     r.droppedSeq = s.droppedAt == null || s.droppedAt < skip ? -1 : s.droppedAt - skip;
     return r;
   }
-}
-
-/** Little-endian typed values from base64 (a copy, so that the array is aligned). */
-function fromBase64<T extends Float64Array | Uint16Array>(b64: string, Kind: { new (b: ArrayBuffer): T }): T {
-  const bytes = Buffer.from(b64, 'base64');
-  return new Kind(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 }
