@@ -148,6 +148,8 @@ async function scrape(url: string): Promise<Map<string, number>> {
     sums.set(name, (sums.get(name) ?? 0) + value);
     if (name === 'diffwatch_entities' && line.includes('state="scoring"')) sums.set('entities_scoring', value);
     if (name === 'nodejs_heap_space_size_total_bytes' && line.includes('space="new"')) sums.set('new_space_total', value);
+    const kind = name === 'diffwatch_model_worker_memory_bytes' ? /kind="(\w+)"/.exec(line)?.[1] : undefined;
+    if (kind) sums.set(`worker_${kind}`, value);
   }
   return sums;
 }
@@ -183,6 +185,9 @@ async function sample(service: ReturnType<typeof startService>, admin: Admin): P
     heapTotalBytes: get('nodejs_heap_size_total_bytes'),
     newSpaceTotalBytes: get('new_space_total'),
     externalBytes: get('nodejs_external_memory_bytes'),
+    workerHeapUsedBytes: get('worker_heap_used'),
+    workerHeapTotalBytes: get('worker_heap_total'),
+    workerWasmBytes: get('worker_wasm'),
     tensors: get('diffwatch_model_tensors'),
     lagMessages: await groupLag(admin).catch(() => null),
     stateTopicBytes: existsSync(kafkaLogDir) ? stateTopicBytes() : null,
@@ -241,7 +246,7 @@ async function main(): Promise<number> {
     const s = await sample(service, admin);
     samples.push(s);
     appendFileSync(samplesFile, `${JSON.stringify(s)}\n`);
-    say(`${new Date(s.t).toISOString().slice(11, 19)}  rss ${fmt(s.rssBytes ?? NaN, 'MiB')} MiB  heap ${fmt(s.heapUsedBytes ?? NaN, 'MiB')} MiB  tensors ${s.tensors ?? '–'}  lag ${s.lagMessages ?? '–'}  state ${fmt(s.stateTopicBytes ?? NaN, 'MiB')} MiB  windows ${s.windowsScored ?? '–'}  scoring ${s.entitiesScoring ?? '–'}/${S.entities}  load ${s.load1?.toFixed(2)}`);
+    say(`${new Date(s.t).toISOString().slice(11, 19)}  rss ${fmt(s.rssBytes ?? NaN, 'MiB')} MiB  heap ${fmt(s.heapUsedBytes ?? NaN, 'MiB')} MiB  worker heap ${fmt(s.workerHeapTotalBytes ?? NaN, 'MiB')} wasm ${fmt(s.workerWasmBytes ?? NaN, 'MiB')} MiB  tensors ${s.tensors ?? '–'}  lag ${s.lagMessages ?? '–'}  state ${fmt(s.stateTopicBytes ?? NaN, 'MiB')} MiB  windows ${s.windowsScored ?? '–'}  scoring ${s.entitiesScoring ?? '–'}/${S.entities}  load ${s.load1?.toFixed(2)}`);
   }
   const readings = await produced;
   if (service.child.exitCode === null) {

@@ -29,6 +29,10 @@ export interface SoakSample {
   heapTotalBytes?: number | null;
   newSpaceTotalBytes?: number | null;
   externalBytes?: number | null;
+  /** Not judged: the scoring workers' own V8 heaps (used, committed) and the wasm backend's memory, summed over workers. */
+  workerHeapUsedBytes?: number | null;
+  workerHeapTotalBytes?: number | null;
+  workerWasmBytes?: number | null;
   tensors: number | null;
   lagMessages: number | null;
   stateTopicBytes: number | null;

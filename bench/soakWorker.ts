@@ -1,7 +1,7 @@
 /**
  * The scoring worker alone under the soak's load shape: one wasm worker with the models a soak
  * run trained (one per entity), scored in batches of one window per entity, with the process's
- * RSS and the worker's tensors printed every 4,000 windows. It isolates the worker (TF.js, its
+ * RSS, the worker's committed V8 heap and tensors, and the rate so far printed every 4,000 windows. It isolates the worker (TF.js, its
  * wasm memory) from the rest of the service when the soak's RSS rises (docs/reliability.md, "Soak").
  *
  *   npx tsx bench/soakWorker.ts --models out/soak/<run>/models [--windows 40000]
@@ -34,7 +34,8 @@ for (let i = 0; i < total; i += E) {
   await pool.scoreRouted(windows, models.map((m) => ({ modelDir: m.modelDir, version: m.version })));
   if (i % 4_000 === 0) {
     const mem = await pool.memory();
-    process.stdout.write(`${i}\trss ${rssMiB().toFixed(1)} MiB\tworker tensors ${mem.map((x) => x.numTensors).join(',')}\n`);
+    const heap = mem.map((x) => (x.heapTotalBytes / 2 ** 20).toFixed(1)).join(',');
+    process.stdout.write(`${i}\trss ${rssMiB().toFixed(1)} MiB\tworker heap ${heap} MiB\tworker tensors ${mem.map((x) => x.numTensors).join(',')}\t${((i / (Date.now() - t0)) * 1000).toFixed(0)} windows/s\n`);
   }
 }
 await pool.close();

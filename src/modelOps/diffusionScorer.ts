@@ -23,7 +23,9 @@ import type { Scorer, Window, WindowScore } from '../types.ts';
 import type { BackendName, BackendPreference } from '../model/backend.ts';
 import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { ConvImpl } from '../model/denoiser.ts';
-import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoringWorker.ts';
+import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, WorkerMemory } from './scoringWorker.ts';
+
+export type { WorkerMemory } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
 export interface DiffusionScorerOptions {
@@ -42,11 +44,14 @@ export interface DiffusionScorerOptions {
   workerLogLevel?: LogLevel;
 }
 
-export interface WorkerMemory {
-  numTensors: number;
-  numBytes: number;
-  models: number;
-}
+/**
+ * The young generation of each scoring worker's V8 heap, MiB (two 8 MiB semi-spaces). Node's
+ * default (48) lets V8 double the semi-spaces on its own after hours of steady scoring: a
+ * one-time step of 16 MiB of RSS per worker, long after warm-up, which reads as a leak in a
+ * soak. Scoring allocates small, short-lived arrays (the tensors live in the backend's memory),
+ * and at this size a worker scores as fast as at the default (docs/reliability.md, "Soak").
+ */
+const SCORING_YOUNG_GENERATION_MB = 24;
 
 /**
  * The model a window is scored with. `affine` maps the window's raw values into the units of
@@ -130,7 +135,14 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ModelError('MODEL_INVALID', `maxBatch must be a positive integer, got ${maxBatch}`, { field: 'maxBatch' });
   const log = (opts.log ?? rootLogger.namespace('model')).namespace('diffusion');
   const data: ScoringWorkerData = { backend: opts.backend ?? 'auto', conv: opts.conv ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
-  const pool: WorkerPool<ScoringRequest, ScoringReply> = createWorkerPool({ entry: new URL('./scoringWorker.ts', import.meta.url), size: opts.workers, data, name: 'scoring', log });
+  const pool: WorkerPool<ScoringRequest, ScoringReply> = createWorkerPool({
+    entry: new URL('./scoringWorker.ts', import.meta.url),
+    size: opts.workers,
+    data,
+    name: 'scoring',
+    log,
+    resourceLimits: { maxYoungGenerationSizeMb: SCORING_YOUNG_GENERATION_MB },
+  });
 
   /** Models every worker holds, by directory, with what packing needs. */
   const loaded = new Map<string, LoadedModel & { mapOf: (w: Window) => Int32Array }>();

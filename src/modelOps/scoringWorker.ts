@@ -12,13 +12,14 @@
  *                                        → ScoredBatch, buffers transferred back; with
  *                                          `normalization`, the entity's own scaler is used
  *   unload  { modelDir }                 → { models } left; frees that checkpoint's weights
- *   memory  {}                           → tf.memory() of this worker, for leak checks
+ *   memory  {}                           → tf.memory(), V8 heap and wasm memory of this worker, for leak checks
  *
  * A pool sends a request to ONE worker; `load` and `unload` go to every worker (broadcast),
  * since each holds its own copy.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { getHeapStatistics } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import { rootLogger, setLogLevel, type LogLevel } from '../log.ts';
@@ -84,7 +85,19 @@ export interface UnloadReply {
   models: number;
 }
 
-export type ScoringReply = ModelInfo | ScoredBatch | UnloadReply | { numTensors: number; numBytes: number; models: number };
+/** The `memory` reply: what this worker holds. */
+export interface WorkerMemory {
+  numTensors: number;
+  numBytes: number;
+  models: number;
+  /** The worker's own V8 heap, used and committed. */
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** The wasm backend's linear memory (0 on other backends). */
+  wasmBytes: number;
+}
+
+export type ScoringReply = ModelInfo | ScoredBatch | UnloadReply | WorkerMemory;
 
 const log = rootLogger.namespace('model').namespace('worker');
 const { backend: pref, logLevel, conv = 'auto' } = (workerData.data ?? { backend: 'auto' }) as ScoringWorkerData;
@@ -162,7 +175,17 @@ serveRequests<ScoringRequest, ScoringReply>(async (req) => {
     case 'memory': {
       await backendReady;
       const { numTensors, numBytes } = tf.memory();
-      return { value: { numTensors, numBytes, models: models.size } };
+      return { value: { numTensors, numBytes, models: models.size, ...isolateMemory() } };
     }
   }
 });
+
+/**
+ * This worker's own V8 heap (a worker is an isolate of its own: the process's heap metrics do
+ * not include it) and the wasm backend's linear memory, which grows and never shrinks.
+ */
+function isolateMemory(): Pick<WorkerMemory, 'heapUsedBytes' | 'heapTotalBytes' | 'wasmBytes'> {
+  const heap = getHeapStatistics();
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return { heapUsedBytes: heap.used_heap_size, heapTotalBytes: heap.total_heap_size, wasmBytes: wasm?.HEAPU8?.buffer.byteLength ?? 0 };
+}

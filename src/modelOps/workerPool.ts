@@ -21,7 +21,7 @@
  *   await pool.close();
  */
 import os from 'node:os';
-import { Worker, parentPort } from 'node:worker_threads';
+import { Worker, parentPort, type ResourceLimits } from 'node:worker_threads';
 import { DiffwatchError, ModelError, type ErrorCoordinates } from '../errors.ts';
 import { rootLogger, type Logger } from '../log.ts';
 
@@ -81,6 +81,8 @@ export interface WorkerPoolOptions {
   /** Used in logs and thread names. Default 'pool'. */
   name?: string;
   log?: Logger;
+  /** V8 limits of each worker's own heap (node:worker_threads `resourceLimits`). Default: Node's. */
+  resourceLimits?: ResourceLimits;
 }
 
 export interface WorkerPoolStats {
@@ -148,7 +150,7 @@ export function createWorkerPool<Req, Res>(opts: WorkerPoolOptions): WorkerPool<
   let drained: (() => void) | null = null;
 
   function spawn(slot: Slot): void {
-    const worker = new Worker(BOOT, { workerData: { entry: opts.entry.href, data: opts.data }, name: `${name}-${slot.index}` });
+    const worker = new Worker(BOOT, { workerData: { entry: opts.entry.href, data: opts.data }, name: `${name}-${slot.index}`, resourceLimits: opts.resourceLimits });
     slot.worker = worker;
     slot.answered = 0;
     slot.lastError = undefined;

@@ -4,7 +4,7 @@ import { METRICS, Metrics } from '../../../src/metrics.ts';
 import type { WorkerMemory } from '../../../src/modelOps/diffusionScorer.ts';
 import { sampleWorkerTensors } from '../../../src/modelOps/workerTensors.ts';
 
-const worker = (numTensors: number): WorkerMemory => ({ numTensors, numBytes: numTensors * 4, models: 1 });
+const worker = (numTensors: number): WorkerMemory => ({ numTensors, numBytes: numTensors * 4, models: 1, heapUsedBytes: numTensors * 1000, heapTotalBytes: numTensors * 2000, wasmBytes: 65536 });
 const settled = () => new Promise((res) => setImmediate(res));
 
 describe('sampleWorkerTensors', () => {
@@ -17,7 +17,11 @@ describe('sampleWorkerTensors', () => {
     expect(metrics.total(METRICS.modelTensors)).toBe(22);
     await settled();
     expect(metrics.total(METRICS.modelTensors)).toBe(25);
-    expect(await metrics.text()).toMatch(/^diffwatch_model_tensors 25$/m);
+    const text = await metrics.text();
+    expect(text).toMatch(/^diffwatch_model_tensors 25$/m);
+    expect(text).toMatch(/^diffwatch_model_worker_memory_bytes\{kind="heap_used"\} 25000$/m);
+    expect(text).toMatch(/^diffwatch_model_worker_memory_bytes\{kind="heap_total"\} 50000$/m);
+    expect(text).toMatch(/^diffwatch_model_worker_memory_bytes\{kind="wasm"\} 131072$/m);
   });
 
   it('keeps the last count when the pool is closed, and asks one question at a time', async () => {
