@@ -40,7 +40,7 @@ export function soakHtml(o: { title: string; subtitle: string; samples: readonly
     const tr = o.trends.find((x) => x.key === s.key)!;
     const scale = s.unit === 'MiB' ? MIB : 1;
     const slope = `${(tr.slopePerHour / scale).toPrecision(3)}${s.unit ? ` ${s.unit}` : ''}/h (${Number.isNaN(tr.relativePerHour) ? '–' : `${(tr.relativePerHour * 100).toFixed(1)} %`}/h)`;
-    return panel(`${s.title}${s.unit ? `, ${s.unit}` : ''}: ${tr.verdict}`, `after warm-up (from ${clock(o.warmupEndMs)}): slope ${slope}`, s.key, samples.map((x) => [x.t, x[s.key] === null ? null : (x[s.key] as number) / scale]));
+    return panel(`${s.title}${s.unit ? `, ${s.unit}` : ''}: ${tr.verdict}`, `after warm-up (from ${clock(o.warmupEndMs)}): slope ${slope}`, s.key, samples.map((x) => [x.t, x[s.key] == null ? null : (x[s.key] as number) / scale]));
   });
   panels.push(panel('Windows scored per second', 'windows durable in every sink, between samples', 'windows/s', rates(samples)));
   panels.push(panel('Machine load average (1 min)', 'os.loadavg()[0] of the machine, every process on it', 'load1', samples.map((x) => [x.t, x.load1])));

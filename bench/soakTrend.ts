@@ -47,7 +47,7 @@ export interface SoakSample {
   modelCallSeconds?: number | null;
 }
 
-export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'tensors' | 'lagMessages' | 'stateTopicBytes';
+export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'workerHeapTotalBytes' | 'tensors' | 'lagMessages' | 'stateTopicBytes';
 
 /**
  * The judged series, with their display unit, the rise per hour below which they count as flat
@@ -56,6 +56,8 @@ export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'tensors' | 'lagMessages'
 export const SERIES: readonly { key: SeriesKey; title: string; unit: 'MiB' | ''; tolerancePerHour: number; floorTolerance: number }[] = [
   { key: 'rssBytes', title: 'RSS (main thread and workers)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
   { key: 'heapUsedBytes', title: 'V8 heap used (main thread)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
+  // Committed, not used: what a worker's heap adds to RSS (a run from before this series has none).
+  { key: 'workerHeapTotalBytes', title: 'V8 heap committed (scoring workers)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
   { key: 'tensors', title: 'TF.js tensors (scoring workers)', unit: '', tolerancePerHour: 0, floorTolerance: 0 },
   // A few messages in flight between two commits are not a backlog.
   { key: 'lagMessages', title: 'Consumer lag (messages)', unit: '', tolerancePerHour: 100, floorTolerance: 0 },
@@ -102,7 +104,7 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
 
 /** The trend of one series over the samples at or after `warmupEndMs`. */
 export function trendOf(samples: readonly SoakSample[], key: SeriesKey, warmupEndMs: number, tolerancePerHour = 0, floorTolerance = 0): Trend {
-  const read = samples.filter((s) => s[key] !== null);
+  const read = samples.filter((s) => s[key] != null);
   const after = read.filter((s) => s.t >= warmupEndMs);
   const ys = after.map((s) => s[key] as number);
   const mean = ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.NaN;

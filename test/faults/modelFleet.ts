@@ -100,9 +100,10 @@ export async function publishModels(kafka: Kafka, topic: string, input: Input, m
  * The `run` config of a fleet member: the diffusion scorer with a model per entity (`entity:<id>`,
  * read from the models topic into this instance's own, empty cache directory), no fine-tuning,
  * SPOT thresholds with a short warm-up (calibrated on the first `warmupWindows` windows, t at
- * their 80th percentile), and the fault suite's stream and sink settings.
+ * their 80th percentile), and the fault suite's stream and sink settings. A key with no model in
+ * the topic cold-starts as `coldStart` says (default: the service's).
  */
-export function fleetConfig(n: FleetNames, input: Input, o: { warmupWindows: number }): string {
+export function fleetConfig(n: FleetNames, input: Input, o: { warmupWindows: number; coldStart?: object }): string {
   const storeDir = join(mkdtempSync(join(tmpdir(), 'diffwatch-fleet-store-')), 'models');
   mkdirSync(storeDir, { recursive: true });
   return writeConfig({
@@ -120,6 +121,7 @@ export function fleetConfig(n: FleetNames, input: Input, o: { warmupWindows: num
         backend: 'wasm',
         models: [{ match: '.*', use: 'entity' }],
         fineTune: { everyWindows: 0, adoptAfterWindows: 0 },
+        ...(o.coldStart ? { coldStart: o.coldStart } : {}),
       },
     },
     detect: {

@@ -25,6 +25,12 @@ describe('trendOf', () => {
     expect(tr.verdict).toBe('growing');
   });
 
+  it('reads a series a run did not sample (a run from before it existed) as never read, not as zeros', () => {
+    const tr = trendOf(series(30, (m) => 100 + m), 'workerHeapTotalBytes', 0);
+    expect([tr.start, tr.afterWarmup, tr.end, tr.mean]).toEqual([NaN, NaN, NaN, NaN]);
+    expect(tr.verdict).toBe('flat');
+  });
+
   it('calls noise around a level flat', () => {
     const rng = mulberry32(3);
     expect(trendOf(series(30, () => 200 + 5 * rng()), 'rssBytes', 0).verdict).toBe('flat');
