@@ -30,6 +30,12 @@ export const STATE_ENVELOPE_VERSION = 1;
 /** JSON values of this size (bytes) or more are written gzip-compressed. */
 export const GZIP_FROM_BYTES = 4_096;
 const GZIP_MAGIC = [0x1f, 0x8b];
+/**
+ * The most a compressed record may inflate to. A full record is tens of kB (about 1.5 kB per
+ * channel with the onset judge); gzip can inflate a 1 MiB message a thousandfold, so a corrupt
+ * or hostile record must not be allowed to claim a gigabyte at start-up.
+ */
+export const STATE_RECORD_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Per-entity detector state: an opaque JSON object with two fields the service reads. */
 export interface EntityState {
@@ -104,9 +110,12 @@ export function decodeStateRecord(key: Buffer | null, value: Buffer | null, sour
 
   let env: unknown;
   try {
-    const json = value[0] === GZIP_MAGIC[0] && value[1] === GZIP_MAGIC[1] ? gunzipSync(value) : value;
+    const json = value[0] === GZIP_MAGIC[0] && value[1] === GZIP_MAGIC[1] ? gunzipSync(value, { maxOutputLength: STATE_RECORD_MAX_BYTES }) : value;
     env = JSON.parse(json.toString('utf8'));
   } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new StateStoreError('STATE_RECORD_INVALID', `state record inflates to more than ${STATE_RECORD_MAX_BYTES} bytes; it is not a detector state`, { coords: { ...coords, field: 'value' }, cause: e });
+    }
     throw new StateStoreError('STATE_RECORD_INVALID', `state record is not JSON (nor gzip-compressed JSON): ${(e as Error).message}`, { coords: { ...coords, field: 'value' }, cause: e });
   }
   if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new StateStoreError('STATE_RECORD_INVALID', 'state record is not a JSON object', { coords: { ...coords, field: 'value' } });

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeStateRecord, encodeStateValue, GZIP_FROM_BYTES, type EntityState } from '../../../src/sinks/stateCodec.ts';
+import { decodeStateRecord, encodeStateValue, GZIP_FROM_BYTES, STATE_RECORD_MAX_BYTES, type EntityState } from '../../../src/sinks/stateCodec.ts';
 
 const src = { topic: 'diffwatch.state', partition: 0, offset: '3' };
 const state = (payload: string): EntityState => ({ modelVersion: 'v1', lastWindowEnd: 60_000, payload });
@@ -32,5 +32,12 @@ describe('stateCodec: compression of large records', () => {
     for (const bad of [value.subarray(0, 100), gzipSync(Buffer.from('not json'))]) {
       expect(() => decodeStateRecord(Buffer.from('pump-7'), bad, src)).toThrow(expect.objectContaining({ code: 'STATE_RECORD_INVALID', coords: expect.objectContaining({ field: 'value', entityId: 'pump-7', offset: '3' }) }));
     }
+  });
+
+  it('refuses a compressed record that inflates past STATE_RECORD_MAX_BYTES, without inflating it all', () => {
+    // 64 MiB of spaces: a 64 KiB message.
+    const bomb = gzipSync(Buffer.alloc(4 * STATE_RECORD_MAX_BYTES, 0x20));
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(() => decodeStateRecord(Buffer.from('pump-7'), bomb, src)).toThrow(expect.objectContaining({ code: 'STATE_RECORD_INVALID', message: expect.stringContaining(`more than ${STATE_RECORD_MAX_BYTES} bytes`) }));
   });
 });
