@@ -18,7 +18,8 @@
  * 3. Produces `--entities` × `--channels` readings at `--rate` readings per second per entity:
  *    a cycle of `--period-s` seconds (a compressed daily cycle) plus Gaussian noise, timestamped
  *    with the wall clock.
- * 4. Every `--sample-s` seconds reads the service's /metrics (RSS, V8 heap, TF.js tensors of the
+ * 4. Every `--sample-s` seconds reads the service's /metrics (RSS, V8 heap as sampled and live
+ *    after a full collection, asked for every `--gc-every-s` with SIGUSR2, TF.js tensors of the
  *    scoring workers, windows scored, entities scoring), the group's lag from the broker (log-end
  *    minus committed offsets, kafkajs admin), the state topic's size (the bytes of its `.log`
  *    segment files in the broker's log directory: index files are preallocated, so they would
@@ -58,6 +59,8 @@ const { values: a } = parseArgs({
     'period-s': { type: 'string', default: '600' },
     /** Seconds after every entity is scoring before the samples are judged. */
     'settle-s': { type: 'string', default: '60' },
+    /** Seconds between the full collections asked of the service (SIGUSR2), after which its live heap is read. */
+    'gc-every-s': { type: 'string', default: '60' },
     out: { type: 'string', default: 'out/soak' },
     png: { type: 'string' },
     report: { type: 'string' },
@@ -78,6 +81,7 @@ const S = {
   windowLength: Math.round(num('window-length')),
   periodS: num('period-s'),
   settleS: Number(a['settle-s']),
+  gcEveryS: num('gc-every-s'),
 };
 
 const runId = `soak-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${Math.random().toString(16).slice(2, 8)}`;
@@ -119,7 +123,8 @@ function serviceConfig(): string {
 
 /** The service as a child process; its stderr goes to service.log, and the ops URL is taken from its log. */
 function startService(cfgFile: string) {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', cfgFile], {
+  // A full collection on SIGUSR2 (soakGc.cjs), so the live heap is read every `--gc-every-s`.
+  const child = spawn(process.execPath, ['--expose-gc', '--require', join(ROOT, 'bench/soakGc.cjs'), BIN, 'run', '--config', cfgFile], {
     cwd: ROOT,
     env: { ...process.env, KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl, DIFFWATCH_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -182,6 +187,7 @@ async function sample(service: ReturnType<typeof startService>, admin: Admin): P
     t,
     rssBytes: get('process_resident_memory_bytes'),
     heapUsedBytes: get('nodejs_heap_size_used_bytes'),
+    heapLiveBytes: Number.isNaN(get('diffwatch_heap_live_bytes') ?? NaN) ? null : get('diffwatch_heap_live_bytes'),
     heapTotalBytes: get('nodejs_heap_size_total_bytes'),
     newSpaceTotalBytes: get('new_space_total'),
     externalBytes: get('nodejs_external_memory_bytes'),
@@ -246,7 +252,10 @@ async function main(): Promise<number> {
     const s = await sample(service, admin);
     samples.push(s);
     appendFileSync(samplesFile, `${JSON.stringify(s)}\n`);
-    say(`${new Date(s.t).toISOString().slice(11, 19)}  rss ${fmt(s.rssBytes ?? NaN, 'MiB')} MiB  heap ${fmt(s.heapUsedBytes ?? NaN, 'MiB')} MiB  worker heap ${fmt(s.workerHeapTotalBytes ?? NaN, 'MiB')} wasm ${fmt(s.workerWasmBytes ?? NaN, 'MiB')} MiB  tensors ${s.tensors ?? '–'}  lag ${s.lagMessages ?? '–'}  state ${fmt(s.stateTopicBytes ?? NaN, 'MiB')} MiB  windows ${s.windowsScored ?? '–'}  scoring ${s.entitiesScoring ?? '–'}/${S.entities}  load ${s.load1?.toFixed(2)}`);
+    // The next samples read the heap this collection leaves (the gauge is set when V8 reports it).
+    // Only once it serves: before the preload's handler is in, SIGUSR2 would end the process.
+    if (k > 0 && service.url() && k % Math.max(1, Math.round(S.gcEveryS / S.sampleS)) === 0) service.child.kill('SIGUSR2');
+    say(`${new Date(s.t).toISOString().slice(11, 19)}  rss ${fmt(s.rssBytes ?? NaN, 'MiB')} MiB  heap ${fmt(s.heapUsedBytes ?? NaN, 'MiB')} live ${fmt(s.heapLiveBytes ?? NaN, 'MiB')} MiB  worker heap ${fmt(s.workerHeapTotalBytes ?? NaN, 'MiB')} wasm ${fmt(s.workerWasmBytes ?? NaN, 'MiB')} MiB  tensors ${s.tensors ?? '–'}  lag ${s.lagMessages ?? '–'}  state ${fmt(s.stateTopicBytes ?? NaN, 'MiB')} MiB  windows ${s.windowsScored ?? '–'}  scoring ${s.entitiesScoring ?? '–'}/${S.entities}  load ${s.load1?.toFixed(2)}`);
   }
   const readings = await produced;
   if (service.child.exitCode === null) {

@@ -16,7 +16,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export interface RunMeta {
   run: string;
   command: string;
-  settings: { minutes: number; entities: number; channels: number; rate: number; sampleS: number; coldWindows: number; windowLength: number; periodS: number; settleS: number };
+  settings: { minutes: number; entities: number; channels: number; rate: number; sampleS: number; coldWindows: number; windowLength: number; periodS: number; settleS: number; gcEveryS?: number };
   names: Record<string, string>;
   startedAt: string;
   readingsProduced: number;

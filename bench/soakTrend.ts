@@ -21,7 +21,10 @@
 export interface SoakSample {
   t: number;
   rssBytes: number | null;
+  /** The main thread's V8 heap used when sampled: a garbage-collection sawtooth (not judged). */
   heapUsedBytes: number | null;
+  /** The main thread's V8 heap right after its latest major collection (`diffwatch_heap_live_bytes`); null before the first. */
+  heapLiveBytes?: number | null;
   /**
    * Not judged: where RSS outside the used heap goes. The main thread's V8 heap as committed
    * (used or not), its young generation's share of it, and memory held by ArrayBuffers and Buffers.
@@ -47,7 +50,7 @@ export interface SoakSample {
   modelCallSeconds?: number | null;
 }
 
-export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'workerHeapTotalBytes' | 'tensors' | 'lagMessages' | 'stateTopicBytes';
+export type SeriesKey = 'rssBytes' | 'heapLiveBytes' | 'workerHeapTotalBytes' | 'tensors' | 'lagMessages' | 'stateTopicBytes';
 
 /**
  * The judged series, with their display unit, the rise per hour below which they count as flat
@@ -55,7 +58,9 @@ export type SeriesKey = 'rssBytes' | 'heapUsedBytes' | 'workerHeapTotalBytes' | 
  */
 export const SERIES: readonly { key: SeriesKey; title: string; unit: 'MiB' | ''; tolerancePerHour: number; floorTolerance: number }[] = [
   { key: 'rssBytes', title: 'RSS (main thread and workers)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
-  { key: 'heapUsedBytes', title: 'V8 heap used (main thread)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
+  // After a major collection, not as sampled: the used heap is a sawtooth of up to the young
+  // generation's 16 MiB, whose fitted slope depends on where the last samples fall.
+  { key: 'heapLiveBytes', title: 'V8 heap live after major GC (main thread)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
   // Committed, not used: what a worker's heap adds to RSS (a run from before this series has none).
   { key: 'workerHeapTotalBytes', title: 'V8 heap committed (scoring workers)', unit: 'MiB', tolerancePerHour: 0, floorTolerance: 0 },
   { key: 'tensors', title: 'TF.js tensors (scoring workers)', unit: '', tolerancePerHour: 0, floorTolerance: 0 },

@@ -64,6 +64,8 @@ export const METRICS = {
   models: 'diffwatch_models',
   /** TF.js tensors held by the scoring workers, summed (weights of the loaded models plus anything leaked): flat in a steady state. */
   modelTensors: 'diffwatch_model_tensors',
+  /** The main thread's V8 heap in use right after its latest major garbage collection (the live heap; NaN before the first one). */
+  heapLive: 'diffwatch_heap_live_bytes',
   /** Memory of the scoring workers, summed, by `kind`: heap_used and heap_total (their own V8 heaps, which the process's heap metrics leave out) and wasm (the wasm backend's linear memory). */
   modelWorkerMemory: 'diffwatch_model_worker_memory_bytes',
   /** 1 while /readyz answers 200, by `check` (kafka_group, kafka_broker, kafka_producer, influxdb, scorer) and overall (check="all"). */
@@ -112,6 +114,7 @@ export const METRIC_SPECS: Record<MetricName, MetricSpec> = {
   [METRICS.entities]: { kind: 'gauge', help: 'Entities by state (cold_start, warmup, scoring)', labels: ['state'] },
   [METRICS.models]: { kind: 'gauge', help: 'Model keys served by each model version', labels: ['version'] },
   [METRICS.modelTensors]: { kind: 'gauge', help: 'TF.js tensors held by the scoring workers, summed' },
+  [METRICS.heapLive]: { kind: 'gauge', help: 'V8 heap used by the main thread right after its latest major (mark-compact) garbage collection: the live heap' },
   [METRICS.modelWorkerMemory]: { kind: 'gauge', help: 'Memory of the scoring workers, summed: their V8 heaps (heap_used, heap_total) and wasm linear memory (wasm)', labels: ['kind'] },
   [METRICS.ready]: { kind: 'gauge', help: '1 while ready, by check; check="all" is what /readyz answers', labels: ['check'] },
 };

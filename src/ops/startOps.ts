@@ -20,6 +20,7 @@ import { createBrokerProbe, pingInflux } from './brokerProbe.ts';
 import { fetchConsumerLag } from './consumerLag.ts';
 import { startHttpServer, type HttpAddress, type OpsHttpServer } from './httpServer.ts';
 import { startInternalReporter, type InternalReporter } from './internalReporter.ts';
+import { watchLiveHeap } from './liveHeap.ts';
 import { createReadiness, ProbeState, READY_CHECKS, type CheckResult, type Readiness } from './readiness.ts';
 import { createRouter, jsonReply, type Router } from './router.ts';
 
@@ -151,10 +152,13 @@ export async function startOps(opts: StartOpsOptions): Promise<Ops> {
     reporter = startInternalReporter({ metrics, intervalMs: opts.ops.internalIntervalMs, write: (lines) => http.write(lines), log });
   }
 
+  const stopHeapWatch = watchLiveHeap(metrics);
+
   return {
     address: server?.address,
     readiness,
     async close() {
+      stopHeapWatch();
       await Promise.all([probes.stop(), lag.stop()]);
       await broker.close();
       await reporter?.close();

@@ -28,7 +28,7 @@ describe('npm run soak', () => {
   it('samples every series of a running diffusion service and writes samples, a summary and the curves', { timeout: 170_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'diffwatch-soak-'));
     // Short windows and cold start, so that the entities may train within the half minute.
-    const { code, output } = await runSoak(['--minutes', '0.5', '--sample-s', '2', '--rate', '4', '--window-length', '16', '--cold-windows', '64', '--period-s', '60', '--out', out]);
+    const { code, output } = await runSoak(['--minutes', '0.5', '--sample-s', '2', '--rate', '4', '--window-length', '16', '--cold-windows', '64', '--period-s', '60', '--gc-every-s', '4', '--out', out]);
     expect(code, output.slice(-4_000)).toBe(0);
     const [run] = readdirSync(out);
     const dir = join(out, run);
@@ -38,12 +38,17 @@ describe('npm run soak', () => {
     expect(served.length).toBeGreaterThanOrEqual(5);
     for (const s of served) {
       for (const { key } of SERIES) {
+        // The live heap is read after a major collection: null until the service's first one.
+        if (key === 'heapLiveBytes' && s[key] === null) continue;
         expect(s[key], `${key} at ${new Date(s.t).toISOString()}`).not.toBeNull();
         expect(s[key]).toBeGreaterThanOrEqual(0);
       }
       // A model in a scoring worker holds its weights as tensors.
       if ((s.entitiesScoring ?? 0) > 0) expect(s.tensors).toBeGreaterThan(0);
     }
+    // A full collection asked for every 4 s (SIGUSR2) sets the live heap.
+    expect(served.some((s) => (s.heapLiveBytes ?? 0) > 1_000_000), 'a live heap read after a major collection').toBe(true);
+    expect(served.some((s) => (s.workerHeapTotalBytes ?? 0) > 1_000_000), 'a scoring worker\'s heap').toBe(true);
     const scored = served.map((s) => s.windowsScored ?? 0);
     expect(scored[scored.length - 1]).toBeGreaterThan(scored[0]);
     expect(samples.some((s) => (s.stateTopicBytes ?? 0) > 0)).toBe(true);
