@@ -72,4 +72,17 @@ describe('OffsetTracker', () => {
     t.release(c(n));
     expect(t.watermarks()[0].offset).toBe(String(n + 1));
   });
+
+  it('keeps its memory bounded on a long steady stream: what is held plus a small done prefix', () => {
+    const t = new OffsetTracker();
+    let most = 0;
+    // 100,000 messages, each released 40 messages after it arrives (readings parked in windows).
+    for (let o = 0; o < 100_000; o++) {
+      t.hold(c(o));
+      if (o >= 40) t.release(c(o - 40));
+      most = Math.max(most, t.slots());
+    }
+    expect(t.watermarks()[0]).toEqual({ topic: 't', partition: 0, offset: String(100_000 - 40), pending: 40 });
+    expect(most).toBeLessThanOrEqual(2 * (256 + 40));
+  });
 });
