@@ -113,7 +113,8 @@ export function decodeStateRecord(key: Buffer | null, value: Buffer | null, sour
     const json = value[0] === GZIP_MAGIC[0] && value[1] === GZIP_MAGIC[1] ? gunzipSync(value, { maxOutputLength: STATE_RECORD_MAX_BYTES }) : value;
     env = JSON.parse(json.toString('utf8'));
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    // zlib stops at maxOutputLength with a RangeError (Node's ERR_BUFFER_TOO_LARGE).
+    if (e instanceof RangeError) {
       throw new StateStoreError('STATE_RECORD_INVALID', `state record inflates to more than ${STATE_RECORD_MAX_BYTES} bytes; it is not a detector state`, { coords: { ...coords, field: 'value' }, cause: e });
     }
     throw new StateStoreError('STATE_RECORD_INVALID', `state record is not JSON (nor gzip-compressed JSON): ${(e as Error).message}`, { coords: { ...coords, field: 'value' }, cause: e });
