@@ -187,7 +187,8 @@ async function sample(service: ReturnType<typeof startService>, admin: Admin): P
     t,
     rssBytes: get('process_resident_memory_bytes'),
     heapUsedBytes: get('nodejs_heap_size_used_bytes'),
-    heapLiveBytes: Number.isNaN(get('diffwatch_heap_live_bytes') ?? NaN) ? null : get('diffwatch_heap_live_bytes'),
+    // NaN until the service's first major collection: not read yet.
+    heapLiveBytes: Number.isFinite(get('diffwatch_heap_live_bytes')) ? get('diffwatch_heap_live_bytes') : null,
     heapTotalBytes: get('nodejs_heap_size_total_bytes'),
     newSpaceTotalBytes: get('new_space_total'),
     externalBytes: get('nodejs_external_memory_bytes'),

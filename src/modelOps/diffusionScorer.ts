@@ -24,9 +24,9 @@ import type { BackendName, BackendPreference } from '../model/backend.ts';
 import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { ConvImpl } from '../model/denoiser.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, WorkerMemory } from './scoringWorker.ts';
+import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
 export type { WorkerMemory } from './scoringWorker.ts';
-import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
 export interface DiffusionScorerOptions {
   /** The default model's checkpoint directory, as written by `saveCheckpoint`. Null: every window is routed (`scoreRouted`). */
@@ -46,9 +46,9 @@ export interface DiffusionScorerOptions {
 
 /**
  * The young generation of each scoring worker's V8 heap, MiB (two 8 MiB semi-spaces). Node's
- * default (48) lets V8 double the semi-spaces on its own after hours of steady scoring: a
- * one-time step of 16 MiB of RSS per worker, long after warm-up, which reads as a leak in a
- * soak. Scoring allocates small, short-lived arrays (the tensors live in the backend's memory),
+ * default (48) lets V8 double the semi-spaces on its own partway through a run (after about
+ * 7,000 windows in the soak): a one-time step of 16 MiB of RSS per worker, after warm-up, which
+ * reads as a leak in a soak. Scoring allocates small, short-lived arrays (the tensors live in the backend's memory),
  * and at this size a worker scores as fast as at the default (docs/reliability.md, "Soak").
  */
 const SCORING_YOUNG_GENERATION_MB = 24;
