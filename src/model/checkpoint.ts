@@ -25,6 +25,7 @@ import { CALENDAR_FEATURES } from './calendar.ts';
 import { Denoiser, type DenoiserArgs } from './denoiser.ts';
 import type { ProfileStats } from './profileCalibration.ts';
 import type { StillnessStats } from './stillness.ts';
+import type { ChannelCalibration } from './channelCalibration.ts';
 import { GaussianDiffusion } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
 import { makeNoiseSchedule, type ResolvedNoiseScheduleArgs } from './noiseSchedule.ts';
@@ -69,6 +70,12 @@ export interface ImputationScoring {
   profile?: ProfileStats;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */
   stillness?: StillnessStats;
+  /**
+   * Each target channel's evidence against its own validation distribution, and their combination
+   * into the window score (channelCalibration.ts); set by training for two or more target channels,
+   * absent otherwise and in models from before it (their window score is the mean evidence).
+   */
+  channelCalibration?: ChannelCalibration;
 }
 
 export interface ModelManifest {

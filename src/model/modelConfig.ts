@@ -87,6 +87,11 @@ export interface ModelConfig {
    * stiller than in training a channel must be before its stillness counts as evidence.
    */
   stillnessMargin: number;
+  /**
+   * Imputation scoring: make the too-still test two-sided, so that a channel moving far more than
+   * in training (by the same margin) is evidence too (stillness.ts).
+   */
+  roughnessTest: boolean;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
   seed: number;
 }
@@ -119,6 +124,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   profileTest: true,
   profileSpan: 16,
   stillnessMargin: 3,
+  roughnessTest: false,
   seed: 0,
 });
 
@@ -156,6 +162,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   profileTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !(c.fullMaskRate > 0) ? 'needs fullMaskRate > 0: the model must be trained to generate a whole window' : null),
   // Scoring clips it to the points that reach the newest one (leftReach + 1), so any window length takes the default.
   profileSpan: int(1, 100_000),
+  roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };

@@ -1,5 +1,5 @@
 /**
- * A companion of the imputation score for variability that is too LOW. The imputation score asks
+ * A companion of the imputation score for variability that is too LOW (and, with `rough`, too high). The imputation score asks
  * how unlikely the newest point is; a flatline or a stuck (sample-and-hold) sensor makes every
  * point *more* likely than normal, so it ranked below normal data (AUC 0.15 and 0.29 on the
  * synthetic suite). This test looks at how much the channel moved over the points that reach the
@@ -11,7 +11,10 @@
  *   evidence = ½ max(0, z_still − margin)²               in the NLL's units (½ z²), 0 in normal operation
  *
  * A channel that was this still in training (a quiet setpoint) has a low μ_c and is not flagged
- * for being quiet. Plain data: no tf import.
+ * for being quiet. With `rough` (ModelConfig.roughnessTest) the test is two-sided: a channel that
+ * moves far more than it did in training (its noise tripled) scores ½ max(0, −z_still − margin)²
+ * as well; the context test alone sees such a stretch only as a run of moderately unlikely points.
+ * Plain data: no tf import.
  */
 
 /** Below this mean step (scaled units) a channel is as still as it gets: the log is capped here. */
@@ -24,6 +27,8 @@ export interface StillnessStats {
   span: number;
   /** z_still above this margin counts. */
   margin: number;
+  /** Also count movement above the training's (two-sided); absent in models from before it and when off. */
+  rough?: true;
   /** Per channel, mean and std of ln s over the training windows; null for non-target channels. */
   logMean: (number | null)[];
   logStd: (number | null)[];
@@ -37,7 +42,7 @@ function logStep(x: ArrayLike<number>, w: number, L: number, C: number, c: numbe
 }
 
 /** Fit on normalised training windows `[W, L, C]`. */
-export function fitStillness(x: ArrayLike<number>, W: number, L: number, C: number, span: number, targets: readonly boolean[], margin: number): StillnessStats {
+export function fitStillness(x: ArrayLike<number>, W: number, L: number, C: number, span: number, targets: readonly boolean[], margin: number, rough = false): StillnessStats {
   const s = Math.min(Math.max(2, span), L);
   const logMean: (number | null)[] = [];
   const logStd: (number | null)[] = [];
@@ -58,7 +63,7 @@ export function fitStillness(x: ArrayLike<number>, W: number, L: number, C: numb
     logMean.push(mean);
     logStd.push(Math.max(Math.sqrt(Math.max(0, sq / W - mean * mean)), LOG_STD_FLOOR));
   }
-  return { span: s, margin, logMean, logStd };
+  return { span: s, margin, logMean, logStd, ...(rough ? { rough: true as const } : {}) };
 }
 
 /** Evidence per channel for window w of normalised windows `[b, L, C]`; 0 for non-targets. */
@@ -69,7 +74,8 @@ export function stillnessTerms(z: ArrayLike<number>, w: number, L: number, C: nu
     const std = stats.logStd[c];
     if (mean === null || std === null) continue;
     const zStill = (mean - logStep(z, w, L, C, c, stats.span)) / std;
-    out[c] = 0.5 * Math.max(0, zStill - stats.margin) ** 2;
+    const excess = stats.rough ? Math.abs(zStill) : zStill;
+    out[c] = 0.5 * Math.max(0, excess - stats.margin) ** 2;
   }
   return out;
 }

@@ -27,7 +27,8 @@ import { CALENDAR_FEATURES, calendarFeatures, coversCalendar } from './calendar.
 import { imputationFit, trainingObjective } from './imputationTraining.ts';
 import { denoisingObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows, scoringNoise } from './windowScorer.ts';
-import { profileResiduals } from './imputationScorer.ts';
+import { imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
+import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 
@@ -255,30 +256,43 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
     // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
-    ...(scoring.imputation !== undefined ? { imputation: { ...scoring.imputation, stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin) } } : {}),
+    ...(scoring.imputation !== undefined ? { imputation: { ...scoring.imputation, stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest) } } : {}),
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
   if (manifest.imputation?.profileTest) manifest.imputation.profile = calibrateProfile(model, rawVal, timestamps, split.validation.length);
+  // After the profile calibration: the evidence it calibrates includes the profile test's.
+  if (manifest.imputation && manifest.imputation.targets.filter(Boolean).length >= 2) manifest.imputation.channelCalibration = calibrateChannels(model, rawVal, timestamps, split.validation.length);
   manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length, { timestamps }).windowScores);
   manifest.version = await modelVersion(model);
   return model;
 }
 
-/** The profile test's statistics on the held-out validation windows (profileCalibration.ts), in chunks of 256. */
+/** The profile test's statistics on the held-out validation windows (profileCalibration.ts). */
 function calibrateProfile(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ProfileStats {
   const imp = model.manifest.imputation!;
+  return fitProfileStats(perValidationChunk(model, raw, timestamps, W, (input) => profileResiduals(model, imp, input)), W, imp.targets);
+}
+
+/** Each target channel's evidence on the held-out validation windows (channelCalibration.ts). */
+function calibrateChannels(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ChannelCalibration {
+  const imp = model.manifest.imputation!;
+  return fitChannelCalibration(perValidationChunk(model, raw, timestamps, W, (input) => imputeChunk(model, imp, input).evidence), W, imp.targets);
+}
+
+/** `fn`'s `[b, C]` result over the validation windows `[W, L, C]` (raw units), in chunks of 256, as one `[W, C]` array. */
+function perValidationChunk(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number, fn: (input: ChunkInput) => ArrayLike<number>): Float64Array {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const z = normalize(model.manifest.normalization, raw); // [W, L, C]
-  const zBar = new Float32Array(W * C);
+  const out = new Float64Array(W * C);
   for (let start = 0; start < W; start += 256) {
     const b = Math.min(256, W - start);
     const input = { z: z.subarray(start * L * C, (start + b) * L * C), timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) };
-    zBar.set(profileResiduals(model, imp, input), start * C);
+    out.set(fn(input), start * C);
   }
-  return fitProfileStats(zBar, W, imp.targets);
+  return out;
 }
 
 export interface FitResult {

@@ -26,7 +26,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
-import type { TrainedModel } from './checkpoint.ts';
+import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
+import { combineEvidence, type CombinedScore } from './channelCalibration.ts';
 import { gaussians } from '../random.ts';
 import { seededRng } from './diffusion.ts';
 import { imputeChunk, type ChunkInput } from './imputationScorer.ts';
@@ -160,27 +161,36 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
 /**
  * An imputation model's chunk into the outputs. Only the newest point is scored (it is the point
  * generated from the rest); earlier point scores are 0: each of them was the newest point of an
- * earlier window, and was scored there. Window score = the newest point's evidence summed over
- * channels and divided by the number of target channels (the mean over the channels that carry
- * evidence in normal operation, so that adding idle command channels does not dilute it).
+ * earlier window, and was scored there. Window score: with a channel calibration (two or more
+ * target channels), each target's evidence against its own validation distribution, combined as
+ * the harmonic-mean p-value, plus the conditioning channels' novelty (channelCalibration.ts);
+ * without one, the newest point's evidence summed over channels and divided by the number of
+ * target channels, so that adding idle command channels does not dilute it.
  * The reconstruction, when asked for, is the window with its newest point replaced by the mean of the draws.
  */
 function writeImputed(model: TrainedModel, input: ChunkInput, start: number, scaler: RobustScaler, out: WindowScores): void {
   const imp = model.manifest.imputation!;
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
-  const perTarget = 1 / Math.max(1, imp.targets.filter(Boolean).length);
   const { z, b } = input;
   const { evidence, mean } = imputeChunk(model, imp, input);
   for (let w = 0; w < b; w++) {
-    let total = 0;
-    for (let c = 0; c < C; c++) total += evidence[w * C + c];
-    out.windowScores[start + w] = total * perTarget;
-    out.pointScores[(start + w) * L + L - 1] = total * perTarget;
-    for (let c = 0; c < C; c++) out.channelContributions[(start + w) * C + c] = total > 0 ? evidence[w * C + c] / total : 0;
+    const { score, shares } = windowEvidence(evidence.subarray(w * C, (w + 1) * C), imp);
+    out.windowScores[start + w] = score;
+    out.pointScores[(start + w) * L + L - 1] = score;
+    out.channelContributions.set(shares, (start + w) * C);
   }
   if (!out.reconstruction) return;
   const recon = Float32Array.from(z);
   for (let w = 0; w < b; w++) for (let c = 0; c < C; c++) recon[(w * L + L - 1) * C + c] = mean[w * C + c];
   out.reconstruction.set(denormalize(scaler, recon), start * L * C);
+}
+
+/** One window's score and channel shares from its evidence `[C]`. */
+function windowEvidence(evidence: Float64Array, imp: ImputationScoring): CombinedScore {
+  if (imp.channelCalibration) return combineEvidence(evidence, imp.channelCalibration);
+  let total = 0;
+  for (const e of evidence) total += e;
+  const shares = evidence.map((e) => (total > 0 ? e / total : 0));
+  return { score: total / Math.max(1, imp.targets.filter(Boolean).length), shares };
 }

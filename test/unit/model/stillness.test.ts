@@ -37,4 +37,18 @@ describe('stillness', () => {
     expect(stillnessTerms(w, 0, L, 2, quiet)[0]).toBe(0);
     expect(stillnessTerms(w, 0, L, 2, stats)[0]).toBeGreaterThan(0); // the same window against a noisy channel's training
   });
+
+  it('counts a channel moving far more than in training only when two-sided (rough)', () => {
+    const rough = fitStillness(windows(300, 1), 300, L, 2, 8, [true, false], 3, true);
+    expect(rough.rough).toBe(true);
+    expect(stats.rough).toBeUndefined();
+    const loud = windows(1, 5, 10); // ten times the training's noise
+    expect(stillnessTerms(loud, 0, L, 2, stats)[0]).toBe(0);
+    expect(stillnessTerms(loud, 0, L, 2, rough)[0]).toBeGreaterThan(1);
+    const usual = windows(50, 2);
+    for (let i = 0; i < 50; i++) expect(stillnessTerms(usual, i, L, 2, rough)[0]).toBe(0);
+    const flat = windows(1, 3);
+    for (let i = L - 8; i < L; i++) flat[i * 2] = 0.2;
+    expect(stillnessTerms(flat, 0, L, 2, rough)[0]).toBe(stillnessTerms(flat, 0, L, 2, stats)[0]);
+  });
 });

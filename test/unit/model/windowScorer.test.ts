@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import type { TrainedModel } from '../../../src/model/checkpoint.ts';
+import { combineEvidence } from '../../../src/model/channelCalibration.ts';
 import { imputeChunk } from '../../../src/model/imputationScorer.ts';
 import { entityConditioningScaler } from '../../../src/model/imputationSpec.ts';
 import { normalize } from '../../../src/model/normalization.ts';
@@ -192,5 +193,58 @@ describe('scoreWindows (imputation) with an entity\'s own scaler', () => {
     // The two injected faults are blamed on their own channels.
     expect(r.channelContributions[0]).toBeGreaterThan(0.9);
     expect(r.channelContributions[C + 1]).toBeGreaterThan(0.9);
+  });
+});
+
+describe('scoreWindows (imputation) with two analogue channels', () => {
+  const C3 = 3;
+  let model: TrainedModel;
+  /** `series()`'s sine, a cosine in other units, and the square wave as a command. */
+  const values = Float64Array.from({ length: N * C3 }, (_, k) => {
+    const i = Math.floor(k / C3);
+    const c = k % C3;
+    return c === 0 ? 50 + 10 * Math.sin((2 * Math.PI * i) / 16) : c === 1 ? 3 + 0.2 * Math.cos((2 * Math.PI * i) / 16) : i % 8 < 4 ? 1 : -1;
+  });
+  const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+  const stampsOf = (starts: number[]) => Float64Array.from({ length: starts.length * L }, (_, k) => timestamps[starts[Math.floor(k / L)] + (k % L)]);
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = await train({ values, channels: ['temp', 'volts', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation' });
+  });
+  afterAll(() => model.dispose());
+
+  it('calibrates each target channel on the validation windows and scores the harmonic-mean combination of their evidence', () => {
+    const cal = model.manifest.imputation!.channelCalibration!;
+    expect(cal.knots.map((k) => k !== null)).toEqual([true, true, false]);
+    const starts = windowStarts(N, L, 5);
+    const windows = gatherWindows(values, C3, L, starts);
+    windows[(L - 1) * C3 + 1] += 2; // ten of volts' amplitudes, on the first window's newest point
+    const B = starts.length;
+    const stamps = stampsOf(starts);
+    const r = scoreWindows(model, windows, B, { timestamps: stamps });
+    const imp = model.manifest.imputation!;
+    const noise = Float32Array.from(gaussians(seededRng(model.manifest.scoreSeed), imp.draws * L * C3));
+    const { evidence } = imputeChunk(model, imp, { z: normalize(model.manifest.normalization, windows), b: B, noise, timestamps: stamps });
+    for (let b = 0; b < B; b++) {
+      const want = combineEvidence(evidence.subarray(b * C3, (b + 1) * C3), cal);
+      expect(Math.abs(r.windowScores[b] - want.score)).toBeLessThan(1e-4 * (1 + want.score)); // float32 out
+      let sum = 0;
+      for (let c = 0; c < C3; c++) sum += r.channelContributions[b * C3 + c];
+      expect(sum).toBeCloseTo(want.score > 0 ? 1 : 0, 5);
+    }
+    expect(r.windowScores[0]).toBe(Math.max(...r.windowScores));
+    expect(r.channelContributions[1]).toBeGreaterThan(0.9);
+    // The validation quantiles are of the same combined score.
+    expect(model.manifest.validationScores.p50).toBeLessThan(r.windowScores[0]);
+  });
+
+  it('leaves a model with one target channel without a calibration (its evidence is its score)', async () => {
+    const one = await train({ values: Float64Array.from({ length: N * 2 }, (_, k) => values[Math.floor(k / 2) * C3 + (k % 2 === 0 ? 0 : 2)]), channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 1, batchSize: 32, stride: 2, scoring: 'imputation' });
+    try {
+      expect(one.manifest.imputation!.channelCalibration).toBeUndefined();
+    } finally {
+      one.dispose();
+    }
   });
 });
