@@ -58,6 +58,12 @@ export interface ImputationScoring {
   sigmaFloor: number;
   /** Per channel: generated and scored (analogue), or conditioning only (binary, constant). */
   targets: boolean[];
+  /**
+   * Per channel, whether the net reads it: false for a conditioning channel whose changes showed no
+   * relation to any target's in training (conditioningRelation.ts), held at its lowest level.
+   * Absent: every channel is read (no command was left out, or a model from before the test).
+   */
+  reads?: boolean[];
   /** Per conditioning channel, the values seen in training (raw units): any other value is novel. null for targets. */
   levels: (number[] | null)[];
   /** The model takes calendar features (calendar.ts): scoring needs each point's timestamp. */

@@ -85,7 +85,7 @@ export async function fineTune(base: TrainedModel, series: TrainSeries, opts: Fi
   const { imputation } = base.manifest;
   // An imputation model keeps its parent's channel roles; only the statistics are refitted.
   const refitted = refit && imputation ? imputationScaler(series, cfg, imputation) : undefined;
-  const data = prepareSeries(series, cfg, refit ? refitted : parentScaler);
+  const data = prepareSeries(series, cfg, refit ? refitted : parentScaler, imputation);
   const net = copyDenoiser(base);
   try {
     const fit = await fitLoop(net, base.diffusion, cfg, data, hooks, { keepStart: true, objective: trainingObjective(cfg, imputation) });

@@ -18,7 +18,7 @@ import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
 import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll } from './imputation.ts';
-import { noveltyTerms } from './imputationSpec.ts';
+import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
 import { profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
 import { newestPointMask } from './trainingObjective.ts';
@@ -76,15 +76,18 @@ function profileStatistic(t: ChunkTensors, imp: ImputationScoring, b: number): F
 
 /** z̄ of the profile test for b normalised windows `[b, C]`, before any calibration: what training fits `imp.profile` on. */
 export function profileResiduals(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): Float32Array {
-  return tf.tidy(() => profileStatistic(chunkTensors(model, imp, input), imp, input.b));
+  const { windowLength: L, channels, normalization } = model.manifest;
+  const fed = { ...input, z: clampConditioning(input.z, input.b, L, channels.length, imp, normalization) };
+  return tf.tidy(() => profileStatistic(chunkTensors(model, imp, fed), imp, input.b));
 }
 
 export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ImputedChunk {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const { b } = input;
+  const fed = { ...input, z: clampConditioning(input.z, b, L, C, imp, model.manifest.normalization) };
   const { nll, mean, zBar } = tf.tidy(() => {
-    const t = chunkTensors(model, imp, input);
+    const t = chunkTensors(model, imp, fed);
     const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
     const context = predictiveNll(t.draw(newestMask), t.x0, newestMask, imp.sigmaFloor);
@@ -96,11 +99,13 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const profile = imp.profile ? profileTerms(zBar, b, imp.profile) : Float64Array.from(zBar, (v) => 0.5 * v * v);
     for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], profile[k]);
   }
-  const row = new Float64Array(C);
   for (let w = 0; w < b; w++) {
-    for (let c = 0; c < C; c++) row[c] = input.z[(w * L + L - 1) * C + c];
-    const terms = noveltyTerms(row, imp, model.manifest.normalization);
-    for (let c = 0; c < C; c++) if (!imp.targets[c]) evidence[w * C + c] = terms[c];
+    const terms = noveltyTerms(input.z, w, L, C, imp, model.manifest.normalization, model.manifest.trainingData.trainRows);
+    for (let c = 0; c < C; c++) {
+      if (imp.targets[c]) continue;
+      evidence[w * C + c] = terms[c];
+      mean[w * C + c] = input.z[(w * L + L - 1) * C + c]; // as observed, not as the net was fed it
+    }
     if (!imp.stillness) continue;
     const still = stillnessTerms(input.z, w, L, C, imp.stillness);
     for (let c = 0; c < C; c++) evidence[w * C + c] += still[c];

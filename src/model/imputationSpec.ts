@@ -8,12 +8,16 @@
  */
 import type { ImputationScoring } from './checkpoint.ts';
 import { channelKinds, distinctValues } from './channelKinds.ts';
+import { relatedConditioning } from './conditioningRelation.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 
 /** The manifest's `imputation` section for training rows `[N, C]` (raw units). */
-export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan'>): ImputationScoring {
+export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan'>, reach: number): ImputationScoring {
   const kinds = channelKinds(trainRows, C);
+  const targets = kinds.map((k) => k === 'analogue');
+  const related = relatedConditioning(trainRows, C, targets, reach);
+  const reads = targets.map((t, c) => t || related[c]);
   return {
     // Written only when on, so that a model without them hashes as before they existed.
     ...(cfg.calendar ? { calendar: true } : {}),
@@ -22,8 +26,10 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
     steps: cfg.imputeSteps,
     draws: cfg.imputeDraws,
     sigmaFloor: cfg.sigmaFloor,
-    targets: kinds.map((k) => k === 'analogue'),
+    targets,
     levels: kinds.map((k, c) => (k === 'analogue' ? null : distinctValues(trainRows, C, c).sort((a, b) => a - b))),
+    // Written only when some conditioning channel is left unread (a model without commands hashes as before).
+    ...(reads.every(Boolean) ? {} : { reads }),
   };
 }
 
@@ -51,21 +57,56 @@ export function entityConditioningScaler(values: ArrayLike<number>, C: number, s
   return conditioningScaler(fitRobustScaler(values, C), { levels: own });
 }
 
+/** A conditioning channel's training levels in the model's scaled units, ascending; null for targets. */
+function scaledLevels(scoring: Pick<ImputationScoring, 'levels'>, model: Pick<RobustScaler, 'center' | 'scale'>): (number[] | null)[] {
+  return scoring.levels.map((levels, c) => (levels === null ? null : levels.map((v) => (v - model.center[c]) / model.scale[c])));
+}
+
 /**
- * Evidence from the conditioning channels of one row: ½ (d / σ_min)² summed, d being the distance,
- * in scaled units, to the nearest value seen in training (each training level scaled by the
- * model's own scaler). Measured on the scaled row, so an entity with its own scaler is compared
- * state for state. 0 while every command is in a known state.
- * @param z the row scaled by the scaler in use `[C]`
+ * The windows `[b, L, C]` (scaled) with each conditioning channel held inside the range of its
+ * training levels, as the net is fed them (and an unread one at its lowest level). A value the net never saw, above all a command that was
+ * constant in training and moved, is an input its weights were never fitted to: a constant's floor
+ * scale turns a step of 1 into thousands of units, and the net's predictions of every analogue
+ * channel went with it. The novelty term (below) reports the value itself.
+ */
+export function clampConditioning(z: Float32Array, b: number, L: number, C: number, scoring: Pick<ImputationScoring, 'levels' | 'reads'>, model: Pick<RobustScaler, 'center' | 'scale'>): Float32Array {
+  const levels = scaledLevels(scoring, model);
+  if (levels.every((l) => l === null)) return z;
+  const out = Float32Array.from(z);
+  for (let c = 0; c < C; c++) {
+    const l = levels[c];
+    if (l === null) continue;
+    // A command the net does not read (conditioningRelation.ts) is held at its lowest level.
+    const [lo, hi] = [l[0], scoring.reads?.[c] === false ? l[0] : l[l.length - 1]];
+    for (let k = c; k < b * L * C; k += C) out[k] = Math.min(hi, Math.max(lo, out[k]));
+  }
+  return out;
+}
+
+/**
+ * Evidence from the conditioning channels of window w's newest row: for a channel whose newest value
+ * is not one seen in training and did not occur earlier in the window, min(½ (d/σ_min)², ln(n + 1)),
+ * d being the scaled distance to the nearest training level and n the rows the levels were taken
+ * from. A command's first step into a state never seen is an event; the state held afterwards is
+ * not a new one in every window (with a plain ½ (d/σ_min)², a flag constant in training that flipped
+ * scored about 10⁸ in every window while it stayed, and on a 3-day fit the multivariate AUCs fell to
+ * chance). ln(n + 1) is the surprise of a value with probability 1/(n + 1), what n rows without it
+ * allow (Laplace's rule), so the term is in the units of the targets' evidence and bounded.
+ * Measured on the scaled window, so an entity with its own scaler is compared state for state.
+ * @param z windows scaled by the scaler in use `[b, L, C]`
  * @param model the model's own scaler (`manifest.normalization`)
  * @returns per channel, 0 for targets
  */
-export function noveltyTerms(z: ArrayLike<number>, scoring: ImputationScoring, model: Pick<RobustScaler, 'center' | 'scale'>): Float64Array {
-  const out = new Float64Array(scoring.levels.length);
-  scoring.levels.forEach((levels, c) => {
+export function noveltyTerms(z: ArrayLike<number>, w: number, L: number, C: number, scoring: ImputationScoring, model: Pick<RobustScaler, 'center' | 'scale'>, trainRows: number): Float64Array {
+  const out = new Float64Array(C);
+  const cap = Math.log(trainRows + 1);
+  scaledLevels(scoring, model).forEach((levels, c) => {
     if (levels === null) return;
-    const d = Math.min(...levels.map((v) => Math.abs(z[c] - (v - model.center[c]) / model.scale[c])));
-    out[c] = 0.5 * (d / scoring.sigmaFloor) ** 2;
+    const newest = z[(w * L + L - 1) * C + c];
+    const d = Math.min(...levels.map((v) => Math.abs(newest - v)));
+    if (d === 0) return;
+    for (let i = 0; i < L - 1; i++) if (z[(w * L + i) * C + c] === newest) return;
+    out[c] = Math.min(0.5 * (d / scoring.sigmaFloor) ** 2, cap);
   });
   return out;
 }

@@ -3,6 +3,7 @@
  * the scaler fitted on the training rows, and the loss over the target channels.
  */
 import type { ImputationScoring } from './checkpoint.ts';
+import { leftReach, resolveDenoiserArgs } from './denoiser.ts';
 import { conditioningScaler, imputationScoring } from './imputationSpec.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
@@ -18,7 +19,10 @@ interface SeriesRows {
 
 /** The channel roles and the scaler of an imputation model, from the training rows only (as the scaler always is). */
 export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler } {
-  const scoring = imputationScoring(trainingRows(series, cfg), series.channels.length, cfg);
+  const C = series.channels.length;
+  // The points that reach the newest output: how far back a command's effect can be used.
+  const reach = leftReach(resolveDenoiserArgs({ channels: C, depth: cfg.depth, kernelSize: cfg.kernelSize })) + 1;
+  const scoring = imputationScoring(trainingRows(series, cfg), C, cfg, reach);
   return { scoring, scaler: imputationScaler(series, cfg, scoring) };
 }
 

@@ -124,7 +124,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   profileTest: true,
   profileSpan: 16,
   stillnessMargin: 3,
-  roughnessTest: false,
+  roughnessTest: true,
   seed: 0,
 });
 

@@ -25,6 +25,7 @@ import { makeNoiseSchedule } from './noiseSchedule.ts';
 import { fitRobustScaler, normalize, quantileSorted, type RobustScaler } from './normalization.ts';
 import { CALENDAR_FEATURES, calendarFeatures, coversCalendar } from './calendar.ts';
 import { imputationFit, trainingObjective } from './imputationTraining.ts';
+import { clampConditioning } from './imputationSpec.ts';
 import { denoisingObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows, scoringNoise } from './windowScorer.ts';
 import { imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
@@ -109,12 +110,14 @@ export interface PreparedSeries {
  * Split `series` in time order and normalise it: with `scaler` when given (a fine-tune that keeps
  * its parent's statistics), else with one fitted on the training rows only (no look-ahead).
  */
-export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: RobustScaler): PreparedSeries {
+export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: RobustScaler, imputation?: ImputationScoring): PreparedSeries {
   const N = checkSeries(series);
   const C = series.channels.length;
   const split = splitWindows(N, cfg.windowLength, cfg.stride, cfg.validationFraction);
   const fitted = scaler ?? fitRobustScaler(series.values.subarray(0, split.trainRows * C), C);
-  const z = normalize(fitted, series.values); // [N, C]
+  const scaled = normalize(fitted, series.values); // [N, C]
+  // The commands as scoring feeds them: inside their training levels, unread ones held (imputationSpec.ts).
+  const z = imputation ? clampConditioning(scaled, N, 1, C, imputation, fitted) : scaled; // [N, C]
   const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
   const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
   if (!(cfg.calendar && cfg.scoring === 'imputation')) return { split, scaler: fitted, trainX, val };
@@ -206,7 +209,7 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   registerTransposeFreeMatMulGradient();
   const C = series.channels.length;
   const imputation = cfg.scoring === 'imputation' ? imputationFit(series, cfg) : undefined;
-  const data = prepareSeries(series, cfg, imputation?.scaler);
+  const data = prepareSeries(series, cfg, imputation?.scaler, imputation?.scoring);
   const condChannels = imputation ? 2 * C + (cfg.calendar ? CALENDAR_FEATURES : 0) : 0;
   const net = new Denoiser({ channels: C, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
