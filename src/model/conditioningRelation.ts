@@ -4,7 +4,7 @@
  * slow, unrelated flags read together tell the net where in the training rows a window lies, and
  * a net that reads them memorises the targets' noise instead of learning their pattern. On the
  * synthetic multivariate layout (3 analogue channels, 22 commands, 3 constants) fitted on 3 days,
- * the main channel's evidence ranked a 5σ spike at 0.37 with every command read and 1.00 with
+ * the window score ranked a 5σ spike at 0.58 with every command read and 1.00 with
  * none (docs/tuning-log.md, "Commands the net reads"). So training keeps a command only where its
  * changes are followed by changes of some target within the net's reach:
  *
