@@ -75,3 +75,61 @@ describe('imputation scoring quality: contextual spikes', () => {
     expect(untrained, `untrained AUC ${untrained.toFixed(3)}`).toBeLessThan(0.75);
   });
 });
+
+/**
+ * The spacecraft and PLC layout: one analogue channel beside 24 binary command channels that are
+ * mostly 0 and pulse now and then, none of them driving the analogue channel. Before commands were
+ * screened and their novelty bounded, such a model gave almost every point the same score (its
+ * validation p50 equal to its p99). The net must read none of these commands and keep a graded
+ * score that still ranks contextual spikes high.
+ */
+describe('imputation scoring quality: one analogue channel beside 24 idle commands', () => {
+  const COMMANDS = 24;
+  const C = 1 + COMMANDS;
+  let model: TrainedModel;
+  const { x, spikes } = contextualSpikes(5, 12);
+  const rng = mulberry32(13);
+  /** `[N, C]`: the series, then 24 flags, each 0 but for pulses of 3-10 rows with its own rarity. */
+  const values = new Float64Array((FIT + TEST) * C);
+  for (let i = 0; i < FIT + TEST; i++) values[i * C] = x[i];
+  for (let c = 1; c < C; c++) {
+    const rate = 0.002 + 0.004 * rng();
+    for (let i = 0; i < FIT + TEST; i++) {
+      if (rng() >= rate) continue;
+      const len = 3 + Math.floor(rng() * 8);
+      for (let j = i; j < Math.min(FIT + TEST, i + len); j++) values[j * C + c] = 1;
+    }
+  }
+  const channels = ['v', ...Array.from({ length: COMMANDS }, (_, k) => `cmd${k}`)];
+
+  function spikeAucOf(m: TrainedModel): number {
+    const starts = windowStarts(FIT + TEST, L, 1).filter((s) => s + L - 1 >= FIT);
+    const scores = scoreWindows(m, gatherWindows(values, C, L, starts), starts.length, { timestamps: windowTimestamps(TIMESTAMPS, L, starts) }).windowScores;
+    const newest = starts.map((s) => s + L - 1);
+    const pos = newest.flatMap((row, w) => (spikes.includes(row) ? [scores[w]] : []));
+    const neg = newest.flatMap((row, w) => (spikes.every((s) => row < s || row > s + L) ? [scores[w]] : []));
+    return rocAuc(Float32Array.from(pos), Float32Array.from(neg));
+  }
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = await train({ values: values.slice(0, FIT * C), channels, timestamps: TIMESTAMPS.slice(0, FIT) }, { windowLength: L, width: 32, depth: 3, epochs: 15, patience: 5, seed: 1 });
+  }, 240_000);
+  afterAll(() => model?.dispose());
+
+  it('reads none of the commands and keeps a graded score; its 5σ spikes rank above normal points (AUC ≥ 0.65), its untrained network\'s do not (< 0.6)', () => {
+    const imp = model.manifest.imputation!;
+    expect(imp.targets).toEqual([true, ...Array(COMMANDS).fill(false)]);
+    expect(imp.reads).toEqual(Array(C).fill(false).map((_, c) => c === 0));
+    const q = model.manifest.validationScores;
+    expect(q.p99, `validation p50 ${q.p50}, p99 ${q.p99}`).toBeGreaterThan(2 * q.p50);
+    // Measured (seeds 1 and 2): 0.709 and 0.894, where the analogue channel alone gives 0.998 and
+    // 0.993 on the same rows. The unread commands, held constant, still cost the net accuracy
+    // (docs/evaluation.md, "Synthetic suite"): the bar here guards the graded score, not the target.
+    expect(spikeAucOf(model)).toBeGreaterThanOrEqual(0.65);
+    const net = new Denoiser(model.manifest.denoiser);
+    const untrained = spikeAucOf(makeTrainedModel(model.manifest, net));
+    net.dispose();
+    expect(untrained, `untrained AUC ${untrained.toFixed(3)}`).toBeLessThan(0.6); // measured 0.416
+  });
+});
