@@ -20,6 +20,7 @@
  * unread is held at its lowest level for the net, and is still watched for values never seen in
  * training (imputationSpec.ts). Plain data: no tf import.
  */
+import { logGaussianTail } from '../detect/calibration.ts';
 
 /**
  * False-positive rate per (target, command) pair: one unrelated command read in 10,000 pairs. Set,
@@ -31,21 +32,13 @@ export const RELATION_P = 1e-4;
 /** Only the newest rows are screened: enough for the test's power, and bounded work for a long history. */
 const MAX_ROWS = 50_000;
 
-/** Upper tail of the standard normal, Q(z) = ½ erfc(z/√2) (Numerical Recipes' erfcc: relative error < 1.2e-7). */
-function upperTail(z: number): number {
-  const x = z / Math.SQRT2;
-  const t = 1 / (1 + 0.5 * Math.abs(x));
-  const poly = -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  const erfc = t * Math.exp(poly);
-  return 0.5 * (x >= 0 ? erfc : 2 - erfc);
-}
-
-/** z with Q(z) = α, by bisection (Q is decreasing). */
+/** z with Q(z) = α, by bisection on the detector's log Q (decreasing). */
 export function normalQuantileAbove(alpha: number): number {
+  const target = Math.log(alpha);
   let [lo, hi] = [0, 40];
   for (let i = 0; i < 100; i++) {
     const mid = (lo + hi) / 2;
-    if (upperTail(mid) > alpha) lo = mid;
+    if (logGaussianTail(mid) > target) lo = mid;
     else hi = mid;
   }
   return (lo + hi) / 2;

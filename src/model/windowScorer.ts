@@ -173,9 +173,10 @@ function writeImputed(model: TrainedModel, input: ChunkInput, start: number, sca
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const { z, b } = input;
+  const targets = imp.targets.filter(Boolean).length;
   const { evidence, mean } = imputeChunk(model, imp, input);
   for (let w = 0; w < b; w++) {
-    const { score, shares } = windowEvidence(evidence.subarray(w * C, (w + 1) * C), imp);
+    const { score, shares } = windowEvidence(evidence.subarray(w * C, (w + 1) * C), imp, targets);
     out.windowScores[start + w] = score;
     out.pointScores[(start + w) * L + L - 1] = score;
     out.channelContributions.set(shares, (start + w) * C);
@@ -186,11 +187,11 @@ function writeImputed(model: TrainedModel, input: ChunkInput, start: number, sca
   out.reconstruction.set(denormalize(scaler, recon), start * L * C);
 }
 
-/** One window's score and channel shares from its evidence `[C]`. */
-function windowEvidence(evidence: Float64Array, imp: ImputationScoring): CombinedScore {
+/** One window's score and channel shares from its evidence `[C]`; `targets` is the model's number of target channels. */
+function windowEvidence(evidence: Float64Array, imp: ImputationScoring, targets: number): CombinedScore {
   if (imp.channelCalibration) return combineEvidence(evidence, imp.channelCalibration);
   let total = 0;
   for (const e of evidence) total += e;
   const shares = evidence.map((e) => (total > 0 ? e / total : 0));
-  return { score: total / Math.max(1, imp.targets.filter(Boolean).length), shares };
+  return { score: total / Math.max(1, targets), shares };
 }
