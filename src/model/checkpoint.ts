@@ -60,8 +60,8 @@ export interface ImputationScoring {
   targets: boolean[];
   /**
    * Per channel, whether the net reads it: false for a conditioning channel whose changes showed no
-   * relation to any target's in training (conditioningRelation.ts), held at its lowest level.
-   * Absent: every channel is read (no command was left out, or a model from before the test).
+   * relation to any target's in training (conditioningRelation.ts). The denoiser is built for the
+   * channels read and sees no other (imputation.ts). Absent: every channel is read.
    */
   reads?: boolean[];
   /** Per conditioning channel, the values seen in training (raw units): any other value is novel. null for targets. */
@@ -208,14 +208,19 @@ function checkManifest(m: Record<string, unknown>, path: string): ModelManifest 
   }
   if (m.parent !== undefined && (typeof m.parent !== 'string' || !/^[0-9a-f]{16}$/.test(m.parent))) throw bad('parent', `must be a 16-hex-digit model version, got ${JSON.stringify(m.parent)}`);
   const manifest = m as unknown as ModelManifest;
-  if (!Array.isArray(manifest.channels) || manifest.channels.length !== manifest.denoiser.channels) throw bad('channels', `must list ${manifest.denoiser.channels} channel names`);
+  if (!Array.isArray(manifest.channels)) throw bad('channels', 'must list the channel names');
+  // The net may read fewer channels than the windows have (imputation.reads).
+  const reads = manifest.imputation?.reads;
+  const read = Array.isArray(reads) ? reads.filter(Boolean).length : manifest.channels.length;
+  if (read !== manifest.denoiser.channels) throw bad('channels', `${manifest.channels.length} channels, of which the net reads ${read}, with a denoiser built for ${manifest.denoiser.channels}`);
   const n = manifest.normalization;
   if (!Array.isArray(n.center) || n.center.length !== manifest.channels.length || n.scale.length !== manifest.channels.length) throw bad('normalization', 'must have one center and scale per channel');
   const imp = manifest.imputation;
   if (imp !== undefined) {
     const C = manifest.channels.length;
     if (!Array.isArray(imp.targets) || imp.targets.length !== C || !Array.isArray(imp.levels) || imp.levels.length !== C) throw bad('imputation', `must have one target flag and one level list per channel (${C})`);
-    const cond = 2 * C + (imp.calendar ? CALENDAR_FEATURES : 0);
+    if (imp.reads !== undefined && (!Array.isArray(imp.reads) || imp.reads.length !== C || imp.targets.some((t, c) => t && !imp.reads![c]))) throw bad('imputation', `reads must have one flag per channel (${C}), true for every target`);
+    const cond = 2 * read + (imp.calendar ? CALENDAR_FEATURES : 0);
     if (manifest.denoiser.condChannels !== cond) throw bad('imputation', `needs a denoiser with ${cond} conditioning channels, got ${manifest.denoiser.condChannels}`);
   }
   try {

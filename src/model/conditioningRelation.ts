@@ -17,7 +17,7 @@
  *   (a χ²_R test) missed a mode flag that switched 8 times in 3 days.
  *
  * A response that lags by more than the reach cannot be used by the net anyway. A command left
- * unread is held at its lowest level for the net, and is still watched for values never seen in
+ * unread is no input of the net (imputation.ts), and is still watched for values never seen in
  * training (imputationSpec.ts). Plain data: no tf import.
  */
 import { logGaussianTail } from '../detect/calibration.ts';

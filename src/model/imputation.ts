@@ -19,6 +19,12 @@
  * its smallest possible value so that it is ≥ 0 and adds up over channels. σ_min (scaled units) stops
  * a phase the model finds perfectly predictable from turning noise into alerts.
  *
+ * A model whose net reads only some channels (`reads`, conditioningRelation.ts) runs it on those
+ * C' channels: x_t, x_0 and m are cut to them, and its output put back in place. A command left
+ * unread is then no input at all; held constant beside the others it still cost accuracy, since
+ * the input projection's initial weights scale with 1/√(fan-in) and 24 dead commands made the one
+ * analogue channel's 5 times smaller (docs/tuning-log.md, variant 14).
+ *
  * Why x_0 and not ε, as the unconditional model predicts: sampling starts at t = T-1, where
  * ᾱ ≈ 2e-7 and an ε-model's x̂_0 = (x_t - √(1-ᾱ) ε̂)/√ᾱ multiplies its smallest error by ~2,000.
  * Measured on a sine with 3-5σ contextual spikes (docs/tuning-log.md), three seeds each: the
@@ -38,9 +44,42 @@ export function conditionInput(x0: tf.Tensor3D, mask: tf.Tensor3D, calendar?: tf
   return tf.tidy(() => tf.concat([tf.mul(x0, tf.sub(1, mask)), mask, ...(calendar ? [calendar] : [])], 2) as tf.Tensor3D);
 }
 
+/** The indices of the channels a net reads, from the manifest's per-channel flags; undefined when it reads all. */
+export function readIndices(reads: readonly boolean[] | undefined): number[] | undefined {
+  return reads && !reads.every(Boolean) ? reads.flatMap((r, c) => (r ? [c] : [])) : undefined;
+}
+
+/** x̂_0 = f_θ(x_t ⊙ m, t, cond) on windows `[B, L, C]`, for a fixed x_0 and mask (call inside tf.tidy). */
+type NetCall = (xt: tf.Tensor3D, t: tf.Tensor1D) => tf.Tensor3D;
+
+/**
+ * The net as a function of x_t alone, its conditioning built once. With `reads` (C' indices) the
+ * net sees only those channels, and its `[B, L, C']` output is put back at their places in
+ * `[B, L, C]` by a one-hot product (a plain matMul, so the training gradient needs no scatter
+ * kernel); the other channels get 0, and are never targets.
+ */
+function netOnChannels(model: EpsModel, x0: tf.Tensor3D, mask: tf.Tensor3D, calendar: tf.Tensor3D | undefined, reads: readonly number[] | undefined): NetCall {
+  if (!reads) {
+    const cond = conditionInput(x0, mask, calendar); // [B, L, 2C (+ 4)]
+    return (xt, t) => model.apply(tf.mul(xt, mask) as tf.Tensor3D, t, cond);
+  }
+  const [B, L, C] = x0.shape;
+  const n = reads.length;
+  const pick = (x: tf.Tensor3D) => tf.gather(x, reads as number[], 2) as tf.Tensor3D; // [B, L, C']
+  const m = pick(mask);
+  const cond = conditionInput(pick(x0), m, calendar); // [B, L, 2C' (+ 4)]
+  const place = tf.tensor2d(Float32Array.from({ length: n * C }, (_, k) => (reads[Math.floor(k / C)] === k % C ? 1 : 0)), [n, C]); // [C', C]
+  return (xt, t) => {
+    const out = model.apply(tf.mul(pick(xt), m) as tf.Tensor3D, t, cond); // [B, L, C']
+    return tf.reshape(tf.matMul(tf.reshape(out, [B * L, n]), place), [B, L, C]) as tf.Tensor3D;
+  };
+}
+
 export interface ImputationLossOptions extends TrainingLossOptions {
   /** Calendar features `[B, L, 4]`, for a model that takes them. */
   calendar?: tf.Tensor3D;
+  /** The channels the net reads (`readIndices`); all when absent. */
+  reads?: readonly number[];
 }
 
 /** L_simple over the target entries only (CSDI eq. 7), a scalar for `optimizer.minimize`. */
@@ -49,7 +88,7 @@ export function imputationLoss(diffusion: GaussianDiffusion, model: EpsModel, x0
   return tf.tidy(() => {
     const { t, noise } = diffusion.trainingDraws(x0, opts);
     const xt = diffusion.qSample(x0, t, noise); // [B, L, C]
-    const out = model.apply(tf.mul(xt, mask) as tf.Tensor3D, t, conditionInput(x0, mask, opts.calendar)); // [B, L, C]
+    const out = netOnChannels(model, x0, mask, opts.calendar, opts.reads)(xt, t); // [B, L, C]
     const se = tf.mul(tf.squaredDifference(x0, out), mask); // [B, L, C]: the net predicts x_0 itself
     return tf.div(tf.sum(se), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
   });
@@ -65,6 +104,8 @@ export interface ImputeOptions {
   seed?: number;
   /** Calendar features `[B, L, 4]`, for a model that takes them. */
   calendar?: tf.Tensor3D;
+  /** The channels the net reads (`readIndices`); all when absent. */
+  reads?: readonly number[];
 }
 
 /**
@@ -84,11 +125,11 @@ export function impute(diffusion: GaussianDiffusion, model: EpsModel, x0: tf.Ten
     const xs = tf.tile(x0, [draws, 1, 1]) as tf.Tensor3D; // [K·B, L, C], draw-major
     const ms = tf.tile(mask, [draws, 1, 1]) as tf.Tensor3D; // [K·B, L, C]
     const cal = opts.calendar ? (tf.tile(opts.calendar, [draws, 1, 1]) as tf.Tensor3D) : undefined; // [K·B, L, 4]
-    const cond = conditionInput(xs, ms, cal); // [K·B, L, 2C (+ 4)]
+    const net = netOnChannels(model, xs, ms, cal, opts.reads);
     // ᾱ_{T-1} ≈ 0 for a cosine schedule: x_{T-1} is pure noise on the targets.
     let x = (opts.noise ? tf.reshape(opts.noise, [kb, len, channels]) : tf.randomNormal([kb, len, channels], 0, 1, 'float32', opts.seed ?? 0)) as tf.Tensor3D;
     timesteps.forEach((t, i) => {
-      const out = model.apply(tf.mul(x, ms) as tf.Tensor3D, tf.fill([kb], t, 'int32') as tf.Tensor1D, cond); // [K·B, L, C]
+      const out = net(x, tf.fill([kb], t, 'int32') as tf.Tensor1D); // [K·B, L, C]
       x = diffusion.ddimStep(x, epsFromStart(diffusion, x, out, t), t, i + 1 < timesteps.length ? timesteps[i + 1] : -1); // [K·B, L, C]
     });
     const kept = tf.add(tf.mul(x, ms), tf.mul(xs, tf.sub(1, ms))); // [K·B, L, C]

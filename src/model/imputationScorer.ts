@@ -17,7 +17,7 @@ import { ModelError } from '../errors.ts';
 import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
 import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
-import { impute, predictiveNll } from './imputation.ts';
+import { impute, predictiveNll, readIndices } from './imputation.ts';
 import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
 import { profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
@@ -65,7 +65,7 @@ function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkI
   const draws = tf.slice(tf.tensor4d(input.noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
   const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
   const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
-  return { R, x0, draw: (mask) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar }) };
+  return { R, x0, draw: (mask) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar, reads: readIndices(imp.reads) }) };
 }
 
 /** z̄ of the profile test `[b, C]` (the whole window hidden); 0 for non-targets. */

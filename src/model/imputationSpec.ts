@@ -64,20 +64,19 @@ function scaledLevels(scoring: Pick<ImputationScoring, 'levels'>, model: Pick<Ro
 
 /**
  * The windows `[b, L, C]` (scaled) with each conditioning channel held inside the range of its
- * training levels, as the net is fed them (and an unread one at its lowest level). A value the net never saw, above all a command that was
+ * training levels, as the net is fed them. A value the net never saw, above all a command that was
  * constant in training and moved, is an input its weights were never fitted to: a constant's floor
  * scale turns a step of 1 into thousands of units, and the net's predictions of every analogue
  * channel went with it. The novelty term (below) reports the value itself.
  */
-export function clampConditioning(z: Float32Array, b: number, L: number, C: number, scoring: Pick<ImputationScoring, 'levels' | 'reads'>, model: Pick<RobustScaler, 'center' | 'scale'>): Float32Array {
+export function clampConditioning(z: Float32Array, b: number, L: number, C: number, scoring: Pick<ImputationScoring, 'levels'>, model: Pick<RobustScaler, 'center' | 'scale'>): Float32Array {
   const levels = scaledLevels(scoring, model);
   if (levels.every((l) => l === null)) return z;
   const out = Float32Array.from(z);
   for (let c = 0; c < C; c++) {
     const l = levels[c];
     if (l === null) continue;
-    // A command the net does not read (conditioningRelation.ts) is held at its lowest level.
-    const [lo, hi] = [l[0], scoring.reads?.[c] === false ? l[0] : l[l.length - 1]];
+    const [lo, hi] = [l[0], l[l.length - 1]];
     for (let k = c; k < b * L * C; k += C) out[k] = Math.min(hi, Math.max(lo, out[k]));
   }
   return out;

@@ -40,5 +40,5 @@ export function imputationScaler(series: SeriesRows, cfg: ModelConfig, scoring: 
 /** What the fit minimises: the whole-window denoising loss, or the imputation loss over this model's target channels. */
 export function trainingObjective(cfg: ModelConfig, imputation: ImputationScoring | undefined): TrainingObjective {
   if (!imputation) return denoisingObjective;
-  return imputationObjective({ targets: imputation.targets, imputeLength: cfg.imputeLength, fullMaskRate: cfg.fullMaskRate });
+  return imputationObjective({ targets: imputation.targets, imputeLength: cfg.imputeLength, fullMaskRate: cfg.fullMaskRate, reads: imputation.reads });
 }

@@ -116,7 +116,7 @@ export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: Ro
   const split = splitWindows(N, cfg.windowLength, cfg.stride, cfg.validationFraction);
   const fitted = scaler ?? fitRobustScaler(series.values.subarray(0, split.trainRows * C), C);
   const scaled = normalize(fitted, series.values); // [N, C]
-  // The commands as scoring feeds them: inside their training levels, unread ones held (imputationSpec.ts).
+  // The commands as scoring feeds them: inside their training levels (imputationSpec.ts).
   const z = imputation ? clampConditioning(scaled, N, 1, C, imputation, fitted) : scaled; // [N, C]
   const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
   const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
@@ -210,8 +210,10 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   const C = series.channels.length;
   const imputation = cfg.scoring === 'imputation' ? imputationFit(series, cfg) : undefined;
   const data = prepareSeries(series, cfg, imputation?.scaler, imputation?.scoring);
-  const condChannels = imputation ? 2 * C + (cfg.calendar ? CALENDAR_FEATURES : 0) : 0;
-  const net = new Denoiser({ channels: C, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
+  // The net takes only the channels it reads (imputation.ts): targets and the commands related to them.
+  const netChannels = imputation?.scoring.reads?.filter(Boolean).length ?? C;
+  const condChannels = imputation ? 2 * netChannels + (cfg.calendar ? CALENDAR_FEATURES : 0) : 0;
+  const net = new Denoiser({ channels: netChannels, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
   return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });
@@ -318,11 +320,11 @@ export interface FitOptions {
 }
 
 /** The epoch loop: Adam steps, validation, early stopping. Leaves the best weights in `net`. */
-export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, data: Pick<PreparedSeries, 'trainX' | 'trainCal' | 'val' | 'split'>, hooks: TrainHooks, opts: FitOptions = {}): Promise<FitResult> {
+export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: ModelConfig, data: Pick<PreparedSeries, 'trainX' | 'trainCal' | 'val' | 'split' | 'scaler'>, hooks: TrainHooks, opts: FitOptions = {}): Promise<FitResult> {
   const { windowLength: L, batchSize, epochs } = cfg;
   const { trainX, val } = data;
   const count = data.split.train.length;
-  const C = net.args.channels;
+  const C = data.scaler.center.length; // the windows' channels; the net may read fewer
   const span = L * C;
   const shuffleRng = seededRng((cfg.seed + STREAM.shuffle) >>> 0);
   const lossRng = seededRng((cfg.seed + STREAM.loss) >>> 0);

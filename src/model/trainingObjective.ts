@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Denoiser } from './denoiser.ts';
 import { seededRng, type GaussianDiffusion, type Rng } from './diffusion.ts';
-import { imputationLoss } from './imputation.ts';
+import { imputationLoss, readIndices } from './imputation.ts';
 
 /** Fixed draws for a comparable validation loss, or an rng for training draws. */
 export type LossDraws = { rng: Rng } | { t: tf.Tensor1D; noise: tf.Tensor3D; maskSeed: number };
@@ -30,6 +30,8 @@ export interface ImputationMaskSpec {
   targets: readonly boolean[];
   imputeLength: number;
   fullMaskRate: number;
+  /** Per channel, whether the net reads it (conditioningRelation.ts); all when absent. */
+  reads?: readonly boolean[];
 }
 
 /** Masks `[B, L, C]` for one batch, drawn from `rng` (see the file comment). */
@@ -52,11 +54,12 @@ export function newestPointMask(b: number, L: number, targets: readonly boolean[
 }
 
 export function imputationObjective(spec: ImputationMaskSpec): TrainingObjective {
+  const reads = readIndices(spec.reads);
   return (net, diffusion, x0, draws, calendar) =>
     tf.tidy(() => {
       const [b, L, C] = x0.shape;
       const rng = 'rng' in draws ? draws.rng : seededRng(draws.maskSeed);
       const mask = tf.tensor3d(sampleMasks(b, L, spec, rng), [b, L, C]); // [B, L, C]
-      return imputationLoss(diffusion, net, x0, mask, { ...('rng' in draws ? { rng: draws.rng } : { t: draws.t, noise: draws.noise }), calendar });
+      return imputationLoss(diffusion, net, x0, mask, { ...('rng' in draws ? { rng: draws.rng } : { t: draws.t, noise: draws.noise }), calendar, reads });
     });
 }

@@ -122,6 +122,30 @@ describe('checkpoints', () => {
     expect((await errorOf(loadCheckpoint(badSpec))).code).toBe('MODEL_INVALID');
   });
 
+  it('a model whose net reads fewer channels than it scores round-trips; a manifest whose reads disagree with the net is MODEL_INVALID', async () => {
+    // An idle flag, 0 but for a few pulses unrelated to the load: the net does not read it.
+    const C = 2;
+    const rows = Float64Array.from({ length: N * C }, (_, k) => (k % C === 0 ? values[k / C] : Math.floor(k / C) % 97 < 3 ? 1 : 0));
+    const m = await train({ values: rows, channels: ['load', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, T: 50, epochs: 1, stride: 2 });
+    expect(m.manifest.imputation!.reads).toEqual([true, false]);
+    expect(m.manifest.denoiser).toMatchObject({ channels: 1, condChannels: 2 });
+    const d = join(root, 'reads');
+    await saveCheckpoint(d, m);
+    const loaded = await loadCheckpoint(d, { channels: ['load', 'flag'] });
+    const starts = windowStarts(N, L, 5);
+    const w = gatherWindows(rows, C, L, starts);
+    const at = { timestamps: windowTimestamps(timestamps, L, starts) };
+    expect(scoreWindows(loaded, w, starts.length, at).windowScores).toEqual(scoreWindows(m, w, starts.length, at).windowScores);
+    loaded.dispose();
+    const manifest = JSON.parse(await readFile(join(d, FILES.manifest), 'utf8'));
+    manifest.imputation.reads = [true, true];
+    await writeFile(join(d, FILES.manifest), JSON.stringify(manifest));
+    const e = await errorOf(loadCheckpoint(d));
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toContain('the net reads 2, with a denoiser built for 1');
+    m.dispose();
+  });
+
   it('channels or window length that differ from the stream are MODEL_MISMATCH, listing expected and actual', async () => {
     const before = tf.memory().numTensors;
     const e = await errorOf(loadCheckpoint(dir, { channels: ['load', 'temp'] }));

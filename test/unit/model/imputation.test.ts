@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Denoiser } from '../../../src/model/denoiser.ts';
 import { GaussianDiffusion, seededRng } from '../../../src/model/diffusion.ts';
-import { conditionInput, impute, imputationLoss, predictiveNll } from '../../../src/model/imputation.ts';
+import { conditionInput, impute, imputationLoss, predictiveNll, readIndices } from '../../../src/model/imputation.ts';
 import { makeNoiseSchedule } from '../../../src/model/noiseSchedule.ts';
 import { newestPointMask, sampleMasks } from '../../../src/model/trainingObjective.ts';
 import { maxAbsDiff, useBackend } from './helpers.ts';
@@ -44,6 +44,32 @@ describe('imputation', () => {
       expect(samples.shape).toEqual([4, 3, 8, 2]);
       const observed = tf.mul(tf.sub(1, mask), tf.sub(samples, x0));
       expect(maxAbsDiff(observed, tf.zerosLike(observed))).toBeLessThan(1e-6);
+    });
+    net.dispose();
+  });
+
+  it('a net that reads some channels sees only those: the same loss and draws as on the windows cut to them, whatever the others hold', () => {
+    expect(readIndices(undefined)).toBeUndefined();
+    expect(readIndices([true, true])).toBeUndefined();
+    expect(readIndices([true, false, true, false])).toEqual([0, 2]);
+    const reads = readIndices([true, false, true, false])!;
+    const net = new Denoiser({ channels: 2, condChannels: 4, width: 8, depth: 2, seed: 3 }); // 2 of 4 channels
+    tf.tidy(() => {
+      const x0 = tf.randomNormal([3, 8, 4], 0, 1, 'float32', 7) as tf.Tensor3D; // channels 1 and 3 unread
+      const mask = tf.tensor3d(newestPointMask(3, 8, [true, false, false, false]), [3, 8, 4]);
+      const t = tf.tensor1d([2, 8, 14], 'int32');
+      const noise = tf.randomNormal([3, 8, 4], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const cut = (x: tf.Tensor3D) => tf.gather(x, reads, 2) as tf.Tensor3D;
+      const full = imputationLoss(diffusion, net, x0, mask, { t, noise, reads }).dataSync()[0];
+      expect(full).toBeCloseTo(imputationLoss(diffusion, net, cut(x0), cut(mask), { t, noise: cut(noise) }).dataSync()[0], 5);
+      // Anything in the unread channels changes nothing.
+      const other = tf.add(x0, tf.tensor3d(Float32Array.from({ length: 3 * 8 * 4 }, (_, k) => (k % 2 === 1 ? 50 : 0)), [3, 8, 4])) as tf.Tensor3D;
+      expect(imputationLoss(diffusion, net, other, mask, { t, noise, reads }).dataSync()[0]).toBeCloseTo(full, 5);
+      const start = tf.randomNormal([2 * 3, 8, 4], 0, 1, 'float32', 9) as tf.Tensor3D;
+      const a = impute(diffusion, net, x0, mask, { steps: 3, draws: 2, noise: start, reads }); // [2, 3, 8, 4]
+      const b = impute(diffusion, net, cut(x0), cut(mask), { steps: 3, draws: 2, noise: cut(start) }); // [2, 3, 8, 2]
+      expect(maxAbsDiff(tf.gather(a, reads, 3), b)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(tf.gather(a, [1, 3], 3), tf.stack([tf.gather(x0, [1, 3], 2), tf.gather(x0, [1, 3], 2)]))).toBe(0); // kept as observed
     });
     net.dispose();
   });

@@ -117,16 +117,18 @@ describe('imputation scoring quality: one analogue channel beside 24 idle comman
   }, 240_000);
   afterAll(() => model?.dispose());
 
-  it('reads none of the commands and keeps a graded score; its 5σ spikes rank above normal points (AUC ≥ 0.65), its untrained network\'s do not (< 0.6)', () => {
+  it('reads none of the commands, so its net is the one-channel net; its 5σ spikes rank above normal points (AUC ≥ 0.9), its untrained network\'s do not (< 0.6)', () => {
     const imp = model.manifest.imputation!;
     expect(imp.targets).toEqual([true, ...Array(COMMANDS).fill(false)]);
     expect(imp.reads).toEqual(Array(C).fill(false).map((_, c) => c === 0));
+    expect(model.manifest.denoiser).toMatchObject({ channels: 1, condChannels: 2 });
     const q = model.manifest.validationScores;
     expect(q.p99, `validation p50 ${q.p50}, p99 ${q.p99}`).toBeGreaterThan(2 * q.p50);
-    // Measured (seeds 1 and 2): 0.709 and 0.894, where the analogue channel alone gives 0.998 and
-    // 0.993 on the same rows. The unread commands, held constant, still cost the net accuracy
-    // (docs/evaluation.md, "Synthetic suite"): the bar here guards the graded score, not the target.
-    expect(spikeAucOf(model)).toBeGreaterThanOrEqual(0.65);
+    // Measured (seeds 1 and 2): 0.990 and 0.999; the analogue channel alone gives 0.998 and 0.993.
+    // While the 24 commands were still inputs of the net, held constant, 0.709 and 0.894
+    // (docs/tuning-log.md, variant 14).
+    const trained = spikeAucOf(model);
+    expect(trained, `trained AUC ${trained.toFixed(3)}`).toBeGreaterThanOrEqual(0.9);
     const net = new Denoiser(model.manifest.denoiser);
     const untrained = spikeAucOf(makeTrainedModel(model.manifest, net));
     net.dispose();
