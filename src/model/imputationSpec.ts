@@ -17,7 +17,9 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
   const kinds = channelKinds(trainRows, C);
   const targets = kinds.map((k) => k === 'analogue');
   const related = relatedConditioning(trainRows, C, targets, reach);
-  const reads = targets.map((t, c) => t || related[c]);
+  // With no target there is nothing to generate and no relation to test; the net keeps every
+  // channel (it cannot be built for none) and the model scores the commands' novelty alone.
+  const reads = targets.some(Boolean) ? targets.map((t, c) => t || related[c]) : targets.map(() => true);
   return {
     // Written only when on, so that a model without them hashes as before they existed.
     ...(cfg.calendar ? { calendar: true } : {}),

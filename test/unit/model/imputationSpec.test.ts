@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImputationScoring } from '../../../src/model/checkpoint.ts';
-import { clampConditioning, noveltyTerms } from '../../../src/model/imputationSpec.ts';
+import { clampConditioning, imputationScoring, noveltyTerms } from '../../../src/model/imputationSpec.ts';
+import { MODEL_DEFAULTS } from '../../../src/model/modelConfig.ts';
 
 // Channel 0 analogue, 1 a command with levels 0/1 (scale 1), 2 a constant 5 (floor scale 0.001).
 const scoring: ImputationScoring = { steps: 2, draws: 4, sigmaFloor: 0.05, targets: [true, false, false], levels: [null, [0, 1], [5]] };
@@ -28,5 +29,19 @@ describe('conditioning channels', () => {
     expect(at([0, 0, 0, 1.01], [0, 0, 0, 0])[1]).toBeCloseTo(0.5 * (0.01 / 0.05) ** 2, 5); // close to a level: small (float32 windows)
     expect(at([0, 0, 0, 3], [0, 0, 0, 1000])).toEqual([0, cap, cap]); // the constant moved by 1 (1000 floor units)
     expect(at([0, 0, 3, 3], [0, 0, 1000, 1000])).toEqual([0, 0, 0]); // held from the row before: not new again
+  });
+
+  it('the net reads the targets and the related commands; with no target at all, every channel (a net cannot be built for none)', () => {
+    const N = 400;
+    // Channel 0 analogue, 1 a flag unrelated to it, 2 another flag.
+    const rows = Float64Array.from({ length: N * 3 }, (_, k) => {
+      const [i, c] = [Math.floor(k / 3), k % 3];
+      return c === 0 ? Math.sin(i / 5) + 0.01 * (i % 3) : (i * (c + 3)) % 41 < 2 ? 1 : 0;
+    });
+    expect(imputationScoring(rows, 3, MODEL_DEFAULTS, 8).reads).toEqual([true, false, false]);
+    const flags = rows.filter((_, k) => k % 3 !== 0); // [N, 2]: nothing analogue
+    const none = imputationScoring(flags, 2, MODEL_DEFAULTS, 8);
+    expect(none.targets).toEqual([false, false]);
+    expect(none.reads).toBeUndefined();
   });
 });
