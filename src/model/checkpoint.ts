@@ -70,6 +70,8 @@ export interface ImputationScoring {
   calendar?: boolean;
   /** Also score the newest point against the whole-window imputation (see ModelConfig.profileTest). */
   profileTest?: boolean;
+  /** Also score the scatter of the newest points around the profile draws (ModelConfig.dispersionTest). */
+  dispersionTest?: boolean;
   /** Newest points whose standardised profile residuals are averaged (ModelConfig.profileSpan); absent: 1. */
   profileSpan?: number;
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */

@@ -19,7 +19,7 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll, readIndices } from './imputation.ts';
 import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
-import { profileTerms } from './profileCalibration.ts';
+import { dispersionTerms, profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
 import { newestPointMask } from './trainingObjective.ts';
 
@@ -68,14 +68,20 @@ function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkI
   return { R, x0, draw: (mask) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar, reads: readIndices(imp.reads) }) };
 }
 
-/** z̄ of the profile test `[b, C]` (the whole window hidden); 0 for non-targets. */
-function profileStatistic(t: ChunkTensors, imp: ImputationScoring, b: number): Float32Array {
+/** The profile test's statistics `[b, C]` each (the whole window hidden): z̄ and, with `dispersionTest`, d = ln mean z²; 0 for non-targets. */
+function profileStatistic(t: ChunkTensors, imp: ImputationScoring, b: number): ProfileResiduals {
   const C = imp.targets.length;
   return meanResidual(t.draw(tf.tensor3d(wholeWindowMask(b, t.R, imp.targets), [b, t.R, C])), t.x0, imp, t.R);
 }
 
-/** z̄ of the profile test for b normalised windows `[b, C]`, before any calibration: what training fits `imp.profile` on. */
-export function profileResiduals(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): Float32Array {
+/** A type, not an interface: tf.tidy returns only index-signature objects. */
+export type ProfileResiduals = {
+  zBar: Float32Array;
+  dispersion?: Float32Array;
+};
+
+/** The profile test's statistics for b normalised windows, before any calibration: what training fits `imp.profile` on. */
+export function profileResiduals(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ProfileResiduals {
   const { windowLength: L, channels, normalization } = model.manifest;
   const fed = { ...input, z: clampConditioning(input.z, input.b, L, channels.length, imp, normalization) };
   return tf.tidy(() => profileStatistic(chunkTensors(model, imp, fed), imp, input.b));
@@ -86,18 +92,19 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
   const C = channels.length;
   const { b } = input;
   const fed = { ...input, z: clampConditioning(input.z, b, L, C, imp, model.manifest.normalization) };
-  const { nll, mean, zBar } = tf.tidy(() => {
+  const { nll, mean, profile } = tf.tidy(() => {
     const t = chunkTensors(model, imp, fed);
     const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
     const context = predictiveNll(t.draw(newestMask), t.x0, newestMask, imp.sigmaFloor);
-    return { nll: newest(context.nll), mean: newest(context.mean), zBar: imp.profileTest ? profileStatistic(t, imp, b) : undefined };
+    return { nll: newest(context.nll), mean: newest(context.mean), profile: imp.profileTest ? profileStatistic(t, imp, b) : undefined };
   });
   const evidence = Float64Array.from(nll);
-  if (zBar) {
+  if (profile) {
     // Calibrated on the validation windows (profileCalibration.ts); uncalibrated ½ z̄² for a model without the statistics.
-    const profile = imp.profile ? profileTerms(zBar, b, imp.profile) : Float64Array.from(zBar, (v) => 0.5 * v * v);
-    for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], profile[k]);
+    const terms = imp.profile ? profileTerms(profile.zBar, b, imp.profile) : Float64Array.from(profile.zBar, (v) => 0.5 * v * v);
+    const scatter = profile.dispersion && imp.profile?.dispersion ? dispersionTerms(profile.dispersion, b, imp.profile.dispersion) : undefined;
+    for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], terms[k], scatter?.[k] ?? 0);
   }
   for (let w = 0; w < b; w++) {
     const terms = noveltyTerms(input.z, w, L, C, imp, model.manifest.normalization, model.manifest.trainingData.trainRows);
@@ -118,14 +125,20 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
  * `[K, b, R, C]`: z̄, the mean over the newest n = profileSpan points of z = (x − μ)/σ (σ² = the
  * draws' variance + σ_min²); 0 for non-targets. A stretch that is wrong for the time of day moves
  * every z the same way, and one point's noise is diluted. profileCalibration.ts turns it into evidence.
+ * With `dispersionTest`, also d = ln mean z² over the same points: a noise change moves it, not z̄.
  */
-function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): Float32Array {
+function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): ProfileResiduals {
   const n = Math.min(R, imp.profileSpan ?? 1);
   const [, b, , C] = samples.shape;
   const { mean, variance } = tf.moments(samples, 0); // [b, R, C] each
   const z = tf.div(tf.sub(x0, mean), tf.sqrt(tf.add(variance, imp.sigmaFloor ** 2))); // [b, R, C]
-  const zBar = tf.mean(tf.slice(z, [0, R - n, 0], [b, n, C]), 1); // [b, C]
-  return tf.mul(zBar, tf.tensor2d(imp.targets.map((t) => (t ? 1 : 0)), [1, C])).dataSync() as Float32Array;
+  const recent = tf.slice(z, [0, R - n, 0], [b, n, C]); // [b, n, C]
+  const onTargets = tf.tensor2d(imp.targets.map((t) => (t ? 1 : 0)), [1, C]); // [1, C]
+  const zBar = tf.mul(tf.mean(recent, 1), onTargets).dataSync() as Float32Array; // [b, C]
+  if (!imp.dispersionTest) return { zBar };
+  // ln mean z², floored so that a perfectly predicted stretch stays finite.
+  const dispersion = tf.mul(tf.log(tf.add(tf.mean(tf.square(recent), 1), 1e-6)), onTargets).dataSync() as Float32Array; // [b, C]
+  return { zBar, dispersion };
 }
 
 /** Calendar features of the last R points of every window. `[b, R, 4]` */

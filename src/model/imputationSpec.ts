@@ -13,7 +13,7 @@ import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 
 /** The manifest's `imputation` section for training rows `[N, C]` (raw units). */
-export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan'>, reach: number): ImputationScoring {
+export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan' | 'dispersionTest'>, reach: number): ImputationScoring {
   const kinds = channelKinds(trainRows, C);
   const targets = kinds.map((k) => k === 'analogue');
   const related = relatedConditioning(trainRows, C, targets, reach);
@@ -25,6 +25,7 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
     ...(cfg.calendar ? { calendar: true } : {}),
     ...(cfg.profileTest ? { profileTest: true } : {}),
     ...(cfg.profileTest && cfg.profileSpan > 1 ? { profileSpan: cfg.profileSpan } : {}),
+    ...(cfg.profileTest && cfg.dispersionTest ? { dispersionTest: true } : {}),
     steps: cfg.imputeSteps,
     draws: cfg.imputeDraws,
     sigmaFloor: cfg.sigmaFloor,

@@ -92,6 +92,12 @@ export interface ModelConfig {
    * in training (by the same margin) is evidence too (stillness.ts).
    */
   roughnessTest: boolean;
+  /**
+   * Imputation scoring with `profileTest`: also score how widely the newest `profileSpan` points
+   * scatter around the whole-window draws, ln mean z², calibrated on validation like z̄ and counted
+   * only when larger than usual (profileCalibration.ts): a noise change moves z², not z̄.
+   */
+  dispersionTest: boolean;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
   seed: number;
 }
@@ -125,6 +131,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   profileSpan: 16,
   stillnessMargin: 3,
   roughnessTest: true,
+  dispersionTest: true,
   seed: 0,
 });
 
@@ -163,6 +170,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   // Scoring clips it to the points that reach the newest one (leftReach + 1), so any window length takes the default.
   profileSpan: int(1, 100_000),
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };

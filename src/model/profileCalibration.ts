@@ -22,6 +22,8 @@ export interface ProfileStats {
   /** Per channel, mean and std of z̄ over the validation windows; null for non-target channels. */
   mean: (number | null)[];
   std: (number | null)[];
+  /** The same of d = ln mean z² (ModelConfig.dispersionTest); absent without it. */
+  dispersion?: { mean: (number | null)[]; std: (number | null)[] };
 }
 
 /** Fit on the z̄ of W windows `[W, C]`. */
@@ -47,6 +49,24 @@ export function fitProfileStats(zBar: ArrayLike<number>, W: number, targets: rea
     std.push(Math.max(Math.sqrt(Math.max(0, sq / W - m * m)), STD_FLOOR));
   }
   return { mean, std };
+}
+
+/**
+ * Evidence `[b, C]` of the dispersion d = ln mean z² `[b, C]`: ½ max(0, (d − m_c)/s_c)², one-sided
+ * (scatter wider than on validation; scatter too narrow is the too-still test's, stillness.ts).
+ */
+export function dispersionTerms(d: ArrayLike<number>, b: number, stats: Pick<ProfileStats, 'mean' | 'std'>): Float64Array {
+  const C = stats.mean.length;
+  const out = new Float64Array(b * C);
+  for (let w = 0; w < b; w++) {
+    for (let c = 0; c < C; c++) {
+      const m = stats.mean[c];
+      const s = stats.std[c];
+      if (m === null || s === null) continue;
+      out[w * C + c] = 0.5 * Math.max(0, (d[w * C + c] - m) / s) ** 2;
+    }
+  }
+  return out;
 }
 
 /** Evidence `[b, C]` from z̄ `[b, C]`; 0 for non-targets. */

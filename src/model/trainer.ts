@@ -277,7 +277,22 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
 /** The profile test's statistics on the held-out validation windows (profileCalibration.ts). */
 function calibrateProfile(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ProfileStats {
   const imp = model.manifest.imputation!;
-  return fitProfileStats(perValidationChunk(model, raw, timestamps, W, (input) => profileResiduals(model, imp, input)), W, imp.targets);
+  const C = imp.targets.length;
+  // One pass: z̄ and, with the dispersion test, d side by side per window `[b, 2C]`.
+  const both = perValidationChunk(model, raw, timestamps, W, (input) => {
+    const r = profileResiduals(model, imp, input);
+    const out = new Float32Array(input.b * 2 * C);
+    for (let w = 0; w < input.b; w++) {
+      out.set(r.zBar.subarray(w * C, (w + 1) * C), w * 2 * C);
+      if (r.dispersion) out.set(r.dispersion.subarray(w * C, (w + 1) * C), w * 2 * C + C);
+    }
+    return out;
+  }, 2 * C);
+  const column = (from: number) => Float64Array.from({ length: W * C }, (_, k) => both[Math.floor(k / C) * 2 * C + from + (k % C)]);
+  const stats = fitProfileStats(column(0), W, imp.targets);
+  if (!imp.dispersionTest) return stats;
+  const { mean, std } = fitProfileStats(column(C), W, imp.targets);
+  return { ...stats, dispersion: { mean, std } };
 }
 
 /** Each target channel's evidence on the held-out validation windows (channelCalibration.ts). */
@@ -286,16 +301,16 @@ function calibrateChannels(model: TrainedModel, raw: Float32Array, timestamps: F
   return fitChannelCalibration(perValidationChunk(model, raw, timestamps, W, (input) => imputeChunk(model, imp, input).evidence), W, imp.targets);
 }
 
-/** `fn`'s `[b, C]` result over the validation windows `[W, L, C]` (raw units), in chunks of 256, as one `[W, C]` array. */
-function perValidationChunk(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number, fn: (input: ChunkInput) => ArrayLike<number>): Float64Array {
+/** `fn`'s `[b, width]` result over the validation windows `[W, L, C]` (raw units), in chunks of 256, as one `[W, width]` array (width C by default). */
+function perValidationChunk(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number, fn: (input: ChunkInput) => ArrayLike<number>, width = model.manifest.channels.length): Float64Array {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const z = normalize(model.manifest.normalization, raw); // [W, L, C]
-  const out = new Float64Array(W * C);
+  const out = new Float64Array(W * width);
   for (let start = 0; start < W; start += 256) {
     const b = Math.min(256, W - start);
     const input = { z: z.subarray(start * L * C, (start + b) * L * C), timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) };
-    out.set(fn(input), start * C);
+    out.set(fn(input), start * width);
   }
   return out;
 }
