@@ -51,11 +51,8 @@ export function fitProfileStats(zBar: ArrayLike<number>, W: number, targets: rea
   return { mean, std };
 }
 
-/**
- * Evidence `[b, C]` of the dispersion d = ln mean z² `[b, C]`: ½ max(0, (d − m_c)/s_c)², one-sided
- * (scatter wider than on validation; scatter too narrow is the too-still test's, stillness.ts).
- */
-export function dispersionTerms(d: ArrayLike<number>, b: number, stats: Pick<ProfileStats, 'mean' | 'std'>): Float64Array {
+/** f((x − m_c)/s_c) per window and target channel of `[b, C]` values; 0 for non-targets. */
+function standardisedTerms(x: ArrayLike<number>, b: number, stats: Pick<ProfileStats, 'mean' | 'std'>, f: (z: number) => number): Float64Array {
   const C = stats.mean.length;
   const out = new Float64Array(b * C);
   for (let w = 0; w < b; w++) {
@@ -63,23 +60,21 @@ export function dispersionTerms(d: ArrayLike<number>, b: number, stats: Pick<Pro
       const m = stats.mean[c];
       const s = stats.std[c];
       if (m === null || s === null) continue;
-      out[w * C + c] = 0.5 * Math.max(0, (d[w * C + c] - m) / s) ** 2;
+      out[w * C + c] = f((x[w * C + c] - m) / s);
     }
   }
   return out;
 }
 
+/**
+ * Evidence `[b, C]` of the dispersion d = ln mean z² `[b, C]`: ½ max(0, (d − m_c)/s_c)², one-sided
+ * (scatter wider than on validation; scatter too narrow is the too-still test's, stillness.ts).
+ */
+export function dispersionTerms(d: ArrayLike<number>, b: number, stats: Pick<ProfileStats, 'mean' | 'std'>): Float64Array {
+  return standardisedTerms(d, b, stats, (z) => 0.5 * Math.max(0, z) ** 2);
+}
+
 /** Evidence `[b, C]` from z̄ `[b, C]`; 0 for non-targets. */
 export function profileTerms(zBar: ArrayLike<number>, b: number, stats: ProfileStats): Float64Array {
-  const C = stats.mean.length;
-  const out = new Float64Array(b * C);
-  for (let w = 0; w < b; w++) {
-    for (let c = 0; c < C; c++) {
-      const m = stats.mean[c];
-      const s = stats.std[c];
-      if (m === null || s === null) continue;
-      out[w * C + c] = 0.5 * ((zBar[w * C + c] - m) / s) ** 2;
-    }
-  }
-  return out;
+  return standardisedTerms(zBar, b, stats, (z) => 0.5 * z * z);
 }
