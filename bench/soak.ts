@@ -32,6 +32,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { InfluxDB } from 'influx';
@@ -123,8 +124,8 @@ function serviceConfig(): string {
 
 /** The service as a child process; its stderr goes to service.log, and the ops URL is taken from its log. */
 function startService(cfgFile: string) {
-  // A full collection on SIGUSR2 (soakGc.cjs), so the live heap is read every `--gc-every-s`.
-  const child = spawn(process.execPath, ['--expose-gc', '--require', join(ROOT, 'bench/soakGc.cjs'), BIN, 'run', '--config', cfgFile], {
+  // A full collection on SIGUSR2 (scripts/gc-probe.mjs), so the live heap is read every `--gc-every-s`.
+  const child = spawn(process.execPath, [`--import=${pathToFileURL(join(ROOT, 'scripts/gc-probe.mjs')).href}`, BIN, 'run', '--config', cfgFile], {
     cwd: ROOT,
     env: { ...process.env, KAFKA_BROKERS: brokers.join(','), INFLUX_URL: influxUrl, DIFFWATCH_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],

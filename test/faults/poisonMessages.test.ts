@@ -106,7 +106,7 @@ function rssMiB(p: DiffwatchProcess): number {
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 100) / 100;
 
 /**
- * The service's V8 heap in use after a full collection, in MiB: heapProbe.mjs collects on SIGUSR2
+ * The service's V8 heap in use after a full collection, in MiB: scripts/gc-probe.mjs collects on SIGUSR2
  * and logs the heap it leaves (`probeMiB`, what the bound is checked on); /metrics is read just
  * after (`metricsMiB`, prom-client's `nodejs_heap_size_used_bytes`, which also counts what the
  * service allocated in between: up to 0.8 MiB more). The smallest of three collections.
@@ -170,7 +170,7 @@ describe('poison messages mixed into valid traffic', () => {
       KAFKA_BROKERS: brokers.join(','),
       INFLUX_URL: influxUrl(),
       DIFFWATCH_LOG_LEVEL: 'info',
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(import.meta.dirname, 'heapProbe.mjs')).href}`.trim(),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(import.meta.dirname, '../../scripts/gc-probe.mjs')).href}`.trim(),
     };
     const config = scenarioConfig(n, INPUT, { ingest: { format: 'confluent', schemaIds: { [SCHEMA_ID]: READING_SCHEMA_PATH }, maxMessageBytes: MAX_MESSAGE_BYTES }, entityIdleMs: IDLE_MS });
     const run = startDiffwatch(['run', '--config', config], env);
