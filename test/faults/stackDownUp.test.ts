@@ -16,8 +16,7 @@ import { names, saveLogs, scenarioConfig, stopCleanly, untilCommittedToEnd, unti
 
 const INPUT: Input = { entities: 600, readings: 60, channels: ['cpu', 'mem', 'net'], window: 32 };
 /**
- * Longer than any pause of an entity's input while the broker is up. With 4 s (as in
- * brokerRestart.test.ts) one run in five lost the last 15 windows of every entity of a partition
+ * Longer than any pause of an entity's input while the broker is up. With 4 s one run in five lost the last 15 windows of every entity of a partition
  * (79 entities, 1,185 windows): that partition was read to its end more than 4 s before the stack
  * went down, so its entities expired as idle with the broker still up (as configured), and the 15
  * readings after the restart could not fill a new window of 32. Buffers outliving an outage
