@@ -98,6 +98,11 @@ export interface ModelConfig {
    * only when larger than usual (profileCalibration.ts): a noise change moves z², not z̄.
    */
   dispersionTest: boolean;
+  /**
+   * Training: decay of an exponential moving average of the weights (weightAverage.ts), which is
+   * what is validated, kept and scored with; 0 keeps the raw Adam iterate.
+   */
+  emaDecay: number;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
   seed: number;
 }
@@ -132,6 +137,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   stillnessMargin: 3,
   roughnessTest: true,
   dispersionTest: true,
+  emaDecay: 0,
   seed: 0,
 });
 
@@ -172,6 +178,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
+  emaDecay: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : `must lie in [0, 1), got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),
 };
 

@@ -32,6 +32,7 @@ import { imputeChunk, profileResiduals, type ChunkInput } from './imputationScor
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
+import { WeightAverage } from './weightAverage.ts';
 
 export interface TrainSeries {
   /** Row-major `[N, C]`, raw units. */
@@ -278,41 +279,38 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
 function calibrateProfile(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ProfileStats {
   const imp = model.manifest.imputation!;
   const C = imp.targets.length;
-  // One pass: z̄ and, with the dispersion test, d side by side per window `[b, 2C]`.
-  const both = perValidationChunk(model, raw, timestamps, W, (input) => {
+  // One pass over the windows: z̄ and, with the dispersion test, d. `[W, C]` each
+  const zBar = new Float64Array(W * C);
+  const dispersion = new Float64Array(W * C);
+  forValidationChunks(model, raw, timestamps, W, (input, start) => {
     const r = profileResiduals(model, imp, input);
-    const out = new Float32Array(input.b * 2 * C);
-    for (let w = 0; w < input.b; w++) {
-      out.set(r.zBar.subarray(w * C, (w + 1) * C), w * 2 * C);
-      if (r.dispersion) out.set(r.dispersion.subarray(w * C, (w + 1) * C), w * 2 * C + C);
-    }
-    return out;
-  }, 2 * C);
-  const column = (from: number) => Float64Array.from({ length: W * C }, (_, k) => both[Math.floor(k / C) * 2 * C + from + (k % C)]);
-  const stats = fitProfileStats(column(0), W, imp.targets);
+    zBar.set(r.zBar, start * C);
+    if (r.dispersion) dispersion.set(r.dispersion, start * C);
+  });
+  const stats = fitProfileStats(zBar, W, imp.targets);
   if (!imp.dispersionTest) return stats;
-  const { mean, std } = fitProfileStats(column(C), W, imp.targets);
+  const { mean, std } = fitProfileStats(dispersion, W, imp.targets);
   return { ...stats, dispersion: { mean, std } };
 }
 
 /** Each target channel's evidence on the held-out validation windows (channelCalibration.ts). */
 function calibrateChannels(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ChannelCalibration {
   const imp = model.manifest.imputation!;
-  return fitChannelCalibration(perValidationChunk(model, raw, timestamps, W, (input) => imputeChunk(model, imp, input).evidence), W, imp.targets);
+  const C = imp.targets.length;
+  const evidence = new Float64Array(W * C); // [W, C]
+  forValidationChunks(model, raw, timestamps, W, (input, start) => evidence.set(imputeChunk(model, imp, input).evidence, start * C));
+  return fitChannelCalibration(evidence, W, imp.targets);
 }
 
-/** `fn`'s `[b, width]` result over the validation windows `[W, L, C]` (raw units), in chunks of 256, as one `[W, width]` array (width C by default). */
-function perValidationChunk(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number, fn: (input: ChunkInput) => ArrayLike<number>, width = model.manifest.channels.length): Float64Array {
+/** Calls `visit` on the validation windows `[W, L, C]` (raw units), normalised, in chunks of 256; `start` is the chunk's first window. */
+function forValidationChunks(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number, visit: (input: ChunkInput, start: number) => void): void {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const z = normalize(model.manifest.normalization, raw); // [W, L, C]
-  const out = new Float64Array(W * width);
   for (let start = 0; start < W; start += 256) {
     const b = Math.min(256, W - start);
-    const input = { z: z.subarray(start * L * C, (start + b) * L * C), timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) };
-    out.set(fn(input), start * width);
+    visit({ z: z.subarray(start * L * C, (start + b) * L * C), timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) }, start);
   }
-  return out;
 }
 
 export interface FitResult {
@@ -353,6 +351,12 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
   const result: FitResult = { train: [], validation: [], bestEpoch: 0, bestValidation: Infinity };
   let best: tf.NamedTensorMap | null = null;
   let sinceBest = 0;
+  // With emaDecay, the averaged weights are the ones validated and kept.
+  const average = cfg.emaDecay > 0 ? new WeightAverage(net, cfg.emaDecay) : undefined;
+  const validate = () => {
+    const run = () => validationLoss(net, diffusion, val, L, C, batchSize * 4, objective);
+    return average ? average.apply(run) : run();
+  };
   if (opts.keepStart) {
     best = snapshot(net);
     result.bestValidation = validationLoss(net, diffusion, val, L, C, batchSize * 4, objective);
@@ -371,6 +375,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
           const cal = calBatch ? tf.tensor3d(calBatch.subarray(0, idx.length * calSpan), [idx.length, L, CALENDAR_FEATURES]) : undefined; // [b, L, 4]
           return optimizer.minimize(() => objective(net, diffusion, x0, { rng: lossRng }, cal), true, net.trainableVariables())!.dataSync()[0];
         });
+        average?.update();
         if (!Number.isFinite(loss)) {
           throw new ModelError('MODEL_INVALID', `training diverged at epoch ${epoch}, step ${step} (loss ${loss}); lower lr (now ${cfg.lr})`, { field: 'lr', epoch, step });
         }
@@ -378,7 +383,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
         const done = (epoch - 1) * stepsPerEpoch + step;
         const etaMs = ((performance.now() - started) / done) * (epochs * stepsPerEpoch - done);
         const last = step === stepsPerEpoch;
-        const valLoss = last ? validationLoss(net, diffusion, val, L, C, batchSize * 4, objective) : undefined;
+        const valLoss = last ? validate() : undefined;
         hooks.onProgress?.({ epoch, epochs, step, stepsPerEpoch, loss: sum / step, etaMs, ...(valLoss !== undefined ? { valLoss } : {}) });
         await yieldToEventLoop();
         if (valLoss === undefined) continue;
@@ -388,7 +393,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
       const valLoss = result.validation[result.validation.length - 1];
       if (valLoss < result.bestValidation) {
         tf.dispose(best ?? {});
-        best = snapshot(net);
+        best = average ? average.snapshot() : snapshot(net);
         Object.assign(result, { bestEpoch: epoch, bestValidation: valLoss });
         sinceBest = 0;
       } else if (++sinceBest > cfg.patience) {
@@ -398,6 +403,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
     if (best) net.setWeights(best);
   } finally {
     tf.dispose(best ?? {});
+    average?.dispose();
     optimizer.dispose();
   }
   return result;
