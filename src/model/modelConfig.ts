@@ -100,7 +100,8 @@ export interface ModelConfig {
   dispersionTest: boolean;
   /**
    * Training: decay of an exponential moving average of the weights (weightAverage.ts), which is
-   * what is validated, kept and scored with; 0 keeps the raw Adam iterate.
+   * what is validated, kept and scored with; 0 keeps the raw Adam iterate. The default 0.99 spans
+   * about the last 100 steps once warmed up.
    */
   emaDecay: number;
   /** Seed of the weight initialisation, the shuffling and the training noise. */
@@ -137,7 +138,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   stillnessMargin: 3,
   roughnessTest: true,
   dispersionTest: true,
-  emaDecay: 0,
+  emaDecay: 0.99,
   seed: 0,
 });
 
