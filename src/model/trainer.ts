@@ -359,7 +359,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
   };
   if (opts.keepStart) {
     best = snapshot(net);
-    result.bestValidation = validationLoss(net, diffusion, val, L, C, batchSize * 4, objective);
+    result.bestValidation = validate(); // the average starts at these weights
   }
   const started = performance.now();
   try {
