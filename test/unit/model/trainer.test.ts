@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
-import type { ModelConfig } from '../../../src/model/modelConfig.ts';
-import { registerTransposeFreeMatMulGradient, train, type TrainProgress } from '../../../src/model/trainer.ts';
+import { resolveModelConfig, type ModelConfig } from '../../../src/model/modelConfig.ts';
+import { prepareSeries, registerTransposeFreeMatMulGradient, train, validationLoss, type TrainProgress } from '../../../src/model/trainer.ts';
 import { maxAbsDiff, useBackend } from './helpers.ts';
 
 const N = 400;
@@ -93,6 +93,22 @@ describe('train', () => {
         expect(maxAbsDiff(gb, tB ? T(wantB) : wantB)).toBeLessThan(1e-5);
       }
     });
+  });
+
+  it('keeps the averaged weights it validated (emaDecay), not the last Adam iterate', async () => {
+    const cfg = { ...tiny, scoring: 'reconstruction' as const, epochs: 4, seed: 5 };
+    const val = prepareSeries(series, resolveModelConfig(cfg)).val;
+    const lossOf = (m: Awaited<ReturnType<typeof train>>) => validationLoss(m.denoiser, m.diffusion, val, 16, 1, 256);
+    const averaged = await train(series, { ...cfg, emaDecay: 0.9 });
+    const raw = await train(series, { ...cfg, emaDecay: 0 });
+    // The kept net scores exactly the validation loss recorded for its best epoch.
+    expect(lossOf(averaged)).toBeCloseTo(averaged.manifest.losses.bestValidation, 6);
+    expect(lossOf(raw)).toBeCloseTo(raw.manifest.losses.bestValidation, 6);
+    // Same seed, same steps: the training curves agree, the kept weights and the validation curves do not.
+    expect(averaged.manifest.losses.train).toEqual(raw.manifest.losses.train.slice(0, averaged.manifest.losses.train.length));
+    expect(maxAbsDiff(averaged.denoiser.getWeights()['inProj/kernel'], raw.denoiser.getWeights()['inProj/kernel'])).toBeGreaterThan(1e-4);
+    expect(averaged.manifest.losses.validation[0]).not.toBeCloseTo(raw.manifest.losses.validation[0], 6);
+    [averaged, raw].forEach((m) => m.dispose());
   });
 
   it('refuses a series too short to split', async () => {
