@@ -89,7 +89,9 @@ const diffusionSchema = z
 
 export const scorerSchema = rules(
   z.strictObject({
-    kind: oneOf(['baseline', 'diffusion']).default('baseline').describe('The scorer: a running median and MAD per channel, or the diffusion model.'),
+    kind: oneOf(['baseline', 'diffusion', 'noop'])
+      .default('baseline')
+      .describe('The scorer: a running median and MAD per channel, the diffusion model, or noop (every score 0: measures the pipeline without a model, never alerts).'),
     microBatchSize: int(1).default(256).describe('Windows per scorer call, across entities.'),
     microBatchMs: int(0).default(20).describe('ms to wait for a micro-batch to fill before scoring what is there.'),
     diffusion: diffusionSchema.describe('The diffusion scorer: its models, where they come from, and what the service may train.'),

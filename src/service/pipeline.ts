@@ -19,6 +19,7 @@ import type { PartitionRef } from '../ingest/flowControl.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, Metrics } from '../metrics.ts';
 import { createBaselineScorer } from '../model/baselineScorer.ts';
+import { createNoopScorer } from '../model/noopScorer.ts';
 import { createDiffusionScorer } from '../modelOps/diffusionScorer.ts';
 import { createModelRegistry, NO_MODEL, type ModelRegistry } from '../modelOps/modelRegistry.ts';
 import { sampleWorkerTensors } from '../modelOps/workerTensors.ts';
@@ -70,6 +71,7 @@ function partitionOf(w: Window): PartitionRef | undefined {
 /** The scorer of the config: the statistical baseline, or the diffusion models of every entity (modelRegistry.ts). */
 export async function createScorer(cfg: Readonly<DiffwatchConfig>, log: Logger, metrics?: Metrics, kafka?: Kafka): Promise<Scorer | ModelRegistry> {
   if (cfg.scorer.kind === 'baseline') return createBaselineScorer(cfg.scorer.baseline);
+  if (cfg.scorer.kind === 'noop') return createNoopScorer();
   const d = cfg.scorer.diffusion;
   const pool = await createDiffusionScorer({ modelDir: null, workers: d.workers > 0 ? d.workers : undefined, backend: d.backend, log: log.namespace('model') });
   metrics?.sample(METRICS.scoringQueue, () => pool.stats?.().queuedWeight ?? 0);
