@@ -13,21 +13,19 @@
  * See bench/README.md for what each figure means.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InfluxDB } from 'influx';
+import type { InfluxDB } from 'influx';
 import { Kafka, logLevel } from 'kafkajs';
 import { Command, numberFlag } from '../src/cli/command.ts';
-import { loadConfig } from '../src/config/loadConfig.ts';
 import { ConfigError, DiffwatchError } from '../src/errors.ts';
 import { encodeReading } from '../src/ingest/codec/index.ts';
 import { readCsvSeries, type CsvSeries } from '../src/ingest/csvSeries.ts';
 import { rootLogger } from '../src/log.ts';
-import { stackUp } from '../src/stack/stack.ts';
 import { waitFor } from '../src/stack/waitFor.ts';
+import { cleanUp, deepMerge, ensureServices, influxClient, parseOverride, sampleProc, uniqueName, type ProcSample, type Services } from './common.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/diffwatch.js');
@@ -64,13 +62,6 @@ interface Options {
   override: Record<string, unknown>;
 }
 
-interface Services {
-  brokers: string[];
-  influxUrl: string;
-  kafkaVersion: string;
-  influxVersion: string;
-}
-
 /** One run's figures. Times are seconds from the spawn of the service. */
 export interface RunResult {
   readings: number;
@@ -95,26 +86,6 @@ export interface RunResult {
   deadLettered: number;
   /** Readings dead-lettered as late (older than the entity's previous reading). */
   lateRecords: number;
-}
-
-function parseOverride(json: string | undefined): Record<string, unknown> {
-  if (json === undefined) return {};
-  try {
-    const v: unknown = JSON.parse(json);
-    if (isObject(v)) return v;
-  } catch {
-    // reported below
-  }
-  throw new ConfigError('--override', `must be a JSON object of config keys, got ${json}`);
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `over` merged into `base`, objects recursively; the service's own loader validates the keys. */
-function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
-  return out;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -162,25 +133,6 @@ export function expectedScores(timestamps: ArrayLike<number>, windowLength: numb
   return { windows, points: ends.size, late };
 }
 
-async function ensureServices(): Promise<Services> {
-  const cfg = loadConfig();
-  if (process.env.KAFKA_BROKERS || process.env.INFLUX_URL) {
-    return { brokers: [...cfg.kafka.brokers], influxUrl: cfg.sinks.influx.url, kafkaVersion: 'external', influxVersion: 'external' };
-  }
-  const { status } = await stackUp(cfg.stack, log.namespace('stack'));
-  return {
-    brokers: [`127.0.0.1:${cfg.stack.kafkaPort}`],
-    influxUrl: `http://127.0.0.1:${cfg.stack.influxPort}`,
-    kafkaVersion: status.kafka.version ?? 'unknown',
-    influxVersion: status.influxdb.version ?? 'unknown',
-  };
-}
-
-function influxClient(url: string, database: string): InfluxDB {
-  const u = new URL(url);
-  return new InfluxDB({ host: u.hostname, port: Number(u.port || 8086), protocol: u.protocol === 'https:' ? 'https' : 'http', database });
-}
-
 /** Entity e's copy of the series goes to partition e, so that entities spread over the partitions. */
 async function produce(kafka: Kafka, topic: string, series: CsvSeries, opts: Options): Promise<number> {
   const producer = kafka.producer();
@@ -204,29 +156,6 @@ async function produce(kafka: Kafka, topic: string, series: CsvSeries, opts: Opt
     await producer.disconnect();
   }
   return (performance.now() - started) / 1000;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux x86 and arm64). */
-const USER_HZ = 100;
-
-interface ProcSample {
-  /** VmHWM, the peak resident set, KiB. */
-  peakRssKiB: number;
-  /** utime + stime, s. */
-  cpuS: number;
-}
-
-/** Peak RSS and CPU time of a live process, or undefined once it is gone (or without /proc). */
-function sampleProc(pid: number): ProcSample | undefined {
-  try {
-    const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return hwm ? { peakRssKiB: Number(hwm[1]), cpuS: (Number(f[11]) + Number(f[12])) / USER_HZ } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 interface ServiceRun {
@@ -311,23 +240,6 @@ async function runService(cfgFile: string, services: Services, influx: InfluxDB,
   }
 }
 
-const uniqueName = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-
-/** Topic, group and database names of one run, and how to remove them afterwards. */
-async function cleanUp(kafka: Kafka, influx: InfluxDB, names: { topics: string[]; groupId: string; database: string }): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.deleteGroups([names.groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: names.topics });
-    await influx.dropDatabase(names.database);
-  } catch (e) {
-    log.warn('clean-up failed; the run left topics or a database behind', { ...names, error: e });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function runOnce(i: number, opts: Options, series: CsvSeries, services: Services): Promise<RunResult> {
   const topic = uniqueName('bench-telemetry');
   const anomalies = uniqueName('bench-anomalies');
@@ -361,7 +273,7 @@ async function runOnce(i: number, opts: Options, series: CsvSeries, services: Se
     return summarise(opts, one.windows * opts.entities, produceS, s);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await cleanUp(kafka, influx, { topics, groupId, database });
+    await cleanUp(kafka, influx, { topics, groupIds: [groupId], database }, log);
   }
 }
 
@@ -423,7 +335,7 @@ async function main(): Promise<void> {
   const series = readCsvSeries(opts.file);
   opts.rows = Math.min(opts.rows, series.timestamps.length);
   if (!(Number.isInteger(opts.rows) && opts.rows >= opts.window)) throw new ConfigError('--rows', `must be an integer >= --window (${opts.window}), got ${opts.rows}`);
-  const services = await ensureServices();
+  const services = await ensureServices(log);
   const runs: RunResult[] = [];
   for (let i = 0; i < opts.runs; i++) {
     runs.push(await runOnce(i, opts, series, services));
