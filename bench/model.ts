@@ -28,6 +28,7 @@ import { createDiffusionScorer } from '../src/modelOps/diffusionScorer.ts';
 import { resolveModelConfig, type ModelConfig } from '../src/model/modelConfig.ts';
 import { makeNoiseSchedule, resolveNoiseScheduleArgs } from '../src/model/noiseSchedule.ts';
 import { train } from '../src/model/trainer.ts';
+import { forwardFlops } from './flops.ts';
 import type { Window } from '../src/types.ts';
 
 const { values: flags } = parseArgs({
@@ -58,17 +59,6 @@ const CFG: ModelConfig = resolveModelConfig({ draws: 1, steps: 1 });
 const L = CFG.windowLength;
 const denoiserArgs: Partial<DenoiserArgs> & { channels: number } = { channels: 1, width: CFG.width, depth: CFG.depth, kernelSize: CFG.kernelSize, embedDim: CFG.embedDim, seed: CFG.seed };
 
-/**
- * Multiply-adds × 2 of one forward pass of the denoiser on one window, counted from the shapes:
- * a conv is 2·L·K·Cin·Cout, a dense layer 2·in·out (the time MLP and the per-block time
- * projections run once per window). Biases, activations and the unfold copies are left out.
- */
-export function forwardFlops(a: { channels: number; width: number; depth: number; kernelSize: number; embedDim: number }, len: number): number {
-  const conv = (k: number, cin: number, cout: number) => 2 * len * k * cin * cout;
-  const dense = (i: number, o: number) => 2 * i * o;
-  const blocks = a.depth * (2 * conv(a.kernelSize, a.width, a.width) + dense(a.embedDim, a.width));
-  return conv(a.kernelSize, a.channels, a.width) + 2 * dense(a.embedDim, a.embedDim) + blocks + conv(1, a.width, a.channels);
-}
 const FWD = forwardFlops({ ...CFG, channels: 1 }, L);
 /** Scoring runs the net S·K times per window; a training step ≈ 3 forward passes (backward ≈ 2×). */
 const SCORE_FLOPS = FWD * CFG.steps * CFG.draws;
