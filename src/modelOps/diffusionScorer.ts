@@ -16,6 +16,10 @@
  *   const scorer = await createDiffusionScorer({ modelDir: 'models/m1', workers: 2, backend: 'wasm' });
  *   const scores = await scorer.score(windows); // scores[i] belongs to windows[i]
  *   await scorer.close();
+ *
+ * `scorePacked` is the same path for windows that are already one `[B, L, C]` batch in the
+ * model's channel order (`diffwatch score`): it skips the per-window packing and can return the
+ * reconstruction, and the workers run the very same `scoreWindows` call as for the stream.
  */
 import { ModelError } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
@@ -26,7 +30,7 @@ import type { ConvImpl } from '../model/denoiser.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, WorkerMemory } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
-export type { WorkerMemory } from './scoringWorker.ts';
+export type { ScoredBatch, WorkerMemory } from './scoringWorker.ts';
 
 export interface DiffusionScorerOptions {
   /** The default model's checkpoint directory, as written by `saveCheckpoint`. Null: every window is routed (`scoreRouted`). */
@@ -35,7 +39,7 @@ export interface DiffusionScorerOptions {
   workers?: number;
   /** TF.js backend of every worker. Default 'auto'. */
   backend?: BackendPreference;
-  /** Convolution form in the workers. Default 'auto': tf.conv1d on wasm and cpu, where it was measured faster, unfold elsewhere. */
+  /** Convolution form in the workers. Default 'auto': tf.conv1d on tensorflow, wasm and cpu, where it was measured faster, unfold elsewhere. */
   conv?: 'auto' | ConvImpl;
   /** Windows per worker call at most; a larger batch is split. Default 256. */
   maxBatch?: number;
@@ -77,6 +81,13 @@ export interface LoadedModel {
   validationScores?: ScoreQuantiles;
 }
 
+export interface PackedScoreOptions {
+  /** Point timestamps `[B, L]`, epoch ms (models with calendar features need them). */
+  timestamps?: Float64Array;
+  /** Also return the reconstruction `[B, L, C]`, raw units. Default false. */
+  reconstruction?: boolean;
+}
+
 export interface DiffusionScorer extends Scorer {
   readonly name: 'diffusion';
   /** The default checkpoint's content hash ('' without a default model). */
@@ -89,6 +100,11 @@ export interface DiffusionScorer extends Scorer {
   load(modelDir: string): Promise<LoadedModel>;
   /** Free a loaded checkpoint in every worker (a version that was swapped out). */
   unload(modelDir: string): Promise<void>;
+  /**
+   * Score B raw windows `[B, L, C]`, channels in the default model's order, with the default
+   * model: split across the workers like `score`, answered as one batch in input order.
+   */
+  scorePacked(windows: Float32Array, batch: number, opts?: PackedScoreOptions): Promise<ScoredBatch>;
   /** Score each window with its route's model; `routes[i]` belongs to `windows[i]`. */
   scoreRouted(windows: readonly Window[], routes: readonly ScoringRoute[]): Promise<WindowScore[]>;
   /** The backend the workers run on. */
@@ -134,6 +150,11 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   const maxBatch = opts.maxBatch ?? 256;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ModelError('MODEL_INVALID', `maxBatch must be a positive integer, got ${maxBatch}`, { field: 'maxBatch' });
   const log = (opts.log ?? rootLogger.namespace('model')).namespace('diffusion');
+  // libtensorflow (the 'tensorflow' backend) reads its log level from the process environment
+  // when a worker loads it, and only the main thread can change that environment: a worker's
+  // process.env is a copy that native add-ons do not see, so the same line in initBackend does not
+  // reach them. Without it every worker prints plain-text INFO lines into the JSON log.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   const data: ScoringWorkerData = { backend: opts.backend ?? 'auto', conv: opts.conv ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
   const pool: WorkerPool<ScoringRequest, ScoringReply> = createWorkerPool({
     entry: new URL('./scoringWorker.ts', import.meta.url),
@@ -241,6 +262,37 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
     return out;
   }
 
+  async function scorePacked(windows: Float32Array, B: number, opts: PackedScoreOptions = {}): Promise<ScoredBatch> {
+    if (!initial) throw new ModelError('MODEL_INVALID', 'this scorer has no default model: route every window with scoreRouted', {});
+    const { modelDir, version, windowLength: L } = initial;
+    const C = initial.channels.length;
+    const span = L * C;
+    if (!Number.isInteger(B) || B < 0 || windows.length !== B * span || (opts.timestamps && opts.timestamps.length !== B * L)) {
+      throw new ModelError('MODEL_MISMATCH', `scorePacked: ${B} windows of [${L}, ${C}] need ${B * span} values and ${B * L} timestamps, got ${windows.length} and ${opts.timestamps?.length ?? 'none'}`, { batchSize: B, expected: B * span, actual: windows.length });
+    }
+    const withRecon = opts.reconstruction === true;
+    const out: ScoredBatch = { pointScores: new Float32Array(B * L), channelContributions: new Float32Array(B * C), windowScores: new Float32Array(B), ...(withRecon ? { reconstruction: new Float32Array(B * span) } : {}) };
+    const calls: Promise<void>[] = [];
+    let from = 0;
+    for (const b of chunkSizes(B, pool.size, maxBatch)) {
+      const at = from;
+      from += b;
+      calls.push(scoreChunk(at, b));
+    }
+    async function scoreChunk(at: number, b: number): Promise<void> {
+      const part = windows.slice(at * span, (at + b) * span); // [b, L, C], a buffer of its own to transfer
+      const timestamps = opts.timestamps?.slice(at * L, (at + b) * L); // [b, L]
+      const req: ScoringRequest = { kind: 'score', modelDir, version, windows: part, batch: b, ...(timestamps ? { timestamps } : {}), ...(withRecon ? { reconstruction: true } : {}) };
+      const r = (await pool.run(req, timestamps ? [part.buffer, timestamps.buffer] : [part.buffer], b)) as ScoredBatch;
+      out.pointScores.set(r.pointScores, at * L);
+      out.channelContributions.set(r.channelContributions, at * C);
+      out.windowScores.set(r.windowScores, at);
+      if (r.reconstruction) out.reconstruction?.set(r.reconstruction, at * span);
+    }
+    await Promise.all(calls);
+    return out;
+  }
+
   const defaultRoute = initial && { modelDir: initial.modelDir, version: initial.version };
   return {
     name: 'diffusion',
@@ -257,6 +309,7 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
       if (!defaultRoute) return Promise.reject(new ModelError('MODEL_INVALID', 'this scorer has no default model: route every window with scoreRouted', {}));
       return scoreRouted(windows, windows.map(() => defaultRoute));
     },
+    scorePacked,
     scoreRouted,
     load,
     async unload(modelDir) {

@@ -8,9 +8,10 @@
  *
  * Requests (ScoringRequest) and replies (ScoringReply):
  *   load    { modelDir, version? }       → ModelInfo (loads and caches the checkpoint)
- *   score   { modelDir, version, windows [B, L, C], batch, normalization? }
+ *   score   { modelDir, version, windows [B, L, C], batch, normalization?, reconstruction? }
  *                                        → ScoredBatch, buffers transferred back; with
- *                                          `normalization`, the entity's own scaler is used
+ *                                          `normalization`, the entity's own scaler is used;
+ *                                          with `reconstruction`, the model's reconstruction too
  *   unload  { modelDir }                 → { models } left; frees that checkpoint's weights
  *   memory  {}                           → tf.memory(), V8 heap and wasm memory of this worker, for leak checks
  *
@@ -33,8 +34,8 @@ import { serveRequests, type Reply } from './workerPool.ts';
 export interface ScoringWorkerData {
   backend: BackendPreference;
   /**
-   * Convolution form of the loaded denoisers. 'auto': tf.conv1d on wasm and cpu, where it was
-   * measured faster (docs/benchmarks.md), unfold on backends not measured here (tensorflow, webgpu).
+   * Convolution form of the loaded denoisers. 'auto': tf.conv1d on tensorflow, wasm and cpu, where
+   * it was measured faster (docs/benchmarks.md), unfold on webgpu, which was not measured.
    */
   conv?: 'auto' | ConvImpl;
   /** Log level of the worker (each thread has its own logger state). Default: DIFFWATCH_LOG_LEVEL or 'info'. */
@@ -62,6 +63,8 @@ export interface ScoredBatch {
   channelContributions: Float32Array;
   /** `[B]` */
   windowScores: Float32Array;
+  /** `[B, L, C]`, raw units, the model's channel order; only when the request asked for it. */
+  reconstruction?: Float32Array;
 }
 
 export type ScoringRequest =
@@ -76,6 +79,8 @@ export type ScoringRequest =
       timestamps?: Float64Array;
       /** The entity's own scaler, in place of the model's (one shared network, per-entity statistics). */
       normalization?: ScalerStats;
+      /** Also return the reconstruction (`diffwatch score --reconstruction`). */
+      reconstruction?: boolean;
     }
   | { kind: 'unload'; modelDir: string }
   | { kind: 'memory' };
@@ -111,8 +116,12 @@ const backendReady = initBackend(pref, log);
 // worker); every request awaits it and gets the typed BACKEND_UNAVAILABLE error instead.
 backendReady.catch(() => {});
 
-/** Backends where tf.conv1d scored faster than the unfold form and matched it (bench/model.ts, the conv1d equality tests). */
-const MEASURED_CONV1D = new Set(['wasm', 'cpu']);
+/**
+ * Backends where tf.conv1d scored faster than the unfold form and matched it: wasm and cpu
+ * (bench/model.ts, the conv1d equality tests), tensorflow (1.5x to 1.6x with one or two workers on
+ * the default model, docs/benchmarks.md "Offline scoring"; nativeBackend.test.ts checks it against wasm).
+ */
+const MEASURED_CONV1D = new Set(['tensorflow', 'wasm', 'cpu']);
 
 /** Checkpoints by directory, each the version last loaded from there. */
 const models = new Map<string, TrainedModel>();
@@ -143,13 +152,15 @@ async function score(req: Extract<ScoringRequest, { kind: 'score' }>): Promise<R
   if (req.windows.length !== req.batch * len * channels.length) {
     throw new ModelError('MODEL_MISMATCH', `a batch of ${req.batch} windows of [${len}, ${channels.length}] needs ${req.batch * len * channels.length} values, got ${req.windows.length}`, { batchSize: req.batch });
   }
-  const r = scoreWindows(model, req.windows, req.batch, { ...(req.normalization ? { normalization: req.normalization } : {}), ...(req.timestamps ? { timestamps: req.timestamps } : {}) });
+  const r = scoreWindows(model, req.windows, req.batch, { ...(req.normalization ? { normalization: req.normalization } : {}), ...(req.timestamps ? { timestamps: req.timestamps } : {}), reconstruction: req.reconstruction === true });
   const value: ScoredBatch = {
     pointScores: owned(r.pointScores),
     channelContributions: owned(r.channelContributions),
     windowScores: owned(r.windowScores),
+    ...(r.reconstruction ? { reconstruction: owned(r.reconstruction) } : {}),
   };
-  return { value, transfer: [value.pointScores.buffer, value.channelContributions.buffer, value.windowScores.buffer] as ArrayBuffer[] };
+  const transfer = [value.pointScores, value.channelContributions, value.windowScores, ...(value.reconstruction ? [value.reconstruction] : [])];
+  return { value, transfer: transfer.map((a) => a.buffer as ArrayBuffer) };
 }
 
 serveRequests<ScoringRequest, ScoringReply>(async (req) => {

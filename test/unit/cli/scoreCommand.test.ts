@@ -8,7 +8,9 @@ import { loadCheckpoint, saveCheckpoint } from '../../../src/model/checkpoint.ts
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
-import { useBackend } from '../model/helpers.ts';
+import { createDiffusionScorer } from '../../../src/modelOps/diffusionScorer.ts';
+import type { Window } from '../../../src/types.ts';
+import { captureLogger, useBackend } from '../model/helpers.ts';
 import { runCli } from './captureRun.ts';
 
 const L = 16;
@@ -36,8 +38,11 @@ describe('diffwatch score', () => {
     csv = join(dir, 'in.csv');
     await writeFile(csv, ['timestamp,load,extra,temp', ...temp.map((t, i) => `2024-01-01 0${Math.floor(i / 60)}:${String(i % 60).padStart(2, '0')}:00,${load[i]},7,${t}`)].join('\n') + '\n');
     restoreSink = setLogSink(() => {});
+    // The scoring workers log on their own; they read the level from the environment they start with.
+    process.env.DIFFWATCH_LOG_LEVEL = 'warn';
   });
   afterAll(async () => {
+    delete process.env.DIFFWATCH_LOG_LEVEL;
     setLogSink(restoreSink);
     await rm(dir, { recursive: true, force: true });
   });
@@ -63,6 +68,34 @@ describe('diffwatch score', () => {
     // Written with 6 significant digits: equal to a relative 1e-5.
     starts.forEach((s, w) => expect(Math.abs(Number(rows[s + L][1]) - want[w])).toBeLessThanOrEqual(1e-5 * Math.abs(want[w])));
     expect(Number(rows[L][1])).toBeGreaterThan(0);
+  });
+
+  it('writes exactly what the streaming path scores: the worker pool\'s score() of the same windows, whatever the workers and batch', async () => {
+    const out1 = join(dir, 'w1.csv');
+    const out2 = join(dir, 'w2.csv');
+    expect(await runCli(scoreCommand, ['--model', modelDir, '--file', csv, '--out', out1, '--workers', '1', '--batch', '5', '--backend', 'wasm'])).toBe(0);
+    expect(await runCli(scoreCommand, ['--model', modelDir, '--file', csv, '--out', out2, '--workers', '2', '--backend', 'wasm'])).toBe(0);
+    expect(await readFile(out1, 'utf8')).toBe(await readFile(out2, 'utf8'));
+    // The service's windows: the model's channel order, the CSV's own times.
+    const starts = windowStarts(N, L, 1);
+    const windows: Window[] = starts.map((s) => ({
+      entityId: 'csv', channels: ['temp', 'load'], length: L, startTime: 0, endTime: 0, hasGap: false, sources: [], releases: [],
+      timestamps: Float64Array.from({ length: L }, (_, i) => Date.UTC(2024, 0, 1) + (s + i) * 60_000),
+      values: Float32Array.from({ length: L * 2 }, (_, k) => (k % 2 === 0 ? temp : load)[s + Math.floor(k / 2)]),
+    }));
+    const pool = await createDiffusionScorer({ modelDir, workers: 2, backend: 'wasm', log: captureLogger(), workerLogLevel: 'warn' });
+    try {
+      const streamed = await pool.score(windows);
+      const rows = await readCsv(out1);
+      starts.forEach((s, w) => expect(rows[s + L][1]).toBe(String(Number(streamed[w].score.toPrecision(6)))));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a --workers or --batch that is not a positive integer (CONFIG_INVALID)', async () => {
+    await expect(runCli(scoreCommand, ['--model', modelDir, '--file', csv, '--out', join(dir, 'o.csv'), '--workers', '0'])).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('--workers') });
+    await expect(runCli(scoreCommand, ['--model', modelDir, '--file', csv, '--out', join(dir, 'o.csv'), '--batch', '1.5'])).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('--batch') });
   });
 
   it('adds the reconstruction of each row in raw units with --reconstruction', async () => {

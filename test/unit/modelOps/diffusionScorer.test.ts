@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.ts';
 import * as tf from '@tensorflow/tfjs';
@@ -75,6 +76,31 @@ describe('createDiffusionScorer', () => {
     expect(new Set(got.map((s) => s.score)).size).toBeGreaterThan(30);
   });
 
+  // What `diffwatch score` sends: one packed batch, split across the workers by the pool.
+  it('scorePacked gives score()\'s numbers exactly and scoreWindows\' in this thread to 1e-6, reconstruction included', async () => {
+    const windows = Array.from({ length: 37 }, (_, i) => makeWindow(i % 13, i));
+    const timestamps = new Float64Array(windows.length * L); // [B, L]
+    windows.forEach((w, b) => timestamps.set(w.timestamps, b * L));
+    const got = await scorer.scorePacked(packed(windows), windows.length, { timestamps, reconstruction: true });
+    const streamed = await scorer.score(windows);
+    const want = scoreWindows(reference, packed(windows), windows.length, { reconstruction: true });
+    expect(Array.from(got.windowScores)).toEqual(streamed.map((s) => s.score));
+    streamed.forEach((s, b) => expect(got.pointScores.subarray(b * L, (b + 1) * L)).toEqual(s.pointScores));
+    const close = (a: Float32Array, b: Float32Array, tol: number) => {
+      expect(a).toHaveLength(b.length);
+      a.forEach((x, i) => expect(Math.abs(x - b[i])).toBeLessThan(tol * Math.max(1, Math.abs(b[i]))));
+    };
+    close(got.windowScores, want.windowScores, 1e-6);
+    close(got.pointScores, want.pointScores, 1e-6);
+    close(got.channelContributions, want.channelContributions, 1e-6);
+    close(got.reconstruction!, want.reconstruction!, 1e-6);
+    expect(new Set(got.windowScores).size).toBeGreaterThan(30);
+    // Without asking, no reconstruction comes back; a batch of the wrong size is refused.
+    expect((await scorer.scorePacked(packed(windows.slice(0, 3)), 3)).reconstruction).toBeUndefined();
+    await expect(scorer.scorePacked(packed(windows.slice(0, 3)), 4)).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+    expect((await scorer.scorePacked(new Float32Array(0), 0)).windowScores).toHaveLength(0);
+  });
+
   it('reads windows whose channels come in another order, and reports contributions in that order', async () => {
     const straight = await scorer.score([makeWindow(3, 1)]);
     const swapped = await scorer.score([makeWindow(3, 1, ['load', 'temp'])]);
@@ -111,6 +137,28 @@ describe('createDiffusionScorer', () => {
     expect(value).toHaveLength(windows.length);
     expect(ticks).toBeGreaterThan(elapsedMs / 10 / 3); // most intervals fired; none starved
     expect(maxGap).toBeLessThan(100);
+  });
+
+  // The service's default: with @tensorflow/tfjs-node installed (npm run native:setup), the workers must run it.
+  it("backend 'auto' in the workers picks tensorflow where a native package is installed, wasm otherwise, with the conv1d form", async () => {
+    const resolves = (pkg: string) => {
+      try {
+        createRequire(import.meta.url).resolve(pkg);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const native = resolves('@tensorflow/tfjs-node') || resolves('@tensorflow/tfjs-node-gpu');
+    const s = await createDiffusionScorer({ modelDir: dir, workers: 1, log: captureLogger(), workerLogLevel: 'warn' });
+    try {
+      expect({ backend: s.backend, conv: s.conv }).toEqual({ backend: native ? 'tensorflow' : 'wasm', conv: 'conv1d' });
+      const windows = Array.from({ length: 5 }, (_, i) => makeWindow(i, i));
+      const want = scoreWindows(reference, packed(windows), windows.length).windowScores;
+      (await s.score(windows)).forEach((got, b) => expect(Math.abs(got.score - want[b])).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[b]))));
+    } finally {
+      await s.close();
+    }
   });
 
   it('fails start-up with MODEL_NOT_FOUND when there is no checkpoint', async () => {

@@ -69,6 +69,7 @@ function fakePool(opts: { normalization?: LoadedModel['normalization']; gate?: (
       });
     },
     score: async () => [],
+    scorePacked: async () => ({ pointScores: new Float32Array(0), channelContributions: new Float32Array(0), windowScores: new Float32Array(0) }),
     memory: async () => [],
     close: async () => {},
   };
