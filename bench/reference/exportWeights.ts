@@ -7,7 +7,8 @@
  *   npx tsx bench/reference/exportWeights.ts --out .cache/torch-ref/reference.json [--model <checkpoint>] [--backend wasm]
  *
  * The file (JSON, every array as `{ shape, data }`, row-major, TF.js layouts):
- *   manifest    the parts of the model manifest the reference reads (denoiser args, schedule, imputation)
+ *   manifest    the parts of the model manifest the reference reads (denoiser args, schedule, imputation,
+ *               the trainer's lr, batch size, EMA decay and mask settings)
  *   nets        per net: args, weights (name -> array, conv kernels [K, Cin, Cout], dense [in, out]),
  *               and one denoiser call: xt [B, L, C], t [B], cond [B, L, condChannels] -> eps [B, L, C].
  *               nets[0] is the model's; nets[1] the same architecture with causal padding.
@@ -134,7 +135,10 @@ export function referenceRecord(model: TrainedModel) {
   try {
     return {
       backend: tf.getBackend(),
-      manifest: { denoiser: manifest.denoiser, schedule: manifest.schedule, imputation: manifest.imputation, windowLength: manifest.windowLength, channels: manifest.channels },
+      manifest: {
+        denoiser: manifest.denoiser, schedule: manifest.schedule, imputation: manifest.imputation, windowLength: manifest.windowLength, channels: manifest.channels,
+        training: (({ lr, batchSize, emaDecay, imputeLength, fullMaskRate }) => ({ lr, batchSize, emaDecay, imputeLength, fullMaskRate }))(manifest.training),
+      },
       nets: [netRecord(model.denoiser, manifest.windowLength, 21), netRecord(causal, manifest.windowLength, 23)],
       scoring: scoringRecord(model, 16),
       training: trainingRecord(model, 8),
