@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/scoreCli.ts                                  # 3 runs, the first 3,200 rows of machine_temperature
  *   npx tsx bench/scoreCli.ts --model <dir> --workers 2 --json
+ *   npx tsx bench/scoreCli.ts --baseline <checkout>/bin/diffwatch.js   # also another build's CLI, each run
  *
  * Without `--model`, a small default model is trained first with `diffwatch train --epochs 1
  * --seed 1` (speed does not depend on the weights). Each run scores the file once with the CLI
@@ -38,6 +39,7 @@ const { values: flags } = parseArgs({
     workers: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     'cli-args': { type: 'string', default: '' },
+    baseline: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -53,10 +55,12 @@ async function headOf(file: string, rows: number, out: string): Promise<void> {
   await writeFile(out, lines.slice(0, rows + 1).join('\n') + '\n');
 }
 
+interface CliRun { windows: number; windowsPerSec: number; wallS: number; backend: string }
+
 /** The CLI's figures of one run: windows/s from its `scored` line, and the wall time of the whole command. */
-async function scoreWithCli(model: string, csv: string, out: string): Promise<{ windows: number; windowsPerSec: number; wallS: number; backend: string }> {
+async function scoreWithCli(bin: string, model: string, csv: string, out: string): Promise<CliRun> {
   const extra = flags['cli-args'].split(' ').filter(Boolean);
-  const args = [BIN, 'score', '--model', model, '--file', csv, '--out', out, '--backend', flags.backend, ...(flags.workers ? ['--workers', flags.workers] : []), ...extra];
+  const args = [bin, 'score', '--model', model, '--file', csv, '--out', out, '--backend', flags.backend, ...(flags.workers ? ['--workers', flags.workers] : []), ...extra];
   const t0 = performance.now();
   const { stderr } = await run(process.execPath, args, { maxBuffer: 64 << 20 });
   const wallS = (performance.now() - t0) / 1000;
@@ -96,17 +100,19 @@ async function main(): Promise<void> {
     const loadStart = os.loadavg();
     const workers = flags.workers ? Number(flags.workers) : undefined;
     const pool = await createDiffusionScorer({ modelDir: model, workers, backend: flags.backend as BackendPreference, log: createLogger('bench'), workerLogLevel: 'warn' });
-    const cli: Awaited<ReturnType<typeof scoreWithCli>>[] = [];
+    const cli: CliRun[] = [];
+    const base: CliRun[] = [];
     const poolRates: number[] = [];
     try {
       const windows = windowsOf(csv, pool.channels, pool.windowLength);
       await pool.score(windows.slice(0, 512)); // warm-up: kernels, first allocations
       for (let r = 0; r < RUNS; r++) {
-        cli.push(await scoreWithCli(model, csv, path.join(dir, 'scores.csv')));
+        cli.push(await scoreWithCli(BIN, model, csv, path.join(dir, 'scores.csv')));
+        if (flags.baseline) base.push(await scoreWithCli(flags.baseline, model, csv, path.join(dir, 'baseline.csv')));
         const t0 = performance.now();
         await pool.score(windows);
         poolRates.push(windows.length / ((performance.now() - t0) / 1000));
-        progress(`run ${r + 1}/${RUNS}: diffwatch score ${Math.round(cli[r].windowsPerSec)} windows/s (${cli[r].wallS.toFixed(1)} s wall), pool ${Math.round(poolRates[r])} windows/s`);
+        progress(`run ${r + 1}/${RUNS}: diffwatch score ${Math.round(cli[r].windowsPerSec)} windows/s (${cli[r].wallS.toFixed(1)} s wall), pool ${Math.round(poolRates[r])} windows/s${base[r] ? `, baseline ${Math.round(base[r].windowsPerSec)}` : ''}`);
       }
     } finally {
       await pool.close();
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
       // Each run pairs a CLI pass with a pool pass under the same load: the median of their ratios is the steadier figure.
       pairedRatio: Number(median(cli.map((c, r) => c.windowsPerSec / poolRates[r])).toFixed(2)),
       cliRuns: cli.map((c) => Math.round(c.windowsPerSec)), poolRuns: poolRates.map(Math.round),
+      ...(flags.baseline ? { baseline: { bin: flags.baseline, backend: base[0].backend, windowsPerSec: Math.round(median(base.map((c) => c.windowsPerSec))), wallS: Number(median(base.map((c) => c.wallS)).toFixed(2)), runs: base.map((c) => Math.round(c.windowsPerSec)) } } : {}),
       machine: { cpus: os.availableParallelism(), node: process.version, loadAvgStart: loadStart.map((x) => Number(x.toFixed(2))), loadAvgEnd: os.loadavg().map((x) => Number(x.toFixed(2))) },
     };
     if (flags.json) {
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
     console.log('| | windows/s | wall s | runs |');
     console.log('|---|---:|---:|---|');
     console.log(`| \`diffwatch score\` | ${result.cliWindowsPerSec} | ${result.cliWallS} | ${result.cliRuns.join(', ')} |`);
+    if (result.baseline) console.log(`| baseline \`${result.baseline.bin}\` (${result.baseline.backend}) | ${result.baseline.windowsPerSec} | ${result.baseline.wallS} | ${result.baseline.runs.join(', ')} |`);
     console.log(`| pool \`score()\` | ${result.poolWindowsPerSec} | | ${result.poolRuns.join(', ')} |`);
     console.log(`ratio of the medians ${result.ratio}, median of the paired ratios ${result.pairedRatio}; load average ${result.machine.loadAvgStart.join(' ')} at the start, ${result.machine.loadAvgEnd.join(' ')} at the end`);
   } finally {
