@@ -244,21 +244,43 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
     // Alert events go out one batch after the other, so that an entity's open/resolved order holds.
     let alertsSent: Promise<unknown> = Promise.resolve();
 
-    /** Several batches may await durability at once, so that the writer can fill its requests. */
-    async function deliver({ batch, scored, events, seq }: Awaited<ReturnType<typeof scoreBatch>>): Promise<void> {
-      // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
-      const fresh = scored.filter((s) => s.detectorState !== 'replay' && owned(s.window));
+    /**
+     * Publishes a judged batch's alert events at once, behind those of the batches before it,
+     * instead of when a delivery slot frees up: an alert waits for no InfluxDB flush.
+     */
+    function publishAlerts(judged: Awaited<ReturnType<typeof scoreBatch>>) {
+      const { batch } = judged;
+      let { events } = judged;
       if (batch.some((w) => !owned(w))) {
         events = events.filter((e) => {
           const w = windowOfEvent(batch, e);
           return w === undefined || owned(w);
         });
       }
+      if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
+      return { ...judged, events, published: alertsSent };
+    }
+
+    /** Deliveries awaiting durability now, at most sinks.maxBatchesInFlight. */
+    let delivering = 0;
+
+    /** Several batches may await durability at once, so that the writer can fill its requests. */
+    async function deliver({ batch, scored, events, seq, published }: ReturnType<typeof publishAlerts>): Promise<void> {
+      // A replayed window (judged before a restart) is already in InfluxDB: it is not written again.
+      const fresh = scored.filter((s) => s.detectorState !== 'replay' && owned(s.window));
       const points = [...fresh.map(scorePoint), ...events.map(alertPoint)];
       const owners = [...fresh.map((s) => s.window), ...events.map((e) => windowOfEvent(batch, e))];
-      if (events.length > 0) alertsSent = alertsSent.then(() => anomalies.send(events));
-      // Both sinks must acknowledge before any message of these windows is released.
-      const [written] = await Promise.all([influx.write(points), alertsSent]);
+      const writing = influx.write(points);
+      // With every slot taken, the next batch would wait for the writer's timer (a live stream
+      // fills no request by size): flush now instead, so throughput is not slots / flushIntervalMs.
+      if (++delivering >= cfg.sinks.maxBatchesInFlight) void influx.flush().catch(() => undefined);
+      let written: Awaited<typeof writing>;
+      try {
+        // Both sinks must acknowledge before any message of these windows is released.
+        [written] = await Promise.all([writing, published]);
+      } finally {
+        delivering--;
+      }
       // A window with a point InfluxDB did not store is dead-lettered, never counted as written.
       const unreleased = await deadLetterRejected(windowsOfRejectedPoints(owners, written.rejectedPoints));
       state.durable(seq);
@@ -328,7 +350,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
           }
         }),
         microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
-        concatMap((batch: Window[]) => from(scoreBatch(batch))),
+        concatMap((batch: Window[]) => from(scoreBatch(batch).then(publishAlerts))),
         mergeMap((scored) => from(deliver(scored)), cfg.sinks.maxBatchesInFlight),
       )
       .subscribe({
