@@ -25,6 +25,8 @@ export interface LiveLoad {
   lastMs: number;
   /** Per entity, the timestamps of the first spiked reading of each injection. */
   injections: Map<string, number[]>;
+  /** Per producer request, its oldest reading's stamp → the broker's acknowledgement, ms: the load side's own delay. */
+  brokerAckMs: number[];
 }
 
 /** How often the generator wakes to produce what is due. */
@@ -32,7 +34,7 @@ const TICK_MS = 5;
 
 export async function produceLive(gen: LoadGenerator, producer: Producer, o: LiveLoadOptions): Promise<LiveLoad> {
   const injections = new Map<string, number[]>();
-  const out: LiveLoad = { produced: 0, firstMs: Date.now(), lastMs: 0, injections };
+  const out: LiveLoad = { produced: 0, firstMs: Date.now(), lastMs: 0, injections, brokerAckMs: [] };
   const t0 = performance.now();
   const endMs = o.seconds * 1000;
   let nextInject = o.injectEveryMs > 0 ? o.injectEveryMs : Infinity;
@@ -49,6 +51,7 @@ export async function produceLive(gen: LoadGenerator, producer: Producer, o: Liv
     }
     const due = Math.floor((o.rate * elapsed) / 1000) - out.produced;
     const messages: Message[] = [];
+    const oldest = Date.now();
     for (let i = 0; i < due; i++) {
       const { entity, reading, spiked } = gen.live(Date.now());
       if (spiked && entity === pendingInjection) {
@@ -62,6 +65,7 @@ export async function produceLive(gen: LoadGenerator, producer: Producer, o: Liv
     }
     if (messages.length > 0) {
       await producer.send({ topic: o.topic, acks: -1, messages });
+      out.brokerAckMs.push(Date.now() - oldest);
       out.produced += messages.length;
     }
     const wait = TICK_MS - ((performance.now() - t0) % TICK_MS);
