@@ -55,7 +55,7 @@ const DETECTOR_WARMUP = 300;
 /** Readings in the backlog at least: a drain of several seconds, so that start-up and the first and last batches weigh little. */
 const MIN_BACKLOG = 100_000;
 
-interface Options {
+export interface Options {
   entities: number;
   channels: number;
   /** Live readings/s; undefined: half the drained rate of the same run. */
@@ -75,7 +75,7 @@ interface Options {
   override: Record<string, unknown>;
 }
 
-function parseOptions(argv: string[]): Options {
+export function parseOptions(argv: string[]): Options {
   const n = (flag: string) => numberFlag(`--${flag}`);
   const f = new Command('bench:e2e')
     .option('--entities <n>', '', n('entities'), 100).option('--channels <n>', '', n('channels'), 8)
@@ -202,7 +202,7 @@ async function scorerCeiling(o: Options, cfg: Readonly<DiffwatchConfig>, gen: Lo
   }
 }
 
-async function runOnce(run: number, o: Options, services: Services): Promise<RunResult> {
+export async function runOnce(run: number, o: Options, services: Services): Promise<RunResult> {
   const names = { topic: uniqueName('e2e-telemetry'), groupId: uniqueName('e2e-group'), anomalies: uniqueName('e2e-anomalies'), state: '', database: uniqueName('e2e').replace(/-/g, '_') };
   names.state = `${names.topic}.state`;
   const rawGroup = uniqueName('e2e-raw');
@@ -356,7 +356,7 @@ const FIGURES: Array<[string, Figure, number]> = [
   ['state topic bytes / entity', (r) => r.stateTopicBytes / r.entities, 0],
 ];
 
-function summary(runs: readonly RunResult[]) {
+export function summary(runs: readonly RunResult[]) {
   return FIGURES.map(([name, get, digits]) => {
     const xs = runs.map(get).filter(Number.isFinite);
     const r = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
@@ -364,7 +364,7 @@ function summary(runs: readonly RunResult[]) {
   });
 }
 
-function table(rows: ReturnType<typeof summary>): string {
+export function table(rows: ReturnType<typeof summary>): string {
   const cells = [['figure', 'median', 'min', 'max', 'runs'], ...rows.map((x) => [x.name, String(x.median ?? '–'), String(x.min ?? '–'), String(x.max ?? '–'), x.runs.map((v) => v ?? '–').join(' / ')])];
   const w = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
