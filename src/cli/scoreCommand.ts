@@ -8,8 +8,9 @@
  * causal, streaming score). The first L-1 rows have no full window behind them and get an empty
  * score, as the stream emits nothing for them either.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ConfigError, ModelError } from '../errors.ts';
 import type { BackendPreference } from '../model/backend.ts';
 import type { CsvSeries } from '../ingest/csvSeries.ts';
@@ -32,6 +33,15 @@ export function csvHeader(file: string): string[] {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A plainly missing checkpoint fails here, before any worker thread starts (a second or more);
+ * the workers still load and check the whole checkpoint. The message is loadCheckpoint's.
+ */
+function requireManifest(dir: string): void {
+  const manifest = join(dir, 'manifest.json');
+  if (!existsSync(manifest)) throw new ModelError('MODEL_NOT_FOUND', `no model at ${dir}: manifest.json is missing; train one with \`diffwatch train --out ${dir}\``, { path: manifest });
 }
 
 /** Six significant digits: plenty for a score, and a CSV half the size of full float32 precision. */
@@ -70,6 +80,7 @@ async function score(flags: ScoreFlags): Promise<number> {
   const log = (await import('../log.ts')).rootLogger.namespace('score');
   const { createDiffusionScorer } = await import('../modelOps/diffusionScorer.ts');
   const { readCsvSeries } = await import('../ingest/csvSeries.ts');
+  requireManifest(dir);
   const began = Date.now();
   // The scoring workers the service uses: each selects its backend (logging which and why) and loads the checkpoint.
   const scorer = await createDiffusionScorer({ modelDir: dir, workers, backend: (flags.backend ?? 'auto') as BackendPreference, log });
