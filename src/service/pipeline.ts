@@ -2,12 +2,12 @@
  * The composition root: Kafka input → stream operators → scorer → sinks, with acks flowing
  * back to the offsets. It reads like a table of contents; each step lives in its own module.
  *
- *   consumerRunner ──readings──▶ windowsByEntity ──▶ microBatch ──▶ scorer ──▶ detector
+ *   consumerRunner ──readings──▶ windowsByEntity ──▶ batchWhileBusy ──▶ scorer ──▶ detector
  *        ▲                                                                      │
  *        └── release(window.releases), state snapshots ◀── influx + anomalies acked
  */
 import { Partitioners, type Kafka } from 'kafkajs';
-import { Subject, concatMap, from, map, mergeMap, tap } from 'rxjs';
+import { Subject, from, map, mergeMap, tap } from 'rxjs';
 import type { DiffwatchConfig } from '../config/schema.ts';
 import { createDetector } from '../detect/detector.ts';
 import { IngestError, type DiffwatchError } from '../errors.ts';
@@ -35,7 +35,7 @@ import { createDurableDetectorState } from './durableDetectorState.ts';
 import { createEntityPartitions } from './entityPartitions.ts';
 import { rejectedWindowLetter, windowOfEvent, windowsOfRejectedPoints } from './rejectedWindows.ts';
 import { printable } from '../textRules.ts';
-import { microBatch, windowsByEntity } from '../stream/index.ts';
+import { batchWhileBusy, windowsByEntity } from '../stream/index.ts';
 import type { Reading, ScoredWindow, Scorer, SourceCoord, Window } from '../types.ts';
 
 export interface Service {
@@ -349,8 +349,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
             entityPartitions.windowed(w.entityId);
           }
         }),
-        microBatch<Window>({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }),
-        concatMap((batch: Window[]) => from(scoreBatch(batch).then(publishAlerts))),
+        batchWhileBusy({ maxSize: cfg.scorer.microBatchSize, maxWaitMs: cfg.scorer.microBatchMs }, (batch: Window[]) => scoreBatch(batch).then(publishAlerts)),
         mergeMap((scored) => from(deliver(scored)), cfg.sinks.maxBatchesInFlight),
       )
       .subscribe({

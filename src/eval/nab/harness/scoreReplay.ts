@@ -1,17 +1,17 @@
 /**
  * Scores one series through the service's stream operators:
  *
- *   replaySource ─readings─▶ windowsByEntity ─▶ microBatch ─▶ scorer ─▶ anomalyScore, alert
+ *   replaySource ─readings─▶ windowsByEntity ─▶ batchWhileBusy ─▶ scorer ─▶ anomalyScore, alert
  *
  * Row t's score is that of the window whose newest row is t, so it depends on rows ≤ t only.
  * Rows with no window of their own get 0: the first L-1 rows (inside NAB's probationary period
  * for every NAB file when L ≤ 169) and rows the stream drops as late (a timestamp older than
  * the row before, which the service would dead-letter).
  */
-import { concatMap, from, lastValueFrom } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import { DEFAULTS, type StreamConfig } from '../../../config/schema.ts';
 import type { CsvSeries } from '../../../ingest/csvSeries.ts';
-import { microBatch, windowsByEntity } from '../../../stream/index.ts';
+import { batchWhileBusy, windowsByEntity } from '../../../stream/index.ts';
 import type { Window } from '../../../types.ts';
 import { replaySource, rowOfOffset } from './replaySource.ts';
 import type { FileDetector } from './types.ts';
@@ -68,8 +68,7 @@ export async function scoreReplay(series: CsvSeries, detector: FileDetector, opt
         onLate: (r) => out.lateRows.push(rowOfOffset(r.source.offset)),
         onDiscard: () => {}, // nothing to acknowledge: the replay has no offsets to commit
       }),
-      microBatch<Window>({ maxSize, maxWaitMs: DEFAULTS.scorer.microBatchMs }),
-      concatMap((batch) => from(scoreBatch(batch))),
+      batchWhileBusy<Window, void>({ maxSize, maxWaitMs: DEFAULTS.scorer.microBatchMs }, scoreBatch),
     ),
     { defaultValue: undefined },
   );
