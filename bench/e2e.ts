@@ -5,6 +5,8 @@
  *   npm run bench:e2e -- --entities 100 --channels 8 [--rate R] [--seconds 20]
  *                        [--scorer noop|baseline|diffusion] [--model <dir>] [--runs 3] [--json]
  *
+ * Without --model, the diffusion scorer gets a model trained on the benchmark's own telemetry.
+ *
  * One run:
  * 1. A backlog of synthetic readings (bench/e2e/loadGenerator.ts) is produced into a fresh topic.
  * 2. Ceiling 1, consume: kafkajs alone reads the backlog with the service's fetch settings.
@@ -40,6 +42,7 @@ import { arrivalRate, percentiles, type Percentiles } from './e2e/rate.ts';
 import { rawConsumeRate } from './e2e/rawConsume.ts';
 import { generatorWindows, scorerRate } from './e2e/scorerCeiling.ts';
 import { startService } from './e2e/serviceRun.ts';
+import { benchModel } from './e2e/trainModel.ts';
 import { stateTopicBytes } from './e2e/stateBytes.ts';
 
 const log = rootLogger.namespace('bench.e2e');
@@ -86,7 +89,6 @@ export function parseOptions(argv: string[]): Options {
     .option('--json').option('--verbose').option('--cpu-prof <dir>').option('--override <json>')
     .parse(argv, { from: 'user' }).opts();
   if (!['noop', 'baseline', 'diffusion'].includes(f.scorer)) throw new ConfigError('--scorer', `must be noop, baseline or diffusion, got ${f.scorer}`);
-  if (f.scorer === 'diffusion' && !f.model) throw new ConfigError('--model', 'the diffusion scorer needs a checkpoint written by `diffwatch train` with the same channels (c00, c01, ...)');
   const o: Options = {
     entities: f.entities, channels: f.channels, rate: f.rate, seconds: f.seconds, scorer: f.scorer as ScorerKind,
     model: f.model && resolve(f.model), runs: f.runs, window: f.window, partitions: f.partitions, backlog: f.backlog,
@@ -372,6 +374,10 @@ export function table(rows: ReturnType<typeof summary>): string {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  if (o.scorer === 'diffusion' && !o.model) {
+    log.info('training a model for the benchmark\'s telemetry (cached in .cache/e2e-model)', { channels: o.channels, window: o.window });
+    o.model = await benchModel(o.channels, o.window);
+  }
   const services = await ensureServices(log);
   const loadBefore = loadavg();
   const runs: RunResult[] = [];
