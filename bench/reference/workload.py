@@ -9,9 +9,11 @@ for comparison). Prints one JSON object.
         --reference .cache/torch-ref/reference.json --threads 1
 
 Set the thread environment variables before the start, as vsTorch.ts does: NumPy's OpenBLAS reads
-OPENBLAS_NUM_THREADS when it loads.
+OPENBLAS_NUM_THREADS when it loads. With --profile, it prints torch.profiler's table of one scoring
+call and one training step instead (the counterpart of profile.ts).
 """
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -110,6 +112,32 @@ def sgemm_ceiling(n: int, reps: int) -> dict:
     return out
 
 
+def profile(net, sched, imp, m: dict, batch: int, noise) -> None:
+    """torch.profiler's table (self CPU time per op) of one scoring call and one training step, after the timed runs warm up."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    print(json.dumps({'warm-up': bench_scoring(net, sched, imp, m['windowLength'], batch, noise, 1)}))
+    z, ts = windows(batch, m['windowLength'], 1)
+    with torch.inference_mode(), torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        score_chunk(net, sched, imp, z, ts, noise)
+    print(f'scoring, {batch} windows'), print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=12))
+    net.train()
+    x0_np, ts = windows(m['training']['batchSize'], m['windowLength'], 2)
+    x0, cal = torch.from_numpy(x0_np), torch.from_numpy(calendar_features(ts))
+    mask = torch.zeros_like(x0)
+    mask[:, -1, :] = 1
+    opt = torch.optim.Adam(net.parameters(), lr=m['training']['lr'], eps=1e-7)
+    for i in range(4):
+        with torch_profile(activities=[ProfilerActivity.CPU]) if i == 3 else contextlib.nullcontext() as prof:
+            loss = imputation_loss(net, sched, x0, mask, torch.randint(0, sched.T, (x0.shape[0],), dtype=torch.int32), torch.randn_like(x0), cal)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss.item()
+    print(f"training step, batch {m['training']['batchSize']} (EMA update not included)"), print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=12))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument('--reference', required=True)
@@ -119,6 +147,7 @@ def main() -> None:
     p.add_argument('--train-steps', type=int, default=5)
     p.add_argument('--no-train', action='store_true')
     p.add_argument('--gemm', type=int, default=2048)
+    p.add_argument('--profile', action='store_true', help="print torch.profiler's op table of one call each, not timings")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
@@ -126,6 +155,9 @@ def main() -> None:
     m = ref['manifest']
     net, sched, imp = load_net(ref['nets'][0]), NoiseSchedule(m['schedule']), m['imputation']
     noise = array(ref['scoring']['noise'])  # the model's scoring noise [K, 1, L, C]
+    if a.profile:
+        profile(net, sched, imp, m, a.batch, noise)
+        return
     result = {'threads': torch.get_num_threads(), 'torch': torch.__version__, 'numpy': np.__version__}
     result['scoring'] = bench_scoring(net, sched, imp, m['windowLength'], a.batch, noise, a.seconds)
     if not a.no_train:
