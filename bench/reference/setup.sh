@@ -7,7 +7,7 @@
 #   bash bench/reference/setup.sh --check    # only check; exit 1 when missing or broken
 #
 # torch is installed with --no-deps, then exactly the packages it needs to import and run on a CPU:
-# its pure-Python dependencies and the CUDA runtime libraries (~2.4 GB of wheels) that its shared
+# its pure-Python dependencies and the CUDA runtime libraries (~3 GB installed) that its shared
 # libraries are linked against. PyPI has only CUDA builds of torch for linux x86_64, and
 # libtorch.so / libtorch_python.so need libtorch_cuda.so, which needs libcudart, cuBLAS, cuDNN, ...
 # at load time, even on a machine without a GPU (without them `import torch` fails with
@@ -69,7 +69,7 @@ echo "==> downloading $TORCH (CPU use, without its CUDA dependencies) into $CACH
 echo "==> installing $TORCH --no-deps and its Python dependencies: ${DEPS[*]}"
 "$PY" -m pip install --quiet --no-deps --find-links "$CACHE/wheels" "$TORCH" || fail "pip install $TORCH failed"
 "$PY" -m pip install --quiet --no-deps "${DEPS[@]}" || fail "pip install of torch's Python dependencies failed" "${DEPS[*]}"
-echo "==> installing the CUDA runtime libraries torch links against (~2.4 GB; unused on a CPU)"
+echo "==> installing the CUDA runtime libraries torch links against (~3 GB; loaded, unused on a CPU)"
 "$PY" -m pip install --quiet --no-deps "${CUDA_LIBS[@]}" || fail "pip install of the CUDA runtime libraries failed" "${CUDA_LIBS[*]}"
 echo "==> checking that torch imports and runs a conv1d"
 check || fail "torch does not import or compute" "the error is printed above"
