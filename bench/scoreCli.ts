@@ -55,7 +55,7 @@ async function headOf(file: string, rows: number, out: string): Promise<void> {
   await writeFile(out, lines.slice(0, rows + 1).join('\n') + '\n');
 }
 
-interface CliRun { windows: number; windowsPerSec: number; wallS: number; backend: string }
+interface CliRun { windows: number; windowsPerSec: number; wallS: number; startupS: number; backend: string }
 
 /** The CLI's figures of one run: windows/s from its `scored` line, and the wall time of the whole command. */
 async function scoreWithCli(bin: string, model: string, csv: string, out: string): Promise<CliRun> {
@@ -69,7 +69,8 @@ async function scoreWithCli(bin: string, model: string, csv: string, out: string
   if (!scored) throw new Error(`diffwatch score logged no 'scored' line:\n${stderr.slice(-2000)}`);
   const selected = lines.find((l) => l.msg === 'model backend selected' || l.msg === 'diffusion scorer ready');
   const windows = Number(scored.windows);
-  return { windows, windowsPerSec: windows / Number(scored.seconds), wallS, backend: String(selected?.backend ?? '?') };
+  // startupSeconds: from the command's start to its first window (absent from builds that did not log it).
+  return { windows, windowsPerSec: windows / Number(scored.seconds), wallS, startupS: Number(scored.startupSeconds ?? NaN), backend: String(selected?.backend ?? '?') };
 }
 
 /** The same windows as the CLI scores (hop 1, in the model's channel order), as the service hands them to the pool. */
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     const result = {
       file: flags.file, rows: Number(flags.rows), windows: cli[0].windows, runs: RUNS,
       backend: { cli: cli[0].backend, pool: pool.backend }, conv: pool.conv, workers: pool.stats?.().size,
-      cliWindowsPerSec: Math.round(cliRate), cliWallS: Number(median(cli.map((c) => c.wallS)).toFixed(2)),
+      cliWindowsPerSec: Math.round(cliRate), cliWallS: Number(median(cli.map((c) => c.wallS)).toFixed(2)), cliStartupS: Number(median(cli.map((c) => c.startupS)).toFixed(2)),
       poolWindowsPerSec: Math.round(poolRate), ratio: Number((cliRate / poolRate).toFixed(2)),
       // Each run pairs a CLI pass with a pool pass under the same load: the median of their ratios is the steadier figure.
       pairedRatio: Number(median(cli.map((c, r) => c.windowsPerSec / poolRates[r])).toFixed(2)),
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     console.log(`${result.windows} windows of ${flags.file} (first ${flags.rows} rows), backend ${result.backend.pool} (${result.conv}), ${result.workers} workers, medians of ${RUNS} runs`);
     console.log('| | windows/s | wall s | runs |');
     console.log('|---|---:|---:|---|');
-    console.log(`| \`diffwatch score\` | ${result.cliWindowsPerSec} | ${result.cliWallS} | ${result.cliRuns.join(', ')} |`);
+    console.log(`| \`diffwatch score\` (start-up ${result.cliStartupS} s) | ${result.cliWindowsPerSec} | ${result.cliWallS} | ${result.cliRuns.join(', ')} |`);
     if (result.baseline) console.log(`| baseline \`${result.baseline.bin}\` (${result.baseline.backend}) | ${result.baseline.windowsPerSec} | ${result.baseline.wallS} | ${result.baseline.runs.join(', ')} |`);
     console.log(`| pool \`score()\` | ${result.poolWindowsPerSec} | | ${result.poolRuns.join(', ')} |`);
     console.log(`ratio of the medians ${result.ratio}, median of the paired ratios ${result.pairedRatio}; load average ${result.machine.loadAvgStart.join(' ')} at the start, ${result.machine.loadAvgEnd.join(' ')} at the end`);
