@@ -271,7 +271,8 @@ export async function runOnce(run: number, o: Options, services: Services): Prom
     const drainWindowsPerS = drained.perSecond();
     log.info('backlog drained', { windowsPerS: Math.round(drainWindowsPerS), cores: drainCores.toFixed(2) });
 
-    const liveRate = Math.min(o.rate ?? Math.round((drainWindowsPerS * readings) / drainWindows / 2), o.entities * MAX_ENTITY_HZ);
+    // Half the drained window rate: every live reading makes a window, while a backlog's first L − 1 per entity make none.
+    const liveRate = Math.min(o.rate ?? Math.round(drainWindowsPerS / 2), o.entities * MAX_ENTITY_HZ);
     let maxLag = 0;
     const lagTimer = setInterval(() => void groupLag(admin, names.groupId, names.topic).then((l) => (maxLag = Math.max(maxLag, l)), () => undefined), 1_000);
     const tLive = performance.now();
