@@ -14,7 +14,7 @@
  * The inputs are already robust-normalised per channel (normalization.ts).
  *
  * Dilations grow 1, 2, 4, 8 and repeat (WaveNet): with K = 3 one cycle of 4 blocks sees
- * 2 + 4·(1+2+4+8) + 1 = 63 points, about one default window of 64. In the unfold form a dilation costs nothing.
+ * 2 + 4·(1+2+4+8) + 1 = 63 points, about one default window of 64. A dilation costs nothing in either convolution form.
  *
  * Weights are named `tf.Variable`s in a plain object (`getWeights()`/`setWeights()`), and
  * `DenoiserArgs` round-trips through JSON, so a checkpoint is a weights manifest plus the args.
@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import { timestepEmbedding } from './timestepEmbedding.ts';
+import { gradConv1d } from './gradConv1d.ts';
 import { convPadding, unfoldConv1d, type ConvPadding } from './unfoldConv1d.ts';
 
 export interface DenoiserArgs {
@@ -112,25 +113,18 @@ function weightSpecs(a: DenoiserArgs): [string, number[], number][] {
 const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
 
 /**
- * How `apply` runs its convolutions. 'unfold' (the default) trains on every backend.
- * 'conv1d' calls `tf.conv1d` and is for inference only: it has no gradient on wasm
- * (tensorflow/tfjs#8474) nor for dilation > 1, but its forward kernel scored several times
- * faster than the unfold form on wasm and cpu (docs/benchmarks.md, "Model"), with equal outputs.
+ * How `apply` runs its convolutions. 'conv1d' (the default) is the backend's convolution kernel
+ * with a gradient made of forward convolutions (gradConv1d.ts): it trains on every backend and
+ * at every dilation, and on wasm a training step took about a third of the unfold form's time
+ * (docs/benchmarks.md, "Training"). 'unfold' (slices, a concat and one matMul) is kept for
+ * backends whose convolution kernel was not measured (webgpu), with equal outputs.
  */
 export type ConvImpl = 'unfold' | 'conv1d';
 
-/** `tf.conv1d` with unfoldConv1d's padding rules: same output, forward only (see ConvImpl). */
-function nativeConv1d(x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor1D, dilation: number, padding: ConvPadding): tf.Tensor3D {
-  if (padding === 'same') return tf.add(tf.conv1d(x, w, 1, 'same', 'NWC', dilation), b); // [B, L, Cout]
-  const [before, after] = convPadding(w.shape[0], dilation, padding);
-  const xp = tf.pad(x, [[0, 0], [before, after], [0, 0]]) as tf.Tensor3D; // [B, L + (K-1)·d, Cin]
-  return tf.add(tf.conv1d(xp, w, 1, 'valid', 'NWC', dilation), b); // [B, L, Cout]
-}
-
 export class Denoiser {
   readonly args: DenoiserArgs;
-  /** Set to 'conv1d' only where nothing trains (a scoring worker); see ConvImpl. */
-  convImpl: ConvImpl = 'unfold';
+  /** See ConvImpl. */
+  convImpl: ConvImpl = 'conv1d';
   private readonly weights: Record<string, tf.Variable>;
 
   constructor(input: Partial<DenoiserArgs> & { channels: number }) {
@@ -171,11 +165,8 @@ export class Denoiser {
     const { padding, width, embedDim, dilations } = this.args;
     return tf.tidy(() => {
       const dense = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, w[`${name}/kernel`] as tf.Tensor2D), w[`${name}/bias`]);
-      const native = this.convImpl === 'conv1d';
-      const conv = (x: tf.Tensor3D, name: string, dilation: number) =>
-        native
-          ? nativeConv1d(x, w[`${name}/kernel`] as tf.Tensor3D, w[`${name}/bias`] as tf.Tensor1D, dilation, padding)
-          : unfoldConv1d(x, w[`${name}/kernel`] as tf.Tensor3D, w[`${name}/bias`] as tf.Tensor1D, { dilation, padding });
+      const convForm = this.convImpl === 'conv1d' ? gradConv1d : unfoldConv1d;
+      const conv = (x: tf.Tensor3D, name: string, dilation: number) => convForm(x, w[`${name}/kernel`] as tf.Tensor3D, w[`${name}/bias`] as tf.Tensor1D, { dilation, padding });
 
       const emb = timestepEmbedding(t, embedDim); // [B, E]
       const temb = silu(dense(silu(dense(emb, 'timeEmbed/dense1')), 'timeEmbed/dense2')); // [B, E]

@@ -131,7 +131,6 @@ async function modelFor(modelDir: string, version?: string): Promise<TrainedMode
   const cached = models.get(modelDir);
   if (cached && (version === undefined || cached.manifest.version === version)) return cached;
   const model = await loadCheckpoint(modelDir);
-  // Nothing trains in a scoring worker, so the forward-only conv1d form is safe here.
   model.denoiser.convImpl = conv === 'auto' ? (MEASURED_CONV1D.has(tf.getBackend()) ? 'conv1d' : 'unfold') : conv;
   if (version !== undefined && model.manifest.version !== version) {
     model.dispose();
