@@ -51,27 +51,44 @@ function wholeWindowMask(b: number, R: number, targets: readonly boolean[]): Flo
 interface ChunkTensors {
   R: number;
   x0: tf.Tensor3D; // [b, R, C]
-  draw(mask: tf.Tensor3D): tf.Tensor4D; // [K, b, R, C]
+  /** K draws under each of the masks `[b, R, C]`, in one batch of m·b windows: m × `[K, b, R, C]`. */
+  draw(masks: tf.Tensor3D[]): tf.Tensor4D[];
 }
 
-/** Only the last R points can reach the newest one through the net, so the rest is not computed (call inside tf.tidy). */
+/** m copies of x along the batch. `[b, …]` → `[m·b, …]` */
+const repeatBatch = (x: tf.Tensor3D, m: number): tf.Tensor3D => (m === 1 ? x : (tf.concat(Array.from({ length: m }, () => x), 0) as tf.Tensor3D));
+
+/**
+ * Only the last R points can reach the newest one through the net, so the rest is not computed
+ * (call inside tf.tidy). Both tests run in one batch: the same values as two calls, in half the
+ * kernel calls, which is what a small chunk pays for.
+ */
 function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ChunkTensors {
   const { windowLength: L, channels } = model.manifest;
   const C = channels.length;
   const { b } = input;
+  const K = imp.draws;
   // The same scores at L/R of the cost (2x for L = 32 with the NAB net, 4x for the default L = 64).
   const R = Math.min(L, leftReach(model.denoiser.args) + 1);
   const x0 = tf.slice(tf.tensor3d(input.z, [b, L, C]), [0, L - R, 0], [b, R, C]) as tf.Tensor3D; // [b, R, C]
-  const draws = tf.slice(tf.tensor4d(input.noise, [imp.draws, 1, L, C]), [0, 0, L - R, 0], [imp.draws, 1, R, C]); // [K, 1, R, C]
-  const eps = tf.reshape(tf.tile(draws, [1, b, 1, 1]), [imp.draws * b, R, C]) as tf.Tensor3D; // [K·b, R, C]
+  const draws = tf.slice(tf.tensor4d(input.noise, [K, 1, L, C]), [0, 0, L - R, 0], [K, 1, R, C]); // [K, 1, R, C]
   const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
-  return { R, x0, draw: (mask) => impute(model.diffusion, model.denoiser, x0, mask, { steps: imp.steps, draws: imp.draws, noise: eps, calendar, reads: readIndices(imp.reads) }) };
+  const draw = (masks: tf.Tensor3D[]): tf.Tensor4D[] => {
+    const m = masks.length;
+    const eps = tf.reshape(tf.tile(draws, [1, m * b, 1, 1]), [K * m * b, R, C]) as tf.Tensor3D; // [K·m·b, R, C]: common random numbers
+    const opts = { steps: imp.steps, draws: K, noise: eps, calendar: calendar && repeatBatch(calendar, m), reads: readIndices(imp.reads) };
+    const all = impute(model.diffusion, model.denoiser, repeatBatch(x0, m), m === 1 ? masks[0] : (tf.concat(masks, 0) as tf.Tensor3D), opts); // [K, m·b, R, C]
+    if (m === 1) return [all];
+    // Mask i's windows are one contiguous run per draw, so the split copies K blocks, not K·b·R rows.
+    const parts = tf.reshape(all, [K, m, b * R * C]); // [K, m, b·R·C]
+    return masks.map((_, i) => tf.reshape(tf.slice(parts, [0, i, 0], [K, 1, b * R * C]), [K, b, R, C]) as tf.Tensor4D);
+  };
+  return { R, x0, draw };
 }
 
-/** The profile test's statistics `[b, C]` each (the whole window hidden): z̄ and, with `dispersionTest`, d = ln mean z²; 0 for non-targets. */
-function profileStatistic(t: ChunkTensors, imp: ImputationScoring, b: number): ProfileResiduals {
-  const C = imp.targets.length;
-  return meanResidual(t.draw(tf.tensor3d(wholeWindowMask(b, t.R, imp.targets), [b, t.R, C])), t.x0, imp, t.R);
+/** The whole window of every target channel hidden: the profile test's mask. `[b, R, C]` */
+function profileMask(imp: ImputationScoring, b: number, R: number): tf.Tensor3D {
+  return tf.tensor3d(wholeWindowMask(b, R, imp.targets), [b, R, imp.targets.length]);
 }
 
 /** A type, not an interface: tf.tidy returns only index-signature objects. */
@@ -84,7 +101,11 @@ export type ProfileResiduals = {
 export function profileResiduals(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ProfileResiduals {
   const { windowLength: L, channels, normalization } = model.manifest;
   const fed = { ...input, z: clampConditioning(input.z, input.b, L, channels.length, imp, normalization) };
-  return tf.tidy(() => profileStatistic(chunkTensors(model, imp, fed), imp, input.b));
+  return tf.tidy(() => {
+    const t = chunkTensors(model, imp, fed);
+    const [samples] = t.draw([profileMask(imp, input.b, t.R)]);
+    return meanResidual(samples, t.x0, imp, t.R);
+  });
 }
 
 export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ImputedChunk {
@@ -96,8 +117,9 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const t = chunkTensors(model, imp, fed);
     const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
-    const context = predictiveNll(t.draw(newestMask), t.x0, newestMask, imp.sigmaFloor);
-    return { nll: newest(context.nll), mean: newest(context.mean), profile: imp.profileTest ? profileStatistic(t, imp, b) : undefined };
+    const [contextDraws, profileDraws] = t.draw(imp.profileTest ? [newestMask, profileMask(imp, b, t.R)] : [newestMask]);
+    const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor);
+    return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R) };
   });
   const evidence = Float64Array.from(nll);
   if (profile) {
