@@ -55,13 +55,20 @@ interface ChunkTensors {
   draw(masks: tf.Tensor3D[]): tf.Tensor4D[];
 }
 
+/**
+ * The largest chunk whose two tests run as one batch. Merging saves per-call costs, which matter
+ * for small chunks (1.08x at 16 windows, level at 64 and above; docs/benchmarks.md), but doubles
+ * the tensors alive in the call: scoring 512-window chunks that way raised peak RSS by a third.
+ */
+const MERGED_BATCH_MAX = 256;
+
 /** m copies of x along the batch. `[b, …]` → `[m·b, …]` */
 const repeatBatch = (x: tf.Tensor3D, m: number): tf.Tensor3D => (m === 1 ? x : (tf.concat(Array.from({ length: m }, () => x), 0) as tf.Tensor3D));
 
 /**
  * Only the last R points can reach the newest one through the net, so the rest is not computed
- * (call inside tf.tidy). Both tests run in one batch: the same values as two calls, in half the
- * kernel calls, which is what a small chunk pays for.
+ * (call inside tf.tidy). The two tests can run in one batch: the same values as two calls, in half
+ * the kernel calls.
  */
 function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ChunkTensors {
   const { windowLength: L, channels } = model.manifest;
@@ -117,7 +124,8 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const t = chunkTensors(model, imp, fed);
     const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
-    const [contextDraws, profileDraws] = t.draw(imp.profileTest ? [newestMask, profileMask(imp, b, t.R)] : [newestMask]);
+    const profile = imp.profileTest ? profileMask(imp, b, t.R) : undefined;
+    const [contextDraws, profileDraws] = !profile ? t.draw([newestMask]) : 2 * b <= MERGED_BATCH_MAX ? t.draw([newestMask, profile]) : [...t.draw([newestMask]), ...t.draw([profile])];
     const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor);
     return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R) };
   });

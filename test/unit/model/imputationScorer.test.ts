@@ -23,9 +23,9 @@ describe('imputeChunk: the context and profile tests in one batch', () => {
   });
   afterAll(() => model.dispose());
 
-  it('gives each test its own draws: the evidence is the larger of the context NLL and ½ z̄² computed apart', () => {
-    const B = 24;
-    const z = normalize(model.manifest.normalization, gatherWindows(values, 1, L, windowStarts(N, L, 1).slice(480, 480 + B))); // the spike at row 500 is in here
+  // 24 windows run both tests in one batch, 160 in two (over MERGED_BATCH_MAX); both hold the spike at row 500.
+  it.each([24, 160])('gives each test its own draws (%i windows): the evidence is the larger of the context NLL and ½ z̄² computed apart', (B) => {
+    const z = normalize(model.manifest.normalization, gatherWindows(values, 1, L, windowStarts(N, L, 1).slice(490 - B / 2, 490 + B / 2)));
     const base = model.manifest.imputation!;
     expect(base.profileTest).toBe(true);
     // Uncalibrated and without the too-still term, so that the evidence is exactly max(context, ½ z̄²).
