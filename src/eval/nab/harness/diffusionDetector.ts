@@ -37,22 +37,23 @@ import { thresholdStateJudge } from './thresholdStateJudge.ts';
 import type { FileContext, FileDetector, NabDetector } from './types.ts';
 
 /**
- * The model every NAB file gets. Measured on the 2-core development machine (wasm, under a
- * load of about 4): 30 epochs on 750 probationary rows took 13–20 s, and scoring ran at about
- * 2,400 windows/s with `tf.conv1d`: about 12 CPU s per file on average over the corpus.
+ * The model every NAB file gets. Measured on the 2-core development machine (wasm, two runs
+ * side by side): training took a median of 8.5 s per file (at most 30 s), and scoring ran at
+ * about 2,400 windows/s with `tf.conv1d`.
  * - windowLength 32: the probe of docs/evaluation.md; NAB's smallest probationary period (169
  *   rows) still gives over 100 training windows.
  * - width 32, depth 3: dilations 1, 2, 4 see 2 + 4·7 + 1 = 31 points, one window.
- * - epochs 30, patience 5: the validation loss still fell at epoch 20–29 on the files measured;
- *   with ~9 steps per epoch this is the probe's ~300 steps.
+ * - epochs 60, patience 10 (docs/tuning-log.md, variant 18): under 30 / 5 the validation loss
+ *   still fell at epoch 20–29; given room, the best epoch's median was 24–28 and 6–9 of the 31
+ *   tuning-half files used all 60. Affordable since training runs the backend's conv kernel.
  * - t0 30, steps 1, draws 4: the service defaults, which the probe used.
  */
 export const NAB_DIFFUSION_MODEL: Readonly<Partial<ModelConfig>> = Object.freeze({
   windowLength: 32,
   width: 32,
   depth: 3,
-  epochs: 30,
-  patience: 5,
+  epochs: 60,
+  patience: 10,
   t0: 30,
   steps: 1,
   draws: 4,
