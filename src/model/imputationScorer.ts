@@ -51,7 +51,7 @@ function wholeWindowMask(b: number, R: number, targets: readonly boolean[]): Flo
 interface ChunkTensors {
   R: number;
   x0: tf.Tensor3D; // [b, R, C]
-  /** K draws under each of the masks `[b, R, C]`, in one batch of m·b windows: m × `[K, b, R, C]`. */
+  /** K draws under each of the masks `[b, R, C]`, in one batch of m·b windows while that is at most MERGED_BATCH_MAX: m × `[K, b, R, C]`. */
   draw(masks: tf.Tensor3D[]): tf.Tensor4D[];
 }
 
@@ -82,6 +82,7 @@ function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkI
   const calendar = imp.calendar ? recentCalendar(input.timestamps, b, L, R) : undefined; // [b, R, 4]
   const draw = (masks: tf.Tensor3D[]): tf.Tensor4D[] => {
     const m = masks.length;
+    if (m > 1 && m * b > MERGED_BATCH_MAX) return masks.flatMap((mask) => draw([mask]));
     const eps = tf.reshape(tf.tile(draws, [1, m * b, 1, 1]), [K * m * b, R, C]) as tf.Tensor3D; // [K·m·b, R, C]: common random numbers
     const opts = { steps: imp.steps, draws: K, noise: eps, calendar: calendar && repeatBatch(calendar, m), reads: readIndices(imp.reads) };
     const all = impute(model.diffusion, model.denoiser, repeatBatch(x0, m), m === 1 ? masks[0] : (tf.concat(masks, 0) as tf.Tensor3D), opts); // [K, m·b, R, C]
@@ -124,8 +125,7 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const t = chunkTensors(model, imp, fed);
     const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
-    const profile = imp.profileTest ? profileMask(imp, b, t.R) : undefined;
-    const [contextDraws, profileDraws] = !profile ? t.draw([newestMask]) : 2 * b <= MERGED_BATCH_MAX ? t.draw([newestMask, profile]) : [...t.draw([newestMask]), ...t.draw([profile])];
+    const [contextDraws, profileDraws] = t.draw(imp.profileTest ? [newestMask, profileMask(imp, b, t.R)] : [newestMask]);
     const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor);
     return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R) };
   });
