@@ -121,7 +121,10 @@ else
 fi
 
 # --- 2. Addon ------------------------------------------------------------------------------------
-BUILD="$CACHE/build/${PKG#@tensorflow/}-$TFJS_VERSION-tf$TF_VERSION"
+# Our fixes to the binding's sources (scripts/native/*.patch); their hash keys the build cache.
+PATCHES=("$HERE"/*.patch)
+PATCH_KEY="$(cat "${PATCHES[@]}" | sha256sum | cut -c1-8)"
+BUILD="$CACHE/build/${PKG#@tensorflow/}-$TFJS_VERSION-tf$TF_VERSION-p$PATCH_KEY"
 if [[ "$FORCE" == 1 ]]; then rm -rf "$BUILD"; fi
 if [[ ! -f "$BUILD/.complete" ]]; then
   step "fetching $PKG@$TFJS_VERSION sources from the npm registry"
@@ -131,6 +134,10 @@ if [[ ! -f "$BUILD/.complete" ]]; then
     (cd "$CACHE/src" && npm pack --silent "$PKG@$TFJS_VERSION" >/dev/null) || fail "npm pack $PKG@$TFJS_VERSION failed" "is the npm registry reachable?"
   fi
   tar xzf "$TGZ" -C "$BUILD" --strip-components=1
+  for p in "${PATCHES[@]}"; do
+    step "patching the binding: $(basename "$p")"
+    patch -p1 --forward --quiet -d "$BUILD" < "$p" || fail "$(basename "$p") does not apply to $PKG@$TFJS_VERSION" "the patch was written for tfjs-node 4.22's binding"
+  done
   NAPI_BUILD="$(node -e "const v=require(process.argv[1]).binary.napi_versions.filter(v=>v<=+process.versions.napi);console.log(Math.max(...v))" "$BUILD/package.json")"
 
   step "building the addon with node-gyp (N-API $NAPI_BUILD, -j $JOBS); takes a few minutes"
@@ -174,10 +181,12 @@ fi
 node -e "require('fs').writeFileSync(process.argv[1], JSON.stringify({
   package: '$PKG', version: '$TFJS_VERSION', variant: '$VARIANT', tensorflow: '$TF_VERSION',
   wheel: require('fs').readFileSync('$LIBDIR/.complete','utf8').trim().split(' ')[2], napi: $NAPI_BUILD,
-  builtWith: 'scripts/native-setup.sh', builtAt: new Date().toISOString() }, null, 2) + '\n')" "$DEST/native-build.json"
+  patches: process.argv[2].split(' ').filter(Boolean), builtWith: 'scripts/native-setup.sh', builtAt: new Date().toISOString() }, null, 2) + '\n')" "$DEST/native-build.json" "$(for p in "${PATCHES[@]}"; do basename "$p"; done | tr '\n' ' ')"
 
 # --- 4. Verify -----------------------------------------------------------------------------------
 step "verifying that $PKG loads and computes"
 node "$HERE/check.mjs" "$PKG" || fail "$PKG was installed but does not load" "the error is printed above; see docs/native-backend.md"
+step "checking that worker threads can run ops at once (scripts/native/attrRace.mjs)"
+TF_CPP_MIN_LOG_LEVEL=2 node "$HERE/attrRace.mjs" "$PKG" || fail "$PKG's binding is not safe with several worker threads" "is scripts/native/attr-name-set-mutex.patch applied? see docs/native-backend.md"
 printf '\nnative-setup: OK. %s now uses libtensorflow %s from %s.\n' "$PKG" "$TF_VERSION" "$WHEEL_DIST"
 echo "It is outside package-lock.json: rerun this script after 'npm ci' or 'npm install' removes it."

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ModelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { NATIVE_PACKAGES } from './nativeBuild.ts';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendPreference, 'auto'>;
@@ -48,7 +49,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
     // libtensorflow prints plain-text INFO lines to stderr, which would break one-JSON-object-per-line logs.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
     const failures: string[] = [];
-    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    for (const pkg of NATIVE_PACKAGES) {
       try {
         await importOptional(pkg); // registers the 'tensorflow' backend on import
         if (await tf.setBackend('tensorflow')) return null;

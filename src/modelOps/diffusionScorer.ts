@@ -27,6 +27,7 @@ import type { Scorer, Window, WindowScore } from '../types.ts';
 import type { BackendName, BackendPreference } from '../model/backend.ts';
 import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { ConvImpl } from '../model/denoiser.ts';
+import { nativeBindingThreadSafe } from '../model/nativeBuild.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, WorkerMemory } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
@@ -197,6 +198,10 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   } catch (err) {
     await pool.close();
     throw err;
+  }
+  // Scoring workers and a background training worker each run libtensorflow in their own thread.
+  if (backend === 'tensorflow' && nativeBindingThreadSafe() === false) {
+    log.warn('the native backend\'s binding lacks the thread-safety patch: worker threads that start their first ops at once (scoring workers, background training) can crash the process; rebuild it with `npm run native:setup`, or set scorer.diffusion.backend to wasm', { workers: pool.size, docs: 'docs/native-backend.md#worker-threads-a-lock-the-binding-lacks' });
   }
   log.info('diffusion scorer ready', { modelDir: opts.modelDir, version: initial?.version, channels: initial?.channels, windowLength: initial?.windowLength, workers: pool.size, backend, conv, maxBatch });
 
