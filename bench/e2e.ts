@@ -141,6 +141,8 @@ export interface RunResult {
   detected: number;
   /** `open` events of the scorer (kind `model`) for live windows with no injection in the 5 s before. */
   unexplainedAlerts: number;
+  /** Those of them on entities that had no injection at all: false alerts on normal telemetry. */
+  unexplainedNeverInjected: number;
   maxLagMessages: number;
   peakRssMiB: number;
   stateTopicBytes: number;
@@ -176,19 +178,22 @@ function alertFigures(opened: readonly ReceivedAlert[], live: LiveLoad) {
   const fromInjection: number[] = [];
   const answered = new Set<string>();
   let unexplained = 0;
+  let neverInjected = 0;
   for (const a of opened) {
     // Only the scorer's alerts (kind `model`); the rules' (flatline, out of range) answer no injection.
     if (a.endTime < live.firstMs || a.kind !== 'model') continue;
     fromWindow.push(a.receivedMs - a.endTime);
     const inj = (live.injections.get(a.entityId) ?? []).filter((t) => t <= a.endTime && a.endTime - t <= 5_000).pop();
-    if (inj === undefined) unexplained++;
-    else if (!answered.has(`${a.entityId}@${inj}`)) {
+    if (inj === undefined) {
+      unexplained++;
+      if (!live.injections.has(a.entityId)) neverInjected++;
+    } else if (!answered.has(`${a.entityId}@${inj}`)) {
       answered.add(`${a.entityId}@${inj}`);
       fromInjection.push(a.receivedMs - inj);
     }
   }
   const injected = [...live.injections.values()].reduce((n, l) => n + l.length, 0);
-  return { alertLatencyMs: percentiles(fromWindow), detectLatencyMs: percentiles(fromInjection), injected, detected: answered.size, unexplainedAlerts: unexplained };
+  return { alertLatencyMs: percentiles(fromWindow), detectLatencyMs: percentiles(fromInjection), injected, detected: answered.size, unexplainedAlerts: unexplained, unexplainedNeverInjected: neverInjected };
 }
 
 async function scorerCeiling(o: Options, cfg: Readonly<DiffwatchConfig>, gen: LoadGenerator): Promise<number> {
@@ -353,6 +358,7 @@ const FIGURES: Array<[string, Figure, number]> = [
   ['injected', (r) => r.injected, 0],
   ['detected', (r) => r.detected, 0],
   ['unexplained alerts', (r) => r.unexplainedAlerts, 0],
+  ['  on entities never injected', (r) => r.unexplainedNeverInjected, 0],
   ['max lag (live) messages', (r) => r.maxLagMessages, 0],
   ['peak RSS MiB', (r) => r.peakRssMiB, 0],
   ['produce readings/s (backlog)', (r) => r.produceReadingsPerS, 0],
