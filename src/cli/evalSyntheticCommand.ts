@@ -76,7 +76,7 @@ export function evalSyntheticCommand(): Command {
   return new Command('synthetic')
     .summary('run detectors over the seeded synthetic anomaly suite (per type: ROC AUC, AUC-PR, detection delay)')
     .option('--detectors <list>', 'from the NAB registry: diffusion, baseline, baselineRaw, windowedGaussian, oneLine (default diffusion,baseline,oneLine); scored on their raw window evidence')
-    .option('--layouts <list>', 'univariate, multivariate (default both)', listFlag)
+    .option('--layouts <list>', 'univariate, multivariate, fleet (default all three)', listFlag)
     .option('--types <list>', 'anomaly types (default all): spike3, spike4, spike5, levelShift, varianceChange, trendChange, frequencyChange, phaseShift, missingDailyCycle, patternChange, flatline, stuckValue; multivariate also correlationBreak, commandWithoutResponse, responseWithoutCommand', listFlag)
     .option('--cases-per-type <n>', 'seeded cases per layout and type (default 3)', numberFlag('--cases-per-type'))
     .option('--seed <n>', 'seed of the data and of every detector', numberFlag('--seed'), 0)

@@ -11,14 +11,21 @@
  *     cmd00   pulses of 12–36 rows every 40–160 rows (what drives resp)
  *     cmdNN   random telegraph flags, each with its own switching rate
  *     constK  a setpoint that never changes
+ * - `fleet`: the layout of a server or a plant with many unrelated sensors: the main channel `a1`,
+ *   `unrelatedChannels` analogue channels that share nothing with it or with each other, a few
+ *   binary flags and constants. Each unrelated channel is a cycle of its own period (not a
+ *   divisor of the day, so the phases of the channels never line up the same way twice) or a slow
+ *   mean-reverting drift, with its own noise. The combination of their phases in the test part
+ *   is one the fit part never showed: a detector that predicts a1 from the other channels reads
+ *   a relation that holds only over its training stretch.
  */
 import { partRows, type SyntheticKnobs } from './knobs.ts';
 import { intIn, streamRng, uniform, type Rng } from './rngStreams.ts';
 import { gaussians } from './rngStreams.ts';
 import { makeWave, renderWave, type Wave } from './wave.ts';
 
-export type Layout = 'univariate' | 'multivariate';
-export const LAYOUTS: readonly Layout[] = ['univariate', 'multivariate'];
+export type Layout = 'univariate' | 'multivariate' | 'fleet';
+export const LAYOUTS: readonly Layout[] = ['univariate', 'multivariate', 'fleet'];
 
 /** a2 = offset + unit · (gain · (a1's daily + weekly) + noise). */
 export interface CoupledChannel {
@@ -63,6 +70,7 @@ export function makeBaseSeries(seed: number, layout: Layout, caseIndex: number, 
     renderWave(main, values, 1);
     return { layout, caseIndex, channels: ['value'], timestamps, values, rows, main };
   }
+  if (layout === 'fleet') return fleetSeries(caseIndex, k, rng, timestamps, rows);
   const cmds = Array.from({ length: k.commandChannels }, (_, i) => `cmd${String(i).padStart(2, '0')}`);
   const consts = Array.from({ length: k.constantChannels }, (_, i) => `const${i}`);
   const channels = ['a1', 'a2', 'resp', ...cmds, ...consts];
@@ -78,6 +86,49 @@ export function makeBaseSeries(seed: number, layout: Layout, caseIndex: number, 
   for (let i = 1; i < k.commandChannels; i++) writeColumn(values, C, 3 + i, telegraph(rng, N, rows.fit));
   for (let i = 0; i < k.constantChannels; i++) writeColumn(values, C, 3 + k.commandChannels + i, new Float64Array(N).fill(Math.round(uniform(rng, 1, 500))));
   return { layout, caseIndex, channels, timestamps, values, rows, main, coupled, command };
+}
+
+/** Cycles per day of the unrelated channels: none divides the day or another's period evenly. */
+const FLEET_CYCLES = [0.43, 2.3, 3.7, 6.1, 1.37, 0.71];
+const FLEET_FLAGS = 4;
+const FLEET_CONSTANTS = 2;
+
+function fleetSeries(caseIndex: number, k: Readonly<SyntheticKnobs>, rng: Rng, timestamps: Float64Array, rows: ReturnType<typeof partRows>): BaseSeries {
+  const N = rows.total;
+  const U = k.unrelatedChannels;
+  const unrelated = Array.from({ length: U }, (_, i) => `u${i + 1}`);
+  const flags = Array.from({ length: FLEET_FLAGS }, (_, i) => `flag${i}`);
+  const consts = Array.from({ length: FLEET_CONSTANTS }, (_, i) => `const${i}`);
+  const channels = ['a1', ...unrelated, ...flags, ...consts];
+  const C = channels.length;
+  const values = new Float64Array(N * C);
+  const main = makeWave(rng, 0, N, k);
+  renderWave(main, values, C);
+  // Every third unrelated channel drifts; the others cycle at a period of their own.
+  for (let i = 0; i < U; i++) writeColumn(values, C, 1 + i, i % 3 === 2 ? drift(rng, N) : cycle(rng, N, FLEET_CYCLES[i % FLEET_CYCLES.length] * (1 + 0.1 * Math.floor(i / FLEET_CYCLES.length)), k));
+  for (let i = 0; i < FLEET_FLAGS; i++) writeColumn(values, C, 1 + U + i, telegraph(rng, N, rows.fit));
+  for (let i = 0; i < FLEET_CONSTANTS; i++) writeColumn(values, C, 1 + U + FLEET_FLAGS + i, new Float64Array(N).fill(Math.round(uniform(rng, 1, 500))));
+  return { layout: 'fleet', caseIndex, channels, timestamps, values, rows, main };
+}
+
+/** offset + unit · (A · sin(2π f t / day + φ) + noise): a cycle of f per day, A in 2–6 σ. */
+function cycle(rng: Rng, N: number, cyclesPerDay: number, k: Readonly<SyntheticKnobs>): Float64Array {
+  const [A, phase, offset, unit] = [uniform(rng, 2, 6), uniform(rng, 0, 2 * Math.PI), uniform(rng, 20, 80), uniform(rng, 0.5, 2)];
+  const noise = gaussians(rng, N);
+  return Float64Array.from({ length: N }, (_, t) => offset + unit * (A * Math.sin(phase + (2 * Math.PI * cyclesPerDay * t) / k.pointsPerDay) + noise[t]));
+}
+
+/** offset + unit · (d[t] + noise), d an AR(1) with φ = 0.995 (a half-life of about 2.3 h at 5 min) and a stationary std of 3 σ. */
+function drift(rng: Rng, N: number): Float64Array {
+  const [offset, unit, phi] = [uniform(rng, 20, 80), uniform(rng, 0.5, 2), 0.995];
+  const step = gaussians(rng, N);
+  const noise = gaussians(rng, N);
+  const innovation = 3 * Math.sqrt(1 - phi * phi);
+  let d = 3 * step[0];
+  return Float64Array.from({ length: N }, (_, t) => {
+    if (t > 0) d = phi * d + innovation * step[t];
+    return offset + unit * (d + noise[t]);
+  });
 }
 
 function coupledTo(main: Wave, rng: Rng, N: number): CoupledChannel {

@@ -18,7 +18,7 @@ import { SEGMENT_INJECTORS, type Injection, type Segment } from './segmentAnomal
 
 type Injector = (base: BaseSeries, rng: Rng, k: Readonly<SyntheticKnobs>) => Injection;
 
-/** Anomalies of one analogue channel: both layouts (the main channel, `value` or `a1`). */
+/** Anomalies of one analogue channel: every layout (the main channel, `value` or `a1`). */
 const CHANNEL_INJECTORS: Readonly<Record<string, Injector>> = {
   spike3: (b, r, k) => injectSpikes(b, r, k, 3),
   spike4: (b, r, k) => injectSpikes(b, r, k, 4),
@@ -38,7 +38,7 @@ export const RELATION_TYPES = Object.keys(RELATION_INJECTORS);
 export const ALL_TYPES = [...CHANNEL_TYPES, ...RELATION_TYPES];
 
 /** The types a layout has, in table order. */
-export const typesOf = (layout: Layout): string[] => (layout === 'univariate' ? CHANNEL_TYPES : ALL_TYPES);
+export const typesOf = (layout: Layout): string[] => (layout === 'multivariate' ? ALL_TYPES : CHANNEL_TYPES);
 
 export interface SyntheticCase {
   /** `layout/type/caseIndex`: the entity id the case is streamed under. */

@@ -56,6 +56,8 @@ export interface SyntheticKnobs {
   constantChannels: number;
   /** Anomalous command pulses per command case. */
   pulseAnomalies: number;
+  /** Analogue channels of the fleet layout that have nothing to do with the main channel. */
+  unrelatedChannels: number;
 }
 
 export const SYNTHETIC_DEFAULTS: Readonly<SyntheticKnobs> = Object.freeze({
@@ -84,6 +86,7 @@ export const SYNTHETIC_DEFAULTS: Readonly<SyntheticKnobs> = Object.freeze({
   commandChannels: 22,
   constantChannels: 3,
   pulseAnomalies: 3,
+  unrelatedChannels: 7,
 });
 
 /** Rows of each part of a case. */

@@ -4,11 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { channelKinds } from '../../../../src/model/channelKinds.ts';
-import { ALL_TYPES, CHANNEL_TYPES, cleanValue, columnRange, makeBaseSeries, makeCase, SYNTHETIC_DEFAULTS as K, typesOf, type BaseSeries } from '../../../../src/eval/synthetic/index.ts';
+import { ALL_TYPES, CHANNEL_TYPES, cleanValue, columnRange, makeBaseSeries, makeCase, SYNTHETIC_DEFAULTS as K, typesOf, type BaseSeries, type Layout } from '../../../../src/eval/synthetic/index.ts';
 
 const CASES = [0, 1, 2, 3];
 const column = (b: { values: Float64Array; channels: string[] }, c: number) => Array.from({ length: b.values.length / b.channels.length }, (_, t) => b.values[t * b.channels.length + c]);
-const bases = (layout: 'univariate' | 'multivariate'): BaseSeries[] => CASES.map((i) => makeBaseSeries(0, layout, i, K));
+function corr(x: number[], y: number[]): number {
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const [mx, my] = [mean(x), mean(y)];
+  let [sxy, sxx, syy] = [0, 0, 0];
+  for (let i = 0; i < x.length; i++) [sxy, sxx, syy] = [sxy + (x[i] - mx) * (y[i] - my), sxx + (x[i] - mx) ** 2, syy + (y[i] - my) ** 2];
+  return sxy / Math.sqrt(sxx * syy);
+}
+const bases = (layout: Layout): BaseSeries[] => CASES.map((i) => makeBaseSeries(0, layout, i, K));
 
 describe('synthetic base series', () => {
   it('is seeded: the same seed gives the same numbers, another seed other numbers', () => {
@@ -36,11 +43,27 @@ describe('synthetic base series', () => {
       });
     }
   });
+  it('fleet: the main channel and unrelated analogue channels that do not follow it, beside flags and constants', () => {
+    for (const b of bases('fleet')) {
+      const C = b.channels.length;
+      const kinds = channelKinds(b.values.subarray(0, b.rows.fit * C), C);
+      expect(kinds.slice(0, 1 + K.unrelatedChannels).every((k) => k === 'analogue')).toBe(true);
+      expect(kinds.filter((k) => k === 'binary').length).toBeGreaterThanOrEqual(2);
+      expect(kinds).toContain('constant');
+      // No unrelated channel tracks a1: |corr| of their first differences stays small.
+      const diff = (c: number) => {
+        const col = column(b, c);
+        return col.slice(1, b.rows.fit).map((x, t) => x - col[t]);
+      };
+      const a1 = diff(0);
+      for (let c = 1; c <= K.unrelatedChannels; c++) expect(Math.abs(corr(a1, diff(c))), b.channels[c]).toBeLessThan(0.1);
+    }
+  });
 });
 
 describe('synthetic anomalies', () => {
   it('contextual spikes: exactly kσ above the clean value at their phase, in the lower half of the cycle, inside the training range', () => {
-    for (const layout of ['univariate', 'multivariate'] as const) {
+    for (const layout of ['univariate', 'multivariate', 'fleet'] as const) {
       for (const b of bases(layout)) {
         const C = b.channels.length;
         const c = b.main.channel;
@@ -117,6 +140,7 @@ describe('synthetic anomalies', () => {
   it('lists the relation types for the multivariate layout only', () => {
     expect(typesOf('univariate')).toEqual(CHANNEL_TYPES);
     expect(typesOf('multivariate')).toEqual(ALL_TYPES);
+    expect(typesOf('fleet')).toEqual(CHANNEL_TYPES);
     expect(() => makeCase(makeBaseSeries(0, 'univariate', 0, K), 'correlationBreak', 0, K)).toThrow(/not a univariate type/);
   });
 });

@@ -19,7 +19,7 @@ describe('synthetic suite', () => {
   it('runs every type of both layouts, each case through the stream, in a few seconds', async () => {
     const r = await suite;
     for (const layout of LAYOUTS) expect(Object.keys(r.summary[layout])).toEqual(typesOf(layout));
-    expect(r.cases).toHaveLength((typesOf('univariate').length + typesOf('multivariate').length) * CASES * 3);
+    expect(r.cases).toHaveLength(LAYOUTS.reduce((n, l) => n + typesOf(l).length, 0) * CASES * 3);
     expect(r.seed).toBe(SEED);
     expect(performance.now() - started).toBeLessThan(60_000);
   }, 60_000);
