@@ -75,15 +75,23 @@ export function relationStatistic(da: Float64Array, dk: Float64Array, R: number)
  * @param reach R, the points that can reach the newest output
  */
 export function relatedConditioning(rows: ArrayLike<number>, C: number, targets: readonly boolean[], reach: number): boolean[] {
+  return conditioningRelations(rows, C, targets, reach).map((related) => related !== null && related.length > 0);
+}
+
+/**
+ * Per channel: for a conditioning channel, the targets its changes are followed by (empty for a
+ * constant or an unrelated flag); null for a target.
+ */
+export function conditioningRelations(rows: ArrayLike<number>, C: number, targets: readonly boolean[], reach: number): (number[] | null)[] {
   const N = rows.length / C;
   const from = Math.max(0, N - MAX_ROWS);
   const diff = (c: number) => Float64Array.from({ length: N - from - 1 }, (_, i) => rows[(from + i + 1) * C + c] - rows[(from + i) * C + c]);
-  const targetDiffs = targets.flatMap((t, c) => (t ? [diff(c)] : []));
+  const targetDiffs = targets.flatMap((t, c) => (t ? [[c, diff(c)] as const] : []));
   const bar = normalQuantileAbove(RELATION_P / (2 * reach)) ** 2;
   return targets.map((t, c) => {
-    if (t) return false;
+    if (t) return null;
     const dk = diff(c);
-    if (dk.every((v) => v === 0)) return false; // a constant says nothing
-    return targetDiffs.some((da) => relationStatistic(da, dk, reach) > bar);
+    if (dk.every((v) => v === 0)) return []; // a constant says nothing
+    return targetDiffs.flatMap(([a, da]) => (relationStatistic(da, dk, reach) > bar ? [a] : []));
   });
 }

@@ -16,6 +16,11 @@
  * Dilations grow 1, 2, 4, 8 and repeat (WaveNet): with K = 3 one cycle of 4 blocks sees
  * 2 + 4·(1+2+4+8) + 1 = 63 points, about one default window of 64. A dilation costs nothing in either convolution form.
  *
+ * With `groups` the net is several such nets side by side, one per group of channels
+ * (channelGroups.ts), each reading only its own channels' x_t, observed values and mask, plus the
+ * shared extra inputs (the calendar), and predicting its own channels: nothing of one group reaches
+ * another's output. Group i's weights are named `g<i>/…`; a net without groups keeps the plain names.
+ *
  * Weights are named `tf.Variable`s in a plain object (`getWeights()`/`setWeights()`), and
  * `DenoiserArgs` round-trips through JSON, so a checkpoint is a weights manifest plus the args.
  */
@@ -46,6 +51,13 @@ export interface DenoiserArgs {
   padding: ConvPadding;
   /** Seed of the weight initialisation. */
   seed: number;
+  /**
+   * Channel groups, each a net of its own: ascending indices into the C channels, every channel in
+   * at least one group, each group's output taken for the channels no earlier group has. Needs the
+   * imputation layout of the conditioning input, [observed (C), mask (C), extra], since each group
+   * reads its own part of it. Absent: one net over every channel.
+   */
+  groups?: number[][];
 }
 
 /** Small enough to stream on 2 cores: ~30 k parameters for C = 1. */
@@ -78,12 +90,34 @@ export function resolveDenoiserArgs(input: Partial<DenoiserArgs> & { channels: n
     throw bad('dilations', `needs ${args.depth} positive integers (one per block), got ${JSON.stringify(args.dilations)}`);
   }
   if (args.padding !== 'same' && args.padding !== 'causal') throw bad('padding', `must be 'same' or 'causal', got ${JSON.stringify(args.padding)}`);
+  if (args.groups !== undefined) checkGroups(args.groups, args.channels, args.condChannels, bad);
   return args;
+}
+
+function checkGroups(groups: unknown, C: number, condChannels: number, bad: (field: string, why: string) => ModelError): void {
+  const ok = Array.isArray(groups) && groups.length >= 2 && groups.every((g) => Array.isArray(g) && g.length > 0 && g.every((c, i) => Number.isInteger(c) && c >= 0 && c < C && (i === 0 || c > g[i - 1])));
+  if (!ok) throw bad('groups', `must be 2 or more non-empty ascending lists of channel indices below ${C}, got ${JSON.stringify(groups)}`);
+  const covered = new Set((groups as number[][]).flat());
+  if (covered.size !== C) throw bad('groups', `must cover every one of the ${C} channels, got ${JSON.stringify(groups)}`);
+  if (condChannels < 2 * C) throw bad('groups', `need the conditioning input [observed, mask, extra] (≥ ${2 * C} channels), got ${condChannels}`);
+}
+
+/** Per group, the channels of [x_t, cond] it reads: its x_t, observed values and mask, and the extra inputs. */
+function groupInputs(a: DenoiserArgs, g: readonly number[]): number[] {
+  const C = a.channels;
+  const extra = Array.from({ length: a.condChannels - 2 * C }, (_, i) => 3 * C + i);
+  return [...g, ...g.map((c) => C + c), ...g.map((c) => 2 * C + c), ...extra];
 }
 
 /** Name → [shape, init std] of every weight; a std of 0 means zeros (biases). */
 function weightSpecs(a: DenoiserArgs): [string, number[], number][] {
-  const { channels: c, condChannels: cc, width: w, kernelSize: k, embedDim: e, depth } = a;
+  if (!a.groups) return netSpecs(a, a.channels, a.condChannels, '');
+  return a.groups.flatMap((g, i) => netSpecs(a, g.length, groupInputs(a, g).length - g.length, `g${i}/`));
+}
+
+/** The weights of one net of `c` channels in and out and `cc` conditioning channels, names prefixed. */
+function netSpecs(a: DenoiserArgs, c: number, cc: number, prefix: string): [string, number[], number][] {
+  const { width: w, kernelSize: k, embedDim: e, depth } = a;
   const he = (fanIn: number) => Math.sqrt(2 / fanIn);
   const specs: [string, number[], number][] = [
     ['inProj/kernel', [k, c + cc, w], he(k * (c + cc))],
@@ -107,10 +141,21 @@ function weightSpecs(a: DenoiserArgs): [string, number[], number][] {
   // Small rather than zero (improved-diffusion zeroes it): with a zero output layer every other
   // weight gets a zero gradient on the first step, and ε̂ ≈ 0 is already the near-optimal start.
   specs.push(['outProj/kernel', [1, w, c], 0.01 * Math.sqrt(1 / w)], ['outProj/bias', [c], 0]);
-  return specs;
+  return specs.map(([name, shape, std]) => [prefix + name, shape, std]);
 }
 
 const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
+
+function placementMatrix(groups: readonly number[][], C: number): tf.Tensor2D {
+  const rows = groups.flat();
+  const seen = new Set<number>();
+  const m = new Float32Array(rows.length * C);
+  rows.forEach((c, j) => {
+    if (!seen.has(c)) m[j * C + c] = 1;
+    seen.add(c);
+  });
+  return tf.tensor2d(m, [rows.length, C]);
+}
 
 /**
  * How `apply` runs its convolutions. 'conv1d' (the default) is the backend's convolution kernel
@@ -126,6 +171,12 @@ export class Denoiser {
   /** See ConvImpl. */
   convImpl: ConvImpl = 'conv1d';
   private readonly weights: Record<string, tf.Variable>;
+  /**
+   * With groups: `[Σ|g|, C]`, row j one-hot at the channel that the j-th output of the groups'
+   * outputs side by side stands for, zero where an earlier group already gave that channel (a
+   * command read by two groups). A plain matMul, so the gradient needs no scatter kernel.
+   */
+  private readonly placement!: tf.Tensor2D;
 
   constructor(input: Partial<DenoiserArgs> & { channels: number }) {
     this.args = resolveDenoiserArgs(input);
@@ -137,11 +188,12 @@ export class Denoiser {
       this.weights[name] = tf.variable(init, true); // unnamed: tf variable names are global, two nets would clash
       init.dispose();
     });
+    if (this.args.groups) this.placement = placementMatrix(this.args.groups, this.args.channels);
   }
 
   /** The args as plain JSON: `new Denoiser(d.getConfig())` builds the same architecture. */
   getConfig(): DenoiserArgs {
-    return { ...this.args, dilations: [...this.args.dilations] };
+    return { ...this.args, dilations: [...this.args.dilations], ...(this.args.groups ? { groups: this.args.groups.map((g) => [...g]) } : {}) };
   }
 
   /**
@@ -161,25 +213,34 @@ export class Denoiser {
       throw new ModelError('MODEL_MISMATCH', `denoiser built for ${this.args.channels} channels, got windows with ${channels}`, { expected: this.args.channels, actual: channels });
     }
     if (t.shape[0] !== batch) throw new ModelError('MODEL_MISMATCH', `denoiser: ${t.shape[0]} timesteps for a batch of ${batch}`, { expected: batch, actual: t.shape[0] });
+    return tf.tidy(() => {
+      const input = cond ? (tf.concat([xt, cond], 2) as tf.Tensor3D) : xt; // [B, L, C + condChannels]
+      const { groups } = this.args;
+      if (!groups) return this.net(input, t, '');
+      const outs = groups.map((g, i) => this.net(tf.gather(input, groupInputs(this.args, g), 2) as tf.Tensor3D, t, `g${i}/`)); // each [B, L, |g|]
+      return tf.reshape(tf.matMul(tf.reshape(tf.concat(outs, 2), [-1, this.placement.shape[0]]), this.placement), [batch, -1, channels]) as tf.Tensor3D; // [B, L, C]
+    });
+  }
+
+  /** One net over `input` `[B, L, c + cc]`: its weights are those named `prefix…`. Returns `[B, L, c]`. */
+  private net(input: tf.Tensor3D, t: tf.Tensor1D, prefix: string): tf.Tensor3D {
     const w = this.weights as Record<string, tf.Tensor>;
     const { padding, width, embedDim, dilations } = this.args;
-    return tf.tidy(() => {
-      const dense = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, w[`${name}/kernel`] as tf.Tensor2D), w[`${name}/bias`]);
-      const convForm = this.convImpl === 'conv1d' ? gradConv1d : unfoldConv1d;
-      const conv = (x: tf.Tensor3D, name: string, dilation: number) => convForm(x, w[`${name}/kernel`] as tf.Tensor3D, w[`${name}/bias`] as tf.Tensor1D, { dilation, padding });
+    const batch = input.shape[0];
+    const dense = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, w[`${prefix}${name}/kernel`] as tf.Tensor2D), w[`${prefix}${name}/bias`]);
+    const convForm = this.convImpl === 'conv1d' ? gradConv1d : unfoldConv1d;
+    const conv = (x: tf.Tensor3D, name: string, dilation: number) => convForm(x, w[`${prefix}${name}/kernel`] as tf.Tensor3D, w[`${prefix}${name}/bias`] as tf.Tensor1D, { dilation, padding });
 
-      const emb = timestepEmbedding(t, embedDim); // [B, E]
-      const temb = silu(dense(silu(dense(emb, 'timeEmbed/dense1')), 'timeEmbed/dense2')); // [B, E]
-      const input = cond ? (tf.concat([xt, cond], 2) as tf.Tensor3D) : xt; // [B, L, C + condChannels]
-      let h = conv(input, 'inProj', 1); // [B, L, width]
-      dilations.forEach((d, i) => {
-        let y = silu(conv(h, `block${i}/conv1`, d)); // [B, L, width]
-        y = tf.add(y, tf.reshape(dense(temb, `block${i}/time`), [batch, 1, width])); // [B, L, width] + [B, 1, width]
-        y = conv(y as tf.Tensor3D, `block${i}/conv2`, d); // [B, L, width]
-        h = tf.add(h, y); // [B, L, width]
-      });
-      return conv(silu(h) as tf.Tensor3D, 'outProj', 1); // [B, L, C]
+    const emb = timestepEmbedding(t, embedDim); // [B, E]
+    const temb = silu(dense(silu(dense(emb, 'timeEmbed/dense1')), 'timeEmbed/dense2')); // [B, E]
+    let h = conv(input, 'inProj', 1); // [B, L, width]
+    dilations.forEach((d, i) => {
+      let y = silu(conv(h, `block${i}/conv1`, d)); // [B, L, width]
+      y = tf.add(y, tf.reshape(dense(temb, `block${i}/time`), [batch, 1, width])); // [B, L, width] + [B, 1, width]
+      y = conv(y as tf.Tensor3D, `block${i}/conv2`, d); // [B, L, width]
+      h = tf.add(h, y); // [B, L, width]
     });
+    return conv(silu(h) as tf.Tensor3D, 'outProj', 1); // [B, L, c]
   }
 
   /** The live variables by name (do not dispose them): what a weights manifest stores. */
@@ -215,5 +276,6 @@ export class Denoiser {
 
   dispose(): void {
     for (const v of Object.values(this.weights)) v.dispose();
+    this.placement?.dispose();
   }
 }

@@ -8,7 +8,8 @@
  */
 import type { ImputationScoring } from './checkpoint.ts';
 import { channelKinds, distinctValues } from './channelKinds.ts';
-import { relatedConditioning } from './conditioningRelation.ts';
+import { analogueGroups } from './channelGroups.ts';
+import { conditioningRelations, relatedConditioning } from './conditioningRelation.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 
@@ -34,6 +35,24 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
     // Written only when some conditioning channel is left unread (a model without commands hashes as before).
     ...(reads.every(Boolean) ? {} : { reads }),
   };
+}
+
+/**
+ * The denoiser's channel groups (denoiser.ts, `groups`), in the net's channel order (the channels
+ * it reads): each group of related analogue channels (channelGroups.ts) with the commands related
+ * to them. Undefined when the targets form one group: one net, as without groups.
+ * @param trainRows training rows `[N, C]`, raw units
+ */
+export function netGroups(trainRows: ArrayLike<number>, C: number, scoring: Pick<ImputationScoring, 'targets' | 'reads'>, reach: number): number[][] | undefined {
+  const groups = analogueGroups(trainRows, C, scoring.targets, reach);
+  if (groups.length < 2) return undefined;
+  const relations = conditioningRelations(trainRows, C, scoring.targets, reach);
+  const read = scoring.targets.flatMap((_, c) => (scoring.reads?.[c] ?? true ? [c] : []));
+  const netIndex = new Map(read.map((c, i) => [c, i]));
+  return groups.map((g) => {
+    const commands = relations.flatMap((targets, k) => (targets?.some((a) => g.includes(a)) ? [k] : []));
+    return [...g, ...commands].sort((a, b) => a - b).map((c) => netIndex.get(c)!);
+  });
 }
 
 /** The scaler with each conditioning channel mapped onto [0, 1] by its training levels (a constant keeps its centre and floor). */

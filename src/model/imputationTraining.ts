@@ -4,7 +4,7 @@
  */
 import type { ImputationScoring } from './checkpoint.ts';
 import { leftReach, resolveDenoiserArgs } from './denoiser.ts';
-import { conditioningScaler, imputationScoring } from './imputationSpec.ts';
+import { conditioningScaler, imputationScoring, netGroups } from './imputationSpec.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 import { denoisingObjective, imputationObjective, type TrainingObjective } from './trainingObjective.ts';
@@ -17,13 +17,18 @@ interface SeriesRows {
   timestamps: Float64Array;
 }
 
-/** The channel roles and the scaler of an imputation model, from the training rows only (as the scaler always is). */
-export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler } {
+/**
+ * The channel roles and the scaler of an imputation model, from the training rows only (as the
+ * scaler always is), and with `channelGroups` the groups its net is split into (undefined: one net).
+ */
+export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler; groups?: number[][] } {
   const C = series.channels.length;
   // The points that reach the newest output: how far back a command's effect can be used.
   const reach = leftReach(resolveDenoiserArgs({ channels: C, depth: cfg.depth, kernelSize: cfg.kernelSize })) + 1;
-  const scoring = imputationScoring(trainingRows(series, cfg), C, cfg, reach);
-  return { scoring, scaler: imputationScaler(series, cfg, scoring) };
+  const rows = trainingRows(series, cfg);
+  const scoring = imputationScoring(rows, C, cfg, reach);
+  const groups = cfg.channelGroups ? netGroups(rows, C, scoring, reach) : undefined;
+  return { scoring, scaler: imputationScaler(series, cfg, scoring), ...(groups ? { groups } : {}) };
 }
 
 /** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */

@@ -99,6 +99,12 @@ export interface ModelConfig {
    */
   dispersionTest: boolean;
   /**
+   * Imputation models with several analogue channels: give each group of related channels a net
+   * of its own (channelGroups.ts), so that no channel is predicted from channels it has nothing to
+   * do with. false: one net over every channel read.
+   */
+  channelGroups: boolean;
+  /**
    * Training: decay of an exponential moving average of the weights (weightAverage.ts), which is
    * what is validated, kept and scored with; 0 keeps the raw Adam iterate. The default 0.99 spans
    * about the last 100 steps once warmed up.
@@ -138,6 +144,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   stillnessMargin: 3,
   roughnessTest: true,
   dispersionTest: true,
+  channelGroups: false,
   emaDecay: 0.99,
   seed: 0,
 });
@@ -178,6 +185,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   profileSpan: int(1, 100_000),
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
+  channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   emaDecay: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : `must lie in [0, 1), got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, makeTrainedModel, modelVersion, type ImputationScoring, type ModelManifest, type ScoreQuantiles, type TrainedModel } from './checkpoint.ts';
+import { groupWidth } from './channelGroups.ts';
 import { Denoiser, leftReach } from './denoiser.ts';
 import { fitStillness } from './stillness.ts';
 import { GaussianDiffusion, seededRng, type Rng } from './diffusion.ts';
@@ -214,7 +215,10 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   // The net takes only the channels it reads (imputation.ts): targets and the commands related to them.
   const netChannels = imputation?.scoring.reads?.filter(Boolean).length ?? C;
   const condChannels = imputation ? 2 * netChannels + (cfg.calendar ? CALENDAR_FEATURES : 0) : 0;
-  const net = new Denoiser({ channels: netChannels, condChannels, width: cfg.width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed });
+  const groups = imputation?.groups;
+  // Split into groups, each net narrower, so that the groups together cost what one net would (channelGroups.ts).
+  const width = groups ? groupWidth(cfg.width, groups.length) : cfg.width;
+  const net = new Denoiser({ channels: netChannels, condChannels, width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed, ...(groups ? { groups } : {}) });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
   return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });
