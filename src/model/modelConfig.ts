@@ -144,7 +144,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   stillnessMargin: 3,
   roughnessTest: true,
   dispersionTest: true,
-  channelGroups: false,
+  channelGroups: true,
   emaDecay: 0.99,
   seed: 0,
 });
