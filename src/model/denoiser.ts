@@ -58,6 +58,8 @@ export interface DenoiserArgs {
    * reads its own part of it. Absent: one net over every channel.
    */
   groups?: number[][];
+  /** With groups: whether group i reads the extra inputs (the calendar). Absent: every group does. */
+  groupExtras?: boolean[];
 }
 
 /** Small enough to stream on 2 cores: ~30 k parameters for C = 1. */
@@ -91,6 +93,9 @@ export function resolveDenoiserArgs(input: Partial<DenoiserArgs> & { channels: n
   }
   if (args.padding !== 'same' && args.padding !== 'causal') throw bad('padding', `must be 'same' or 'causal', got ${JSON.stringify(args.padding)}`);
   if (args.groups !== undefined) checkGroups(args.groups, args.channels, args.condChannels, bad);
+  if (args.groupExtras !== undefined && !(Array.isArray(args.groupExtras) && args.groupExtras.length === args.groups?.length && args.groupExtras.every((x) => typeof x === 'boolean'))) {
+    throw bad('groupExtras', `needs one true or false per group (${args.groups?.length ?? 'no groups'}), got ${JSON.stringify(args.groupExtras)}`);
+  }
   return args;
 }
 
@@ -102,17 +107,18 @@ function checkGroups(groups: unknown, C: number, condChannels: number, bad: (fie
   if (condChannels < 2 * C) throw bad('groups', `need the conditioning input [observed, mask, extra] (≥ ${2 * C} channels), got ${condChannels}`);
 }
 
-/** Per group, the channels of [x_t, cond] it reads: its x_t, observed values and mask, and the extra inputs. */
-function groupInputs(a: DenoiserArgs, g: readonly number[]): number[] {
+/** Group i's channels of [x_t, cond]: its x_t, observed values and mask, and the extra inputs unless `groupExtras` says not. */
+function groupInputs(a: DenoiserArgs, i: number): number[] {
   const C = a.channels;
-  const extra = Array.from({ length: a.condChannels - 2 * C }, (_, i) => 3 * C + i);
+  const g = a.groups![i];
+  const extra = a.groupExtras?.[i] === false ? [] : Array.from({ length: a.condChannels - 2 * C }, (_, k) => 3 * C + k);
   return [...g, ...g.map((c) => C + c), ...g.map((c) => 2 * C + c), ...extra];
 }
 
 /** Name → [shape, init std] of every weight; a std of 0 means zeros (biases). */
 function weightSpecs(a: DenoiserArgs): [string, number[], number][] {
   if (!a.groups) return netSpecs(a, a.channels, a.condChannels, '');
-  return a.groups.flatMap((g, i) => netSpecs(a, g.length, groupInputs(a, g).length - g.length, `g${i}/`));
+  return a.groups.flatMap((g, i) => netSpecs(a, g.length, groupInputs(a, i).length - g.length, `g${i}/`));
 }
 
 /** The weights of one net of `c` channels in and out and `cc` conditioning channels, names prefixed. */
@@ -193,7 +199,8 @@ export class Denoiser {
 
   /** The args as plain JSON: `new Denoiser(d.getConfig())` builds the same architecture. */
   getConfig(): DenoiserArgs {
-    return { ...this.args, dilations: [...this.args.dilations], ...(this.args.groups ? { groups: this.args.groups.map((g) => [...g]) } : {}) };
+    const { groups, groupExtras } = this.args;
+    return { ...this.args, dilations: [...this.args.dilations], ...(groups ? { groups: groups.map((g) => [...g]) } : {}), ...(groupExtras ? { groupExtras: [...groupExtras] } : {}) };
   }
 
   /**
@@ -217,7 +224,7 @@ export class Denoiser {
       const input = cond ? (tf.concat([xt, cond], 2) as tf.Tensor3D) : xt; // [B, L, C + condChannels]
       const { groups } = this.args;
       if (!groups) return this.net(input, t, '');
-      const outs = groups.map((g, i) => this.net(tf.gather(input, groupInputs(this.args, g), 2) as tf.Tensor3D, t, `g${i}/`)); // each [B, L, |g|]
+      const outs = groups.map((_, i) => this.net(tf.gather(input, groupInputs(this.args, i), 2) as tf.Tensor3D, t, `g${i}/`)); // each [B, L, |g|]
       return tf.reshape(tf.matMul(tf.reshape(tf.concat(outs, 2), [-1, this.placement.shape[0]]), this.placement), [batch, -1, channels]) as tf.Tensor3D; // [B, L, C]
     });
   }

@@ -38,21 +38,23 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
 }
 
 /**
- * The denoiser's channel groups (denoiser.ts, `groups`), in the net's channel order (the channels
- * it reads): each group of related analogue channels (channelGroups.ts) with the commands related
- * to them. Undefined when the targets form one group: one net, as without groups.
+ * The denoiser's channel groups (denoiser.ts, `groups`): each group of related analogue channels
+ * (channelGroups.ts) with the commands related to them, as channel indices (`channels`) and in the
+ * net's channel order, the channels it reads (`groups`). Undefined when the targets form one
+ * group: one net, as without groups.
  * @param trainRows training rows `[N, C]`, raw units
  */
-export function netGroups(trainRows: ArrayLike<number>, C: number, scoring: Pick<ImputationScoring, 'targets' | 'reads'>, reach: number): number[][] | undefined {
-  const groups = analogueGroups(trainRows, C, scoring.targets, reach);
-  if (groups.length < 2) return undefined;
+export function netGroups(trainRows: ArrayLike<number>, C: number, scoring: Pick<ImputationScoring, 'targets' | 'reads'>, reach: number): { channels: number[][]; groups: number[][] } | undefined {
+  const analogue = analogueGroups(trainRows, C, scoring.targets, reach);
+  if (analogue.length < 2) return undefined;
   const relations = conditioningRelations(trainRows, C, scoring.targets, reach);
   const read = scoring.targets.flatMap((_, c) => (scoring.reads?.[c] ?? true ? [c] : []));
   const netIndex = new Map(read.map((c, i) => [c, i]));
-  return groups.map((g) => {
+  const channels = analogue.map((g) => {
     const commands = relations.flatMap((targets, k) => (targets?.some((a) => g.includes(a)) ? [k] : []));
-    return [...g, ...commands].sort((a, b) => a - b).map((c) => netIndex.get(c)!);
+    return [...g, ...commands].sort((a, b) => a - b);
   });
+  return { channels, groups: channels.map((g) => g.map((c) => netIndex.get(c)!)) };
 }
 
 /** The scaler with each conditioning channel mapped onto [0, 1] by its training levels (a constant keeps its centre and floor). */

@@ -4,6 +4,7 @@
  */
 import type { ImputationScoring } from './checkpoint.ts';
 import { leftReach, resolveDenoiserArgs } from './denoiser.ts';
+import { groupsWithDailyProfile } from './dailyProfile.ts';
 import { conditioningScaler, imputationScoring, netGroups } from './imputationSpec.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
@@ -19,16 +20,23 @@ interface SeriesRows {
 
 /**
  * The channel roles and the scaler of an imputation model, from the training rows only (as the
- * scaler always is), and with `channelGroups` the groups its net is split into (undefined: one net).
+ * scaler always is), and with `channelGroups` the groups its net is split into (undefined: one net)
+ * and, for a model with the calendar, which of them read it (undefined: all; dailyProfile.ts).
  */
-export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler; groups?: number[][] } {
+export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: ImputationScoring; scaler: RobustScaler; groups?: number[][]; groupCalendar?: boolean[] } {
   const C = series.channels.length;
   // The points that reach the newest output: how far back a command's effect can be used.
   const reach = leftReach(resolveDenoiserArgs({ channels: C, depth: cfg.depth, kernelSize: cfg.kernelSize })) + 1;
   const rows = trainingRows(series, cfg);
   const scoring = imputationScoring(rows, C, cfg, reach);
-  const groups = cfg.channelGroups ? netGroups(rows, C, scoring, reach) : undefined;
-  return { scoring, scaler: imputationScaler(series, cfg, scoring), ...(groups ? { groups } : {}) };
+  const split = cfg.channelGroups ? netGroups(rows, C, scoring, reach) : undefined;
+  const calendar = split && cfg.calendar && cfg.calendarPerGroup ? groupsWithDailyProfile(rows, C, split.channels, scoring.targets, series.timestamps) : undefined;
+  return {
+    scoring,
+    scaler: imputationScaler(series, cfg, scoring),
+    ...(split ? { groups: split.groups } : {}),
+    ...(calendar && !calendar.every(Boolean) ? { groupCalendar: calendar } : {}),
+  };
 }
 
 /** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */

@@ -105,6 +105,11 @@ export interface ModelConfig {
    */
   channelGroups: boolean;
   /**
+   * With `channelGroups` and the calendar: give the calendar only to the groups with a daily
+   * profile that holds from day to day (dailyProfile.ts); the others read none.
+   */
+  calendarPerGroup: boolean;
+  /**
    * Training: decay of an exponential moving average of the weights (weightAverage.ts), which is
    * what is validated, kept and scored with; 0 keeps the raw Adam iterate. The default 0.99 spans
    * about the last 100 steps once warmed up.
@@ -145,6 +150,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   roughnessTest: true,
   dispersionTest: true,
   channelGroups: true,
+  calendarPerGroup: false,
   emaDecay: 0.99,
   seed: 0,
 });
@@ -186,6 +192,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  calendarPerGroup: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   emaDecay: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : `must lie in [0, 1), got ${JSON.stringify(v)}`),
   seed: int(0, 2 ** 32 - 1),

@@ -218,7 +218,7 @@ export async function train(series: TrainSeries, config: Partial<ModelConfig>, h
   const groups = imputation?.groups;
   // Split into groups, each net narrower, so that the groups together cost what one net would (channelGroups.ts).
   const width = groups ? groupWidth(cfg.width, groups.length) : cfg.width;
-  const net = new Denoiser({ channels: netChannels, condChannels, width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed, ...(groups ? { groups } : {}) });
+  const net = new Denoiser({ channels: netChannels, condChannels, width, depth: cfg.depth, kernelSize: cfg.kernelSize, embedDim: cfg.embedDim, seed: cfg.seed, ...(groups ? { groups } : {}), ...(imputation?.groupCalendar ? { groupExtras: imputation.groupCalendar } : {}) });
   const diffusion = new GaussianDiffusion(makeNoiseSchedule({ kind: cfg.scheduleKind, T: cfg.T }));
   const fit = await fitLoop(net, diffusion, cfg, data, hooks, { objective: trainingObjective(cfg, imputation?.scoring) });
   return assembleModel(net, series, cfg, data, fit, { t0: cfg.t0, steps: cfg.steps, draws: cfg.draws, scoreSeed: cfg.seed, imputation: imputation?.scoring });

@@ -91,6 +91,22 @@ describe('Denoiser with channel groups', () => {
     net.dispose();
   });
 
+  it('a group without the extra inputs (groupExtras false) does not read the calendar; the others still do', () => {
+    const net = new Denoiser({ ...ARGS, groupExtras: [true, false] });
+    expect(net.getWeights()['g1/inProj/kernel'].shape).toEqual([3, 3 * 2, 8]);
+    tf.tidy(() => {
+      const x = tf.randomNormal([B, L, 4], 0, 1, 'float32', 7) as tf.Tensor3D;
+      const cond = tf.randomNormal([B, L, 10], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const cal = tf.add(cond, tf.tensor3d(Array.from({ length: B * L * 10 }, (_, k) => (k % 10 >= 8 ? 1 : 0)), [B, L, 10])) as tf.Tensor3D;
+      const [y, y2] = [net.apply(x, t(), cond), net.apply(x, t(), cal)];
+      expect(maxAbsDiff(tf.slice(y, [0, 0, 0], [B, L, 1]), tf.slice(y2, [0, 0, 0], [B, L, 1]))).toBeGreaterThan(0);
+      expect(maxAbsDiff(tf.slice(y, [0, 0, 2], [B, L, 1]), tf.slice(y2, [0, 0, 2], [B, L, 1]))).toBe(0);
+    });
+    expect(new Denoiser(JSON.parse(JSON.stringify(net.getConfig()))).getConfig().groupExtras).toEqual([true, false]);
+    expect(() => new Denoiser({ ...ARGS, groupExtras: [true] })).toThrow(/groupExtras/);
+    net.dispose();
+  });
+
   it('rejects groups that leave a channel out, are not ascending, or lack the [observed, mask] input', () => {
     for (const groups of [[[0, 1], [2]], [[1, 0], [2, 3]], [[0, 1, 2, 3]], [[0, 1], [2, 4]]]) {
       expect(() => new Denoiser({ ...ARGS, groups }), JSON.stringify(groups)).toThrow(ModelError);
