@@ -139,6 +139,7 @@ async function train(flags: TrainFlags): Promise<number> {
   const { initBackend } = await import('../model/backend.ts');
   const { train } = await import('../model/trainer.ts');
   const { saveCheckpoint } = await import('../model/checkpoint.ts');
+  const { namedGroups } = await import('../model/channelGroups.ts');
   const { createProgress } = await import('./progress.ts');
   await initBackend((flags.backend ?? 'auto') as BackendPreference, log);
   log.info('training', { rows: series.timestamps.length, channels: series.channels, config: modelCfg });
@@ -148,7 +149,8 @@ async function train(flags: TrainFlags): Promise<number> {
   try {
     const version = await saveCheckpoint(out, model);
     const { validationScores: q, losses, trainingData } = model.manifest;
-    const summary = { out, version, channels: series.channels, seconds: (Date.now() - started) / 1000, trainingData, losses, validationScores: q };
+    const groups = namedGroups(model.manifest);
+    const summary = { out, version, channels: series.channels, ...(groups ? { groups } : {}), seconds: (Date.now() - started) / 1000, trainingData, losses, validationScores: q };
     if (flags.json === true) {
       process.stdout.write(JSON.stringify(summary) + '\n');
     } else {
@@ -158,6 +160,7 @@ async function train(flags: TrainFlags): Promise<number> {
           `model ${version} written to ${out}`,
           `best epoch ${losses.bestEpoch} of ${losses.validation.length}, validation loss ${f(losses.bestValidation)}`,
           `validation window scores (${q.windows} windows): p50 ${f(q.p50)}  p90 ${f(q.p90)}  p95 ${f(q.p95)}  p99 ${f(q.p99)}  p99.9 ${f(q.p999)}  max ${f(q.max)}`,
+          ...(groups ? [`channel groups, a net each (* reads the calendar): ${groups.map((g) => `[${g.channels.join(', ')}]${g.calendar ? '*' : ''}`).join(' ')}`] : []),
         ].join('\n') + '\n',
       );
     }

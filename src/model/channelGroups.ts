@@ -24,6 +24,7 @@
  * The commands a group's net reads are those related to its own channels (conditioningRelation.ts).
  * Plain data: no tf import.
  */
+import type { ModelManifest } from './checkpoint.ts';
 import { normalQuantileAbove, RELATION_P } from './conditioningRelation.ts';
 
 /** Increment spans, rows; those beyond the net's reach are dropped (the net cannot use them). */
@@ -91,4 +92,14 @@ export function analogueGroups(rows: ArrayLike<number>, C: number, targets: read
  */
 export function groupWidth(width: number, groups: number): number {
   return Math.max(4, Math.ceil(width / Math.sqrt(groups) / 4) * 4);
+}
+
+/** A model's groups by channel name, and whether each reads the calendar; undefined for one net. */
+export function namedGroups(manifest: Pick<ModelManifest, 'channels' | 'denoiser' | 'imputation'>): { channels: string[]; calendar: boolean }[] | undefined {
+  const { groups, groupExtras } = manifest.denoiser;
+  if (!groups) return undefined;
+  const reads = manifest.imputation?.reads;
+  const read = manifest.channels.filter((_, c) => reads?.[c] ?? true);
+  const calendar = manifest.imputation?.calendar === true;
+  return groups.map((g, i) => ({ channels: g.map((c) => read[c]), calendar: calendar && groupExtras?.[i] !== false }));
 }

@@ -150,7 +150,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   roughnessTest: true,
   dispersionTest: true,
   channelGroups: true,
-  calendarPerGroup: false,
+  calendarPerGroup: true,
   emaDecay: 0.99,
   seed: 0,
 });

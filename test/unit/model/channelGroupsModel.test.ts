@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupWidth } from '../../../src/model/channelGroups.ts';
+import { groupWidth, namedGroups } from '../../../src/model/channelGroups.ts';
 import { loadCheckpoint, saveCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
@@ -51,6 +51,11 @@ describe('a model with channel groups', () => {
     expect(model.manifest.denoiser.groups).toEqual([[0], [1, 2]]);
     expect(model.manifest.denoiser.width).toBe(groupWidth(16, 2));
     expect(groupWidth(16, 2)).toBe(12);
+  });
+
+  it('gives the calendar to the daily channel\'s net only, and names the groups for the train summary', () => {
+    expect(model.manifest.denoiser.groupExtras).toEqual([true, false]);
+    expect(namedGroups(model.manifest)).toEqual([{ channels: ['daily'], calendar: true }, { channels: ['other', 'cmd'], calendar: false }]);
   });
 
   it('round-trips through a checkpoint with the same scores', async () => {
