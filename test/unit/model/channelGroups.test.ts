@@ -62,17 +62,17 @@ describe('analogueGroups', () => {
 describe('netGroups', () => {
   it('puts each command with the group of the channels it drives, in the net\'s channel order', () => {
     // Channel 6 (the command) drives 4 and 5: it joins their group; net indices equal channel indices here.
-    expect(netGroups(rows(2), 7, { targets }, 16)).toEqual([[0], [1], [2, 3], [4, 5, 6]]);
+    expect(netGroups(rows(2), 7, { targets }, 16)).toEqual({ channels: [[0], [1], [2, 3], [4, 5, 6]], groups: [[0], [1], [2, 3], [4, 5, 6]] });
   });
 
   it('maps to the net\'s channels when some are not read', () => {
-    // A constant appended as channel 7, unread: the net's channels are 0-6.
+    // A constant put first, as channel 0, and not read: channel c + 1 is the net's channel c.
     const r = rows(2);
     const N = r.length / 7;
     const v = new Float64Array(N * 8);
-    for (let t = 0; t < N; t++) v.set([...r.subarray(t * 7, t * 7 + 7), 9], t * 8);
-    const reads = [true, true, true, true, true, true, true, false];
-    expect(netGroups(v, 8, { targets: [...targets, false], reads }, 16)).toEqual([[0], [1], [2, 3], [4, 5, 6]]);
+    for (let t = 0; t < N; t++) v.set([9, ...r.subarray(t * 7, t * 7 + 7)], t * 8);
+    const reads = [false, true, true, true, true, true, true, true];
+    expect(netGroups(v, 8, { targets: [false, ...targets], reads }, 16)).toEqual({ channels: [[1], [2], [3, 4], [5, 6, 7]], groups: [[0], [1], [2, 3], [4, 5, 6]] });
   });
 
   it('is undefined when the targets form one group: one net, as without groups', () => {
