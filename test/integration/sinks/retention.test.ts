@@ -129,8 +129,14 @@ describe('ensureRetention on InfluxDB 1.x', () => {
     const writer = createInfluxWriter({ url: influxUrl(), database, batchSize: 500, flushIntervalMs: 20, maxBufferPoints: 1_000, retryDelayMs: 50, maxRetryDelayMs: 500, timeoutMs: 10_000 }, { log: recordingLogger() });
     await expect(writer.write([...windows.map(scorePoint), ...events.map(alertPoint)])).resolves.toMatchObject({ written: windows.length + events.length, rejected: 0 });
     await writer.close();
-    // The CQs run at each minute boundary over the last 10 minutes (RESAMPLE FOR 10m).
-    await waitUntil(async () => (await rollupRows(RETENTION_POLICIES.minute, 'scores_1m')).length === ENTITIES.length * MINUTES.length, { timeoutMs: 100_000, intervalMs: 1_000, what: 'scores_1m from the scheduled CQs' });
+    // The CQs run at each minute boundary over the last 10 minutes (RESAMPLE FOR 10m). A run that
+    // starts while the points are being written rolls up part of a minute, and the next run
+    // rewrites it: wait until every row holds all of its minute's windows.
+    const complete = async () => {
+      const rows = await rollupRows(RETENTION_POLICIES.minute, 'scores_1m');
+      return rows.length === ENTITIES.length * MINUTES.length && rows.every((r) => Number(r.windows) === 6);
+    };
+    await waitUntil(complete, { timeoutMs: 110_000, intervalMs: 1_000, what: 'complete scores_1m rows from the scheduled CQs' });
     const rows = await rollupRows(RETENTION_POLICIES.minute, 'scores_1m');
     for (const row of rows) {
       const ws = windows.filter((w) => w.window.entityId === row.entity && Math.floor(w.window.endTime / MINUTE) * MINUTE === row.time.getTime());
