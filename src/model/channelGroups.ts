@@ -25,7 +25,7 @@
  * Plain data: no tf import.
  */
 import type { ModelManifest } from './checkpoint.ts';
-import { normalQuantileAbove, RELATION_P } from './conditioningRelation.ts';
+import { normalQuantileAbove, RELATION_P, relationStatistic } from './conditioningRelation.ts';
 
 /** Increment spans, rows; those beyond the net's reach are dropped (the net cannot use them). */
 export const RELATION_SCALES = [1, 4, 16] as const;
@@ -33,29 +33,13 @@ export const RELATION_SCALES = [1, 4, 16] as const;
 /** Only the newest rows are tested: enough power, bounded work. */
 const MAX_ROWS = 50_000;
 
-/** n r² of the non-overlapping s-row increments of columns a and b of `rows` `[N, C]`. */
+/** n r² of the non-overlapping s-row increments of columns a and b of `rows` `[N, C]` (relationStatistic at lag 0). */
 export function incrementStatistic(rows: ArrayLike<number>, C: number, a: number, b: number, s: number, from = 0): number {
   const N = rows.length / C;
   const n = Math.floor((N - 1 - from) / s);
   if (n < 3) return 0;
-  let [sa, sb] = [0, 0];
-  const da = new Float64Array(n);
-  const db = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const [t0, t1] = [from + i * s, from + (i + 1) * s];
-    da[i] = rows[t1 * C + a] - rows[t0 * C + a];
-    db[i] = rows[t1 * C + b] - rows[t0 * C + b];
-    sa += da[i];
-    sb += db[i];
-  }
-  const [ma, mb] = [sa / n, sb / n];
-  let [cov, va, vb] = [0, 0, 0];
-  for (let i = 0; i < n; i++) {
-    cov += (da[i] - ma) * (db[i] - mb);
-    va += (da[i] - ma) ** 2;
-    vb += (db[i] - mb) ** 2;
-  }
-  return va > 0 && vb > 0 ? (n * cov * cov) / (va * vb) : 0;
+  const increments = (c: number) => Float64Array.from({ length: n }, (_, i) => rows[(from + (i + 1) * s) * C + c] - rows[(from + i * s) * C + c]);
+  return relationStatistic(increments(a), increments(b), 1);
 }
 
 /**
@@ -87,8 +71,9 @@ export function analogueGroups(rows: ArrayLike<number>, C: number, targets: read
 
 /**
  * The width of each group's net: `width / √G`, rounded up to a multiple of 4. A hidden conv costs
- * about K·width² per point, so G nets of this width cost what one net of `width` does, and a model
- * with many unrelated channels scores no slower than with one net.
+ * about K·width² per point, so G nets of this width hold the multiply-adds of one net of `width`.
+ * They still make G times the kernel calls, which sets the time at these sizes: scoring 8 groups
+ * took 2.5× the one net's time on wasm and 3.7× on tfjs-node (docs/benchmarks.md).
  */
 export function groupWidth(width: number, groups: number): number {
   return Math.max(4, Math.ceil(width / Math.sqrt(groups) / 4) * 4);
