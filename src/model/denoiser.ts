@@ -222,23 +222,23 @@ export class Denoiser {
     if (t.shape[0] !== batch) throw new ModelError('MODEL_MISMATCH', `denoiser: ${t.shape[0]} timesteps for a batch of ${batch}`, { expected: batch, actual: t.shape[0] });
     return tf.tidy(() => {
       const input = cond ? (tf.concat([xt, cond], 2) as tf.Tensor3D) : xt; // [B, L, C + condChannels]
-      const { groups } = this.args;
-      if (!groups) return this.net(input, t, '');
-      const outs = groups.map((_, i) => this.net(tf.gather(input, groupInputs(this.args, i), 2) as tf.Tensor3D, t, `g${i}/`)); // each [B, L, |g|]
+      const { groups, embedDim } = this.args;
+      const emb = timestepEmbedding(t, embedDim); // [B, E], shared by every group's net
+      if (!groups) return this.net(input, emb, '');
+      const outs = groups.map((_, i) => this.net(tf.gather(input, groupInputs(this.args, i), 2) as tf.Tensor3D, emb, `g${i}/`)); // each [B, L, |g|]
       return tf.reshape(tf.matMul(tf.reshape(tf.concat(outs, 2), [-1, this.placement.shape[0]]), this.placement), [batch, -1, channels]) as tf.Tensor3D; // [B, L, C]
     });
   }
 
-  /** One net over `input` `[B, L, c + cc]`: its weights are those named `prefix…`. Returns `[B, L, c]`. */
-  private net(input: tf.Tensor3D, t: tf.Tensor1D, prefix: string): tf.Tensor3D {
+  /** One net over `input` `[B, L, c + cc]` at timestep embedding `emb` `[B, E]`: its weights are those named `prefix…`. Returns `[B, L, c]`. */
+  private net(input: tf.Tensor3D, emb: tf.Tensor2D, prefix: string): tf.Tensor3D {
     const w = this.weights as Record<string, tf.Tensor>;
-    const { padding, width, embedDim, dilations } = this.args;
+    const { padding, width, dilations } = this.args;
     const batch = input.shape[0];
     const dense = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, w[`${prefix}${name}/kernel`] as tf.Tensor2D), w[`${prefix}${name}/bias`]);
     const convForm = this.convImpl === 'conv1d' ? gradConv1d : unfoldConv1d;
     const conv = (x: tf.Tensor3D, name: string, dilation: number) => convForm(x, w[`${prefix}${name}/kernel`] as tf.Tensor3D, w[`${prefix}${name}/bias`] as tf.Tensor1D, { dilation, padding });
 
-    const emb = timestepEmbedding(t, embedDim); // [B, E]
     const temb = silu(dense(silu(dense(emb, 'timeEmbed/dense1')), 'timeEmbed/dense2')); // [B, E]
     let h = conv(input, 'inProj', 1); // [B, L, width]
     dilations.forEach((d, i) => {

@@ -42,17 +42,33 @@ export function gradConv1d(x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor1D, opts:
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, ws, bs] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const xp = padTime(xs, before, after); // [B, L + (K-1)·d, Cin]
-    save([xp, ws]);
+    save([xs, ws]);
     return {
-      value: tf.add(tf.conv1d(xp, ws, 1, 'valid', 'NWC', dilation), bs) as tf.Tensor3D, // [B, L, Cout]
+      value: convWithBias(xs, ws, bs, dilation, before, after), // [B, L, Cout]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xpSaved, wSaved] = saved as [tf.Tensor3D, tf.Tensor3D];
-        return [inputGrad(dy as tf.Tensor3D, wSaved, dilation, before, after), kernelGrad(dy as tf.Tensor3D, xpSaved, dilation), tf.sum(dy, [0, 1])];
+        const [xSaved, wSaved] = saved as [tf.Tensor3D, tf.Tensor3D];
+        const xp = padTime(xSaved, before, after); // [B, L + (K-1)·d, Cin]
+        return [inputGrad(dy as tf.Tensor3D, wSaved, dilation, before, after), kernelGrad(dy as tf.Tensor3D, xp, dilation), tf.sum(dy, [0, 1])];
       },
     };
   });
   return op(x, w, b) as tf.Tensor3D;
+}
+
+/**
+ * conv(pad(x), w) + b as one fused kernel call, `[B, L, Cout]`. Centred padding (before = after,
+ * or TF's 'same' split) is the convolution's own 'same', so no padded copy of x is made; causal
+ * padding is explicit. A conv and a pad and an add per layer were three calls; on a net of small
+ * groups the calls, not the arithmetic, set the time (docs/benchmarks.md, "Channel groups").
+ */
+function convWithBias(x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor1D, dilation: number, before: number, after: number): tf.Tensor3D {
+  const [batch, len] = x.shape;
+  const same = before === Math.floor((before + after) / 2);
+  const xp = same ? x : padTime(x, before, after);
+  const x4 = tf.reshape(xp, [batch, 1, xp.shape[1], xp.shape[2]]) as tf.Tensor4D; // [B, 1, L', Cin]
+  const w4 = tf.reshape(w, [1, ...w.shape]) as tf.Tensor4D; // [1, K, Cin, Cout]
+  const y = tf.fused.conv2d({ x: x4, filter: w4, bias: b, strides: 1, pad: same ? 'same' : 'valid', dilations: [1, dilation] });
+  return tf.reshape(y, [batch, len, w.shape[2]]); // [B, L, Cout]
 }
 
 /** ∂x `[B, L, Cin]` from ∂y `[B, L, Cout]`: a convolution with the time-reversed, transposed kernel. */

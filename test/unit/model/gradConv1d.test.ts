@@ -17,7 +17,9 @@ const cases: [k: number, dilation: number, padding: ConvPadding][] = [
   [3, 8, 'same'],
   [3, 2, 'causal'],
   [1, 1, 'same'],
-  [2, 2, 'same'], // odd total padding: the extra zero goes after the input
+  [2, 2, 'same'],
+  [2, 1, 'same'], // odd total padding: the extra zero goes after the input
+  [4, 3, 'same'], // odd total padding with a dilation
   [5, 3, 'causal'],
 ];
 
