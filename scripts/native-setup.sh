@@ -122,8 +122,11 @@ fi
 
 # --- 2. Addon ------------------------------------------------------------------------------------
 # Our fixes to the binding's sources (scripts/native/*.patch); their hash keys the build cache.
+# nullglob: with no patch the list is empty, not the literal pattern.
+shopt -s nullglob
 PATCHES=("$HERE"/*.patch)
-PATCH_KEY="$(cat "${PATCHES[@]}" | sha256sum | cut -c1-8)"
+shopt -u nullglob
+if (( ${#PATCHES[@]} )); then PATCH_KEY="$(cat "${PATCHES[@]}" | sha256sum | cut -c1-8)"; else PATCH_KEY=none; fi
 BUILD="$CACHE/build/${PKG#@tensorflow/}-$TFJS_VERSION-tf$TF_VERSION-p$PATCH_KEY"
 if [[ "$FORCE" == 1 ]]; then rm -rf "$BUILD"; fi
 if [[ ! -f "$BUILD/.complete" ]]; then
