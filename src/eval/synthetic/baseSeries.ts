@@ -118,7 +118,7 @@ function cycle(rng: Rng, N: number, cyclesPerDay: number, k: Readonly<SyntheticK
   return Float64Array.from({ length: N }, (_, t) => offset + unit * (A * Math.sin(phase + (2 * Math.PI * cyclesPerDay * t) / k.pointsPerDay) + noise[t]));
 }
 
-/** offset + unit · (d[t] + noise), d an AR(1) with φ = 0.995 (a half-life of about 2.3 h at 5 min) and a stationary std of 3 σ. */
+/** offset + unit · (d[t] + noise), d an AR(1) with φ = 0.995 (a half-life of ln 2 / −ln φ ≈ 138 rows, about 11.5 h at 5 min) and a stationary std of 3 σ. */
 function drift(rng: Rng, N: number): Float64Array {
   const [offset, unit, phi] = [uniform(rng, 20, 80), uniform(rng, 0.5, 2), 0.995];
   const step = gaussians(rng, N);
