@@ -10,6 +10,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import type { NoiseScheduleKind } from './noiseSchedule.ts';
+import type { StepStatistic } from './stillness.ts';
 
 export interface ModelConfig {
   /** Noise schedule family. Cosine keeps more signal at small t than linear for the same T. */
@@ -93,6 +94,11 @@ export interface ModelConfig {
    */
   roughnessTest: boolean;
   /**
+   * Imputation scoring: summarise a window's steps for the too-still test by their 'mean' or their
+   * 'median' (stillness.ts): a sample-and-hold sensor's rare jumps lift the mean, not the median.
+   */
+  stillnessStep: StepStatistic;
+  /**
    * Imputation scoring with `profileTest`: also score how widely the newest `profileSpan` points
    * scatter around the whole-window draws, ln mean z², calibrated on validation like z̄ and counted
    * only when larger than usual (profileCalibration.ts): a noise change moves z², not z̄.
@@ -148,6 +154,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   profileSpan: 16,
   stillnessMargin: 3,
   roughnessTest: true,
+  stillnessStep: 'median',
   dispersionTest: true,
   channelGroups: true,
   calendarPerGroup: true,
@@ -190,6 +197,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   // Scoring clips it to the points that reach the newest one (leftReach + 1), so any window length takes the default.
   profileSpan: int(1, 100_000),
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  stillnessStep: (v) => (v === 'mean' || v === 'median' ? null : `must be 'mean' or 'median', got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   calendarPerGroup: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),

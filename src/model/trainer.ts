@@ -266,7 +266,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
     // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
-    ...(scoring.imputation !== undefined ? { imputation: { ...scoring.imputation, stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest) } } : {}),
+    ...(scoring.imputation !== undefined ? { imputation: { ...scoring.imputation, stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units

@@ -51,4 +51,17 @@ describe('stillness', () => {
     for (let i = L - 8; i < L; i++) flat[i * 2] = 0.2;
     expect(stillnessTerms(flat, 0, L, 2, rough)[0]).toBe(stillnessTerms(flat, 0, L, 2, stats)[0]);
   });
+
+  it("with step 'median', flags a sample-and-hold stretch that the mean step passes, and still nothing usual", () => {
+    const median = fitStillness(windows(300, 1), 300, L, 2, 8, [true, false], 3, false, 'median');
+    expect(median.step).toBe('median');
+    expect(stats.step).toBeUndefined();
+    // The newest 8 points hold for 4 and then jump by four normal steps' worth: same mean step, median 0.
+    const held = windows(1, 6);
+    for (let i = L - 8; i < L; i++) held[i * 2] = i < L - 4 ? 0 : 1.2;
+    expect(stillnessTerms(held, 0, L, 2, stats)[0]).toBe(0);
+    expect(stillnessTerms(held, 0, L, 2, median)[0]).toBeGreaterThan(10);
+    const usual = windows(50, 2);
+    for (let i = 0; i < 50; i++) expect(stillnessTerms(usual, i, L, 2, median)[0]).toBe(0);
+  });
 });
