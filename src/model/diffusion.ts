@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import type { NoiseSchedule } from './noiseSchedule.ts';
 import { mulberry32 } from '../random.ts';
+import { repeatBatch } from './repeatBatch.ts';
 
 /** The slice of the denoiser the process needs: ε̂ = ε_θ(x_t, t), `[B, L, C]` in and out. */
 export interface EpsModel {
@@ -180,7 +181,7 @@ export class GaussianDiffusion {
       throw new ModelError('MODEL_MISMATCH', `reconstruct noise must be [${draws}, ${batch}, ${len}, ${channels}], got [${opts.noise.shape}]`, { field: 'noise' });
     }
     return tf.tidy(() => {
-      const xs = tf.tile(x0, [draws, 1, 1]); // [K·B, L, C], draw-major
+      const xs = repeatBatch(x0, draws); // [K·B, L, C], draw-major
       const noise = opts.noise ? tf.reshape(opts.noise, [kb, len, channels]) : tf.randomNormal([kb, len, channels], 0, 1, 'float32', opts.seed ?? 0); // [K·B, L, C]
       let x = this.qSample(xs, t0, noise as tf.Tensor3D); // [K·B, L, C]
       timesteps.forEach((t, i) => {

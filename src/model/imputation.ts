@@ -38,6 +38,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import { ddimTimesteps, type EpsModel, type GaussianDiffusion, type TrainingLossOptions } from './diffusion.ts';
+import { repeatBatch } from './repeatBatch.ts';
 
 /** [x_0 ⊙ (1 - m), m, calendar]: what the denoiser is told besides x_t. `[B, L, 2C (+ 4)]` */
 export function conditionInput(x0: tf.Tensor3D, mask: tf.Tensor3D, calendar?: tf.Tensor3D): tf.Tensor3D {
@@ -122,9 +123,9 @@ export function impute(diffusion: GaussianDiffusion, model: EpsModel, x0: tf.Ten
     throw new ModelError('MODEL_MISMATCH', `impute noise must be [${kb}, ${len}, ${channels}], got [${opts.noise.shape}]`, { field: 'noise' });
   }
   return tf.tidy(() => {
-    const xs = tf.tile(x0, [draws, 1, 1]) as tf.Tensor3D; // [K·B, L, C], draw-major
-    const ms = tf.tile(mask, [draws, 1, 1]) as tf.Tensor3D; // [K·B, L, C]
-    const cal = opts.calendar ? (tf.tile(opts.calendar, [draws, 1, 1]) as tf.Tensor3D) : undefined; // [K·B, L, 4]
+    const xs = repeatBatch(x0, draws); // [K·B, L, C], draw-major
+    const ms = repeatBatch(mask, draws); // [K·B, L, C]
+    const cal = opts.calendar ? repeatBatch(opts.calendar, draws) : undefined; // [K·B, L, 4]
     const net = netOnChannels(model, xs, ms, cal, opts.reads);
     // ᾱ_{T-1} ≈ 0 for a cosine schedule: x_{T-1} is pure noise on the targets.
     let x = (opts.noise ? tf.reshape(opts.noise, [kb, len, channels]) : tf.randomNormal([kb, len, channels], 0, 1, 'float32', opts.seed ?? 0)) as tf.Tensor3D;

@@ -22,6 +22,7 @@ import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
 import { dispersionTerms, profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
 import { newestPointMask } from './trainingObjective.ts';
+import { broadcastAxis1, repeatBatch } from './repeatBatch.ts';
 
 export interface ImputedChunk {
   /** Evidence of the newest point per channel: NLL for targets, novelty for the others. `[b, C]` */
@@ -62,9 +63,6 @@ interface ChunkTensors {
  */
 const MERGED_BATCH_MAX = 256;
 
-/** m copies of x along the batch. `[b, …]` → `[m·b, …]` */
-const repeatBatch = (x: tf.Tensor3D, m: number): tf.Tensor3D => (m === 1 ? x : (tf.concat(Array.from({ length: m }, () => x), 0) as tf.Tensor3D));
-
 /**
  * Only the last R points can reach the newest one through the net, so the rest is not computed
  * (call inside tf.tidy). The two tests can run in one batch: the same values as two calls, in half
@@ -83,7 +81,7 @@ function chunkTensors(model: TrainedModel, imp: ImputationScoring, input: ChunkI
   const draw = (masks: tf.Tensor3D[]): tf.Tensor4D[] => {
     const m = masks.length;
     if (m > 1 && m * b > MERGED_BATCH_MAX) return masks.flatMap((mask) => draw([mask]));
-    const eps = tf.reshape(tf.tile(draws, [1, m * b, 1, 1]), [K * m * b, R, C]) as tf.Tensor3D; // [K·m·b, R, C]: common random numbers
+    const eps = tf.reshape(broadcastAxis1(draws, m * b), [K * m * b, R, C]) as tf.Tensor3D; // [K·m·b, R, C]: common random numbers
     const opts = { steps: imp.steps, draws: K, noise: eps, calendar: calendar && repeatBatch(calendar, m), reads: readIndices(imp.reads) };
     const all = impute(model.diffusion, model.denoiser, repeatBatch(x0, m), m === 1 ? masks[0] : (tf.concat(masks, 0) as tf.Tensor3D), opts); // [K, m·b, R, C]
     if (m === 1) return [all];

@@ -33,6 +33,7 @@ import { seededRng } from './diffusion.ts';
 import { imputeChunk, type ChunkInput } from './imputationScorer.ts';
 import { denormalize, normalize, type RobustScaler } from './normalization.ts';
 import { centerWindows } from './windows.ts';
+import { broadcastAxis1 } from './repeatBatch.ts';
 
 export interface ScoreWindowsOptions {
   /** Also return the reconstruction, in raw units. Default false. */
@@ -87,7 +88,7 @@ function reconstructChunk(model: TrainedModel, z: Float32Array, b: number, withR
   const noise = scoringNoise(model);
   return tf.tidy(() => {
     const x0 = tf.tensor3d(z, [b, L, C]); // [b, L, C]
-    const eps = tf.tile(tf.tensor4d(noise, [draws, 1, L, C]), [1, b, 1, 1]) as tf.Tensor4D; // [K, b, L, C]
+    const eps = broadcastAxis1(tf.tensor4d(noise, [draws, 1, L, C]), b); // [K, b, L, C]
     const r = model.diffusion.reconstruct(model.denoiser, x0, { t0, steps, draws, noise: eps });
     const sqError = r.sqError.dataSync() as Float32Array; // [b, L, C]
     return { sqError, recon: withRecon ? (r.reconstruction.dataSync() as Float32Array) : undefined };
