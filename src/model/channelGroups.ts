@@ -72,8 +72,10 @@ export function analogueGroups(rows: ArrayLike<number>, C: number, targets: read
 /**
  * The width of each group's net: `width / √G`, rounded up to a multiple of 4. A hidden conv costs
  * about K·width² per point, so G nets of this width hold the multiply-adds of one net of `width`.
- * They still make G times the kernel calls, which sets the time at these sizes: scoring 8 groups
- * took 2.5× the one net's time on wasm and 3.7× on tfjs-node (docs/benchmarks.md).
+ * They still cost more: G times the kernel calls, small convolutions that use the cores less
+ * well, and elementwise work on G·width channels (96 for 8 × 12 against 32). Scoring 8 groups
+ * took 2.5× the one net's time on wasm and 3.7× on tfjs-node (docs/benchmarks.md, "With channel
+ * groups", with the forms that run them as one set of calls, measured and not adopted).
  */
 export function groupWidth(width: number, groups: number): number {
   return Math.max(4, Math.ceil(width / Math.sqrt(groups) / 4) * 4);

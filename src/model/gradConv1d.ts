@@ -58,8 +58,9 @@ export function gradConv1d(x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor1D, opts:
 /**
  * conv(pad(x), w) + b as one fused kernel call, `[B, L, Cout]`. Centred padding (before = after,
  * or TF's 'same' split) is the convolution's own 'same', so no padded copy of x is made; causal
- * padding is explicit. A conv and a pad and an add per layer were three calls; on a net of small
- * groups the calls, not the arithmetic, set the time (docs/benchmarks.md, "Channel groups").
+ * padding is explicit. A conv and a pad and an add per layer were three calls and two copies of
+ * the activations: one call scores 1.1-1.3× faster on wasm (docs/benchmarks.md, "With channel
+ * groups").
  */
 function convWithBias(x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor1D, dilation: number, before: number, after: number): tf.Tensor3D {
   const [batch, len] = x.shape;
