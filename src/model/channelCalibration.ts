@@ -77,6 +77,22 @@ export function surprise(e: number, knots: readonly number[], tailScale: number)
   return s0 + ((s1 - s0) * (e - knots[k - 1])) / (knots[k] - knots[k - 1]);
 }
 
+/**
+ * Each channel's evidence `[b, C]` as its surprise under `cal`, for a test calibrated on its own
+ * (the context test's NLL, ModelConfig.contextCalibration); channels without knots keep theirs.
+ */
+export function surprises(evidence: ArrayLike<number>, b: number, cal: ChannelCalibration): Float64Array {
+  const C = cal.knots.length;
+  const out = Float64Array.from(evidence);
+  for (let w = 0; w < b; w++) {
+    for (let c = 0; c < C; c++) {
+      const knots = cal.knots[c];
+      if (knots !== null) out[w * C + c] = surprise(evidence[w * C + c], knots, cal.tailScale[c]!);
+    }
+  }
+  return out;
+}
+
 export interface CombinedScore {
   score: number;
   /** Each channel's share of `score` `[C]`, summing to 1 (all 0 when the score is 0). */

@@ -79,6 +79,12 @@ export interface ImputationScoring {
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */
   stillness?: StillnessStats;
   /**
+   * The context test's NLL against its own distribution on the validation windows, per target
+   * channel (ModelConfig.contextCalibration; the knots and tail of channelCalibration.ts), so that
+   * it meets the calibrated tests in their units. Absent: the raw NLL (models from before it).
+   */
+  contextCalibration?: ChannelCalibration;
+  /**
    * Each target channel's evidence against its own validation distribution, and their combination
    * into the window score (channelCalibration.ts); set by training for two or more target channels,
    * absent otherwise and in models from before it (their window score is the mean evidence).

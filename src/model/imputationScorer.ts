@@ -7,8 +7,13 @@
  *   profile test   the window generated with the whole of it hidden, from the calendar and the
  *                  commands alone (models with `profileTest`); the newest `profileSpan` points'
  *                  mean standardised residual is the evidence
- *   evidence[c]    max of the two NLLs: a point is as surprising as the test it fails worst,
- *                  plus the too-still term (stillness.ts) for flatlines and stuck sensors
+ *   evidence[c]    max of the tests: a point is as surprising as the test it fails worst,
+ *                  plus the too-still term (stillness.ts) for flatlines and stuck sensors.
+ *                  The profile and dispersion terms are calibrated on the validation windows
+ *                  (½ z² of a standardised statistic); with `contextCalibration` the context
+ *                  test's NLL is too, as −log P(NLL ≥ e) on those windows: K draws give a spread
+ *                  that is itself noisy, so the raw NLL's normal tail is far heavier than ½ z²'s,
+ *                  and in a max it would outvote a calibrated test that has clearly failed
  *
  * windowScorer.ts turns the per-channel evidence into point and window scores.
  */
@@ -18,6 +23,7 @@ import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
 import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll, readIndices } from './imputation.ts';
+import { surprises } from './channelCalibration.ts';
 import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
 import { dispersionTerms, profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
@@ -127,7 +133,8 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor);
     return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R) };
   });
-  const evidence = Float64Array.from(nll);
+  // Calibrated, the NLL meets the profile and dispersion terms in their units (−log p, about ½ z²).
+  const evidence = imp.contextCalibration ? surprises(nll, b, imp.contextCalibration) : Float64Array.from(nll);
   if (profile) {
     // Calibrated on the validation windows (profileCalibration.ts); uncalibrated ½ z̄² for a model without the statistics.
     const terms = imp.profile ? profileTerms(profile.zBar, b, imp.profile) : Float64Array.from(profile.zBar, (v) => 0.5 * v * v);

@@ -105,6 +105,12 @@ export interface ModelConfig {
    */
   dispersionTest: boolean;
   /**
+   * Imputation scoring: turn the context test's NLL into a surprise against its own distribution
+   * on the validation windows, −log P(NLL ≥ e) per target channel, before it meets the calibrated
+   * profile, dispersion and too-still terms (imputationScorer.ts). false: the raw NLL.
+   */
+  contextCalibration: boolean;
+  /**
    * Imputation models with several analogue channels: give each group of related channels a net
    * of its own (channelGroups.ts), so that no channel is predicted from channels it has nothing to
    * do with. false: one net over every channel read.
@@ -156,6 +162,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   roughnessTest: true,
   stillnessStep: 'median',
   dispersionTest: true,
+  contextCalibration: true,
   channelGroups: true,
   calendarPerGroup: true,
   emaDecay: 0.99,
@@ -199,6 +206,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessStep: (v) => (v === 'mean' || v === 'median' ? null : `must be 'mean' or 'median', got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
+  contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   calendarPerGroup: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),

@@ -266,17 +266,35 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
     // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
-    ...(scoring.imputation !== undefined ? { imputation: { ...scoring.imputation, stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
+    ...(scoring.imputation !== undefined ? { imputation: { ...withoutContextCalibration(scoring.imputation), stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
   };
   const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
+  // First: the evidence the later calibrations fit includes the calibrated context test.
+  if (manifest.imputation && cfg.contextCalibration) manifest.imputation.contextCalibration = calibrateContext(model, rawVal, timestamps, split.validation.length);
   if (manifest.imputation?.profileTest) manifest.imputation.profile = calibrateProfile(model, rawVal, timestamps, split.validation.length);
   // After the profile calibration: the evidence it calibrates includes the profile test's.
   if (manifest.imputation && manifest.imputation.targets.filter(Boolean).length >= 2) manifest.imputation.channelCalibration = calibrateChannels(model, rawVal, timestamps, split.validation.length);
   manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length, { timestamps }).windowScores);
   manifest.version = await modelVersion(model);
   return model;
+}
+
+/** A parent's context calibration is refitted, never inherited: its NLLs came from other weights. */
+function withoutContextCalibration(imp: ImputationScoring): ImputationScoring {
+  const { contextCalibration: _parents, ...rest } = imp;
+  return rest;
+}
+
+/** The context test's raw NLL per target channel on the held-out validation windows, as knots (channelCalibration.ts). */
+function calibrateContext(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ChannelCalibration {
+  const imp = model.manifest.imputation!;
+  const contextOnly: ImputationScoring = { ...withoutContextCalibration(imp), profileTest: false, stillness: undefined };
+  const C = imp.targets.length;
+  const nll = new Float64Array(W * C); // [W, C]
+  forValidationChunks(model, raw, timestamps, W, (input, start) => nll.set(imputeChunk(model, contextOnly, input).evidence, start * C));
+  return fitChannelCalibration(nll, W, imp.targets);
 }
 
 /** The profile test's statistics on the held-out validation windows (profileCalibration.ts). */

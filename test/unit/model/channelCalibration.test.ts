@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineEvidence, fitChannelCalibration, KNOT_QUANTILES, surprise, TAIL_SCALE_FLOOR } from '../../../src/model/channelCalibration.ts';
+import { combineEvidence, fitChannelCalibration, KNOT_QUANTILES, surprise, surprises, TAIL_SCALE_FLOOR } from '../../../src/model/channelCalibration.ts';
 import { gaussians } from '../../../src/random.ts';
 import { seededRng } from '../../../src/model/diffusion.ts';
 
@@ -88,5 +88,14 @@ describe('channelCalibration', () => {
     expect(Number.isFinite(r.score)).toBe(true);
     expect(r.score).toBeGreaterThan(1000);
     expect(r.shares[0]).toBeCloseTo(1, 9);
+  });
+
+  it('surprises: maps each target channel of every window through its own knots and leaves a conditioning channel\'s evidence as it is', () => {
+    const evidence = [3, 3, 7, 50, 50, 0.5]; // two windows of [tight, loose, command]
+    const out = surprises(evidence, 2, cal);
+    for (const [w, c] of [[0, 0], [0, 1], [1, 0], [1, 1]]) expect(out[w * 3 + c]).toBe(surprise(evidence[w * 3 + c], cal.knots[c]!, cal.tailScale[c]!));
+    expect([out[2], out[5]]).toEqual([7, 0.5]);
+    // The same evidence is far more surprising from the tight channel.
+    expect(out[3]).toBeGreaterThan(out[4] + 10);
   });
 });

@@ -128,6 +128,9 @@ describe('fineTune', () => {
 
   it('refits the scaler after a level and scale shift, so the input is centred on the new normal; refitNormalization: false keeps the parent\'s', async () => {
     const shifted = makeSeries(100, 2, 900);
+    // The raw context NLL, so that a score is a function of the weights and the scaler alone: a
+    // fine-tune refits the context calibration on its own data (imputationScorer.test.ts).
+    const base = await train(makeSeries(), { ...tiny, contextCalibration: false });
     // lr ≈ 0: the weights stay the parent's, so only the scaler differs between the two.
     const still = { epochs: 1, lr: 1e-7 };
     const refit = await fineTune(base, shifted, still);
@@ -146,7 +149,7 @@ describe('fineTune', () => {
     expect(refit.manifest.validationScores.p99 / parentUnshifted).toBeGreaterThan(0.7);
     expect(refit.manifest.validationScores.p99 / parentUnshifted).toBeLessThan(1.3);
     expect(kept.manifest.validationScores.p99 / parentOnShift).toBeCloseTo(1, 1);
-    [refit, kept].forEach((m) => m.dispose());
+    [base, refit, kept].forEach((m) => m.dispose());
   });
 
   it('after a shift, the fine-tuned model (defaults) scores the new normal far below what the parent gives it', async () => {

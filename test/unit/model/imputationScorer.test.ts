@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImputationScoring, TrainedModel } from '../../../src/model/checkpoint.ts';
+import { KNOT_QUANTILES, surprises } from '../../../src/model/channelCalibration.ts';
 import { seededRng } from '../../../src/model/diffusion.ts';
+import { fineTune } from '../../../src/model/fineTune.ts';
 import { imputeChunk, profileResiduals } from '../../../src/model/imputationScorer.ts';
 import { normalize } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
-import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
+import { gatherWindows, splitWindows, windowStarts } from '../../../src/model/windows.ts';
 import { gaussians } from '../../../src/random.ts';
 import { useBackend } from './helpers.ts';
 
@@ -46,5 +48,56 @@ describe('imputeChunk: the context and profile tests in one batch', () => {
     // Both tests decide some windows, so a swap of their draws would show.
     expect(profileWins).toBeGreaterThan(0);
     expect(profileWins).toBeLessThan(B);
+  });
+});
+
+describe('imputeChunk with contextCalibration: the context NLL as a surprise on the validation windows', () => {
+  let model: TrainedModel;
+  const rows = 400;
+  const noise = gaussians(seededRng(5), rows);
+  const values = Float64Array.from({ length: rows }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 16) + noise[i]);
+  const cfg = { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 2, batchSize: 32, stride: 1, validationFraction: 0.25, scoring: 'imputation', profileTest: true, contextCalibration: true } as const;
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    const timestamps = Float64Array.from({ length: rows }, (_, i) => i * 1000);
+    model = await train({ values, channels: ['temp'], timestamps }, cfg);
+  });
+  afterAll(() => model.dispose());
+
+  it('maps the raw NLL through knots fitted on the validation windows, so that a tenth of them lie above −log 0.1', () => {
+    const imp = model.manifest.imputation!;
+    const cal = imp.contextCalibration!;
+    expect(cal.knots[0]).toHaveLength(KNOT_QUANTILES.length);
+    const starts = splitWindows(rows, L, 1, 0.25).validation;
+    const W = starts.length;
+    const z = normalize(model.manifest.normalization, gatherWindows(values, 1, L, starts));
+    const input = { z, b: W, noise: Float32Array.from(gaussians(seededRng(model.manifest.scoreSeed), imp.draws * L)) };
+    const contextOnly: ImputationScoring = { ...imp, profileTest: false, stillness: undefined };
+    const raw = imputeChunk(model, { ...contextOnly, contextCalibration: undefined }, input).evidence;
+    const calibrated = imputeChunk(model, contextOnly, input).evidence;
+    expect(Array.from(calibrated)).toEqual(Array.from(surprises(raw, W, cal)));
+    // The knots are this NLL's quantiles: the share above the 0.9 knot is about 10 %, whatever the NLL's own scale.
+    const above = calibrated.filter((e) => e > -Math.log(0.1) + 1e-9).length / W;
+    expect(above).toBeGreaterThan(0.04);
+    expect(above).toBeLessThan(0.14);
+    expect(Math.max(...raw)).toBeGreaterThan(Math.max(...calibrated)); // a heavy raw tail, compressed
+  });
+
+  it('is refitted by a fine-tune on its own data, not kept from the parent; without the setting a model carries none', async () => {
+    const timestamps = Float64Array.from({ length: rows }, (_, i) => i * 1000);
+    const louder = Float64Array.from(values, (v, i) => v + 2 * noise[(i * 7) % rows]);
+    const tuned = await fineTune(model, { values: louder, channels: ['temp'], timestamps }, { epochs: 1 });
+    const plain = await train({ values, channels: ['temp'], timestamps }, { ...cfg, contextCalibration: false });
+    try {
+      const parentKnots = model.manifest.imputation!.contextCalibration!.knots[0]!;
+      const tunedKnots = tuned.manifest.imputation!.contextCalibration!.knots[0]!;
+      expect(tunedKnots).toHaveLength(parentKnots.length);
+      expect(tunedKnots).not.toEqual(parentKnots);
+      expect(plain.manifest.imputation!.contextCalibration).toBeUndefined();
+    } finally {
+      tuned.dispose();
+      plain.dispose();
+    }
   });
 });
