@@ -74,6 +74,12 @@ export interface ImputationScoring {
   dispersionTest?: boolean;
   /** Newest points whose standardised profile residuals are averaged (ModelConfig.profileSpan); absent: 1. */
   profileSpan?: number;
+  /**
+   * Per channel, whether the profile and dispersion tests count (ModelConfig.conditionedProfileOnly):
+   * false for the channels of a group that reads neither the calendar nor a command. Absent: every
+   * target channel.
+   */
+  profileChannels?: boolean[];
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */
   profile?: ProfileStats;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */

@@ -139,7 +139,8 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     // Calibrated on the validation windows (profileCalibration.ts); uncalibrated ½ z̄² for a model without the statistics.
     const terms = imp.profile ? profileTerms(profile.zBar, b, imp.profile) : Float64Array.from(profile.zBar, (v) => 0.5 * v * v);
     const scatter = profile.dispersion && imp.profile?.dispersion ? dispersionTerms(profile.dispersion, b, imp.profile.dispersion) : undefined;
-    for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], terms[k], scatter?.[k] ?? 0);
+    const counts = imp.profileChannels;
+    for (let k = 0; k < evidence.length; k++) if (!counts || counts[k % C]) evidence[k] = Math.max(evidence[k], terms[k], scatter?.[k] ?? 0);
   }
   for (let w = 0; w < b; w++) {
     const terms = noveltyTerms(input.z, w, L, C, imp, model.manifest.normalization, model.manifest.trainingData.trainRows);

@@ -122,6 +122,13 @@ export interface ModelConfig {
    */
   calendarPerGroup: boolean;
   /**
+   * With `calendarPerGroup`: count the profile and dispersion tests only for the channels of groups
+   * whose net reads a condition, the calendar or a command. With neither, the whole-window draws
+   * are unconditional, so the profile test asks only whether a stretch lies inside the training
+   * range, which a wandering channel leaves in normal operation (imputationTraining.ts).
+   */
+  conditionedProfileOnly: boolean;
+  /**
    * Training: decay of an exponential moving average of the weights (weightAverage.ts), which is
    * what is validated, kept and scored with; 0 keeps the raw Adam iterate. The default 0.99 spans
    * about the last 100 steps once warmed up.
@@ -165,6 +172,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   contextCalibration: true,
   channelGroups: true,
   calendarPerGroup: true,
+  conditionedProfileOnly: true,
   emaDecay: 0.99,
   seed: 0,
 });
@@ -208,6 +216,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  conditionedProfileOnly: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   calendarPerGroup: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   emaDecay: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : `must lie in [0, 1), got ${JSON.stringify(v)}`),

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupWidth, namedGroups } from '../../../src/model/channelGroups.ts';
 import { loadCheckpoint, saveCheckpoint, type TrainedModel } from '../../../src/model/checkpoint.ts';
+import { imputeChunk } from '../../../src/model/imputationScorer.ts';
+import { normalize } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
-import { scoreWindows } from '../../../src/model/windowScorer.ts';
+import { scoreWindows, scoringNoise } from '../../../src/model/windowScorer.ts';
 import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
 import { gaussians, mulberry32 } from '../../../src/random.ts';
 import { useBackend } from './helpers.ts';
@@ -58,6 +60,10 @@ describe('a model with channel groups', () => {
     expect(namedGroups(model.manifest)).toEqual([{ channels: ['daily'], calendar: true }, { channels: ['other', 'cmd'], calendar: false }]);
   });
 
+  it('counts the profile and dispersion tests for every channel here: each group reads the calendar or a command', () => {
+    expect(model.manifest.imputation!.profileChannels).toBeUndefined();
+  });
+
   it('round-trips through a checkpoint with the same scores', async () => {
     const dir = join(root, 'm');
     await saveCheckpoint(dir, model);
@@ -76,5 +82,44 @@ describe('a model with channel groups', () => {
     expect(joint.manifest.denoiser.groups).toBeUndefined();
     expect(joint.manifest.denoiser.width).toBe(16);
     joint.dispose();
+  });
+});
+
+/**
+ * A group that reads neither the calendar nor a command has unconditional whole-window draws, so
+ * its profile test asks only whether a stretch lies inside the training range
+ * (ModelConfig.conditionedProfileOnly): the daily channel keeps the test, the unrelated cycle not.
+ */
+describe('a model with a group that reads no condition', () => {
+  let model: TrainedModel;
+  const pair = (() => {
+    const out = new Float64Array(N * 2);
+    for (let t = 0; t < N; t++) out.set([values[t * C], values[t * C + 1] - 5 * values[t * C + 2]], t * 2);
+    return out;
+  })();
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, CONFIG);
+  });
+  afterAll(() => model.dispose());
+
+  it('leaves the profile and dispersion terms out of that group\'s evidence only', () => {
+    expect(model.manifest.denoiser.groupExtras).toEqual([true, false]);
+    const imp = model.manifest.imputation!;
+    expect(imp.profileChannels).toEqual([true, false]);
+    const starts = windowStarts(N, L, 5);
+    const z = normalize(model.manifest.normalization, gatherWindows(pair, 2, L, starts));
+    const input = { z, timestamps: windowTimestamps(timestamps, L, starts), b: starts.length, noise: scoringNoise(model) };
+    const counted = imputeChunk(model, imp, input).evidence;
+    const contextOnly = imputeChunk(model, { ...imp, profileTest: false }, input).evidence;
+    const all = imputeChunk(model, { ...imp, profileChannels: undefined }, input).evidence;
+    let raised = 0;
+    for (let w = 0; w < starts.length; w++) {
+      expect(counted[w * 2 + 1]).toBe(contextOnly[w * 2 + 1]);
+      expect(counted[w * 2]).toBe(all[w * 2]);
+      if (all[w * 2 + 1] > counted[w * 2 + 1]) raised++;
+    }
+    expect(raised).toBeGreaterThan(0); // the left-out terms would have decided some windows
   });
 });
