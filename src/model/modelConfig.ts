@@ -169,10 +169,10 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   roughnessTest: true,
   stillnessStep: 'median',
   dispersionTest: true,
-  contextCalibration: true,
+  contextCalibration: false,
   channelGroups: true,
   calendarPerGroup: true,
-  conditionedProfileOnly: true,
+  conditionedProfileOnly: false,
   emaDecay: 0.99,
   seed: 0,
 });

@@ -60,8 +60,11 @@ describe('a model with channel groups', () => {
     expect(namedGroups(model.manifest)).toEqual([{ channels: ['daily'], calendar: true }, { channels: ['other', 'cmd'], calendar: false }]);
   });
 
-  it('counts the profile and dispersion tests for every channel here: each group reads the calendar or a command', () => {
-    expect(model.manifest.imputation!.profileChannels).toBeUndefined();
+  it('counts the profile and dispersion tests for every channel here, with conditionedProfileOnly too: each group reads the calendar or a command', async () => {
+    expect(model.manifest.imputation!.profileChannels).toBeUndefined(); // the default: off
+    const ruled = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true });
+    expect(ruled.manifest.imputation!.profileChannels).toBeUndefined();
+    ruled.dispose();
   });
 
   it('round-trips through a checkpoint with the same scores', async () => {
@@ -87,8 +90,8 @@ describe('a model with channel groups', () => {
 
 /**
  * A group that reads neither the calendar nor a command has unconditional whole-window draws, so
- * its profile test asks only whether a stretch lies inside the training range
- * (ModelConfig.conditionedProfileOnly): the daily channel keeps the test, the unrelated cycle not.
+ * its profile test asks only whether a stretch lies inside the training range. With
+ * ModelConfig.conditionedProfileOnly (opt-in) the daily channel keeps the test, the unrelated cycle not.
  */
 describe('a model with a group that reads no condition', () => {
   let model: TrainedModel;
@@ -100,7 +103,7 @@ describe('a model with a group that reads no condition', () => {
 
   beforeAll(async () => {
     await useBackend('wasm');
-    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, CONFIG);
+    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, { ...CONFIG, conditionedProfileOnly: true });
   });
   afterAll(() => model.dispose());
 
