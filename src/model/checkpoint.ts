@@ -75,9 +75,9 @@ export interface ImputationScoring {
   /** Newest points whose standardised profile residuals are averaged (ModelConfig.profileSpan); absent: 1. */
   profileSpan?: number;
   /**
-   * Per channel, whether the profile and dispersion tests count (ModelConfig.conditionedProfileOnly):
-   * false for the channels of a group that reads neither the calendar nor a command. Absent: every
-   * target channel.
+   * Per channel, whether the profile and dispersion tests count (ModelConfig.conditionedProfileOnly,
+   * profileScope.ts): false for the channels of a net that reads no command, and no calendar the
+   * validation windows could calibrate. Absent: every target channel.
    */
   profileChannels?: boolean[];
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */

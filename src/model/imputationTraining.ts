@@ -31,28 +31,12 @@ export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: 
   const scoring = imputationScoring(rows, C, cfg, reach);
   const split = cfg.channelGroups ? netGroups(rows, C, scoring, reach) : undefined;
   const calendar = split && cfg.calendar && cfg.calendarPerGroup ? groupsWithDailyProfile(rows, C, split.channels, scoring.targets, series.timestamps) : undefined;
-  const counted = split && calendar && cfg.profileTest && cfg.conditionedProfileOnly ? conditionedChannels(scoring.targets, split.channels, calendar) : undefined;
-  // Written only when it leaves a target out, so that other models hash as before it existed.
-  const profileChannels = counted?.some((on, c) => scoring.targets[c] && !on) ? counted : undefined;
   return {
-    scoring: profileChannels ? { ...scoring, profileChannels } : scoring,
+    scoring,
     scaler: imputationScaler(series, cfg, scoring),
     ...(split ? { groups: split.groups } : {}),
     ...(calendar && !calendar.every(Boolean) ? { groupCalendar: calendar } : {}),
   };
-}
-
-/**
- * Per channel: a target in a group whose net reads the calendar or a command, so that its
- * whole-window draws are conditioned on something (the profile and dispersion tests count for it).
- */
-function conditionedChannels(targets: readonly boolean[], groups: readonly number[][], calendar: readonly boolean[]): boolean[] {
-  const out = targets.map(() => false);
-  groups.forEach((g, i) => {
-    const conditioned = calendar[i] || g.some((c) => !targets[c]);
-    g.forEach((c) => (out[c] = targets[c] && conditioned));
-  });
-  return out;
 }
 
 /** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */

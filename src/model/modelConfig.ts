@@ -122,10 +122,11 @@ export interface ModelConfig {
    */
   calendarPerGroup: boolean;
   /**
-   * With `calendarPerGroup`: count the profile and dispersion tests only for the channels of groups
-   * whose net reads a condition, the calendar or a command. With neither, the whole-window draws
-   * are unconditional, so the profile test asks only whether a stretch lies inside the training
-   * range, which a wandering channel leaves in normal operation (imputationTraining.ts).
+   * Imputation scoring with `profileTest`: count the profile and dispersion tests only for the
+   * channels whose net reads a condition their validation windows can calibrate: a command, or
+   * the calendar when those windows span a day (profileScope.ts). Unconditioned, the whole-window
+   * draws ask only whether a stretch lies inside the training range, which a wandering channel
+   * leaves in normal operation; calibrated on part of the day, every other phase looks wrong.
    */
   conditionedProfileOnly: boolean;
   /**

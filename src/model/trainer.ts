@@ -32,6 +32,7 @@ import { scoreWindows, scoringNoise } from './windowScorer.ts';
 import { imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
+import { profileScope, validationSpansDay, withProfileScope } from './profileScope.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
 
@@ -268,9 +269,13 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
     ...(scoring.imputation !== undefined ? { imputation: { ...withoutContextCalibration(scoring.imputation), stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
   };
-  const model = makeTrainedModel(manifest, net);
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
+  if (manifest.imputation && cfg.profileTest && cfg.conditionedProfileOnly) {
+    const counted = profileScope(manifest.imputation, net.args, validationSpansDay(timestamps, split.validation.length, L));
+    manifest.imputation = withProfileScope(manifest.imputation, cfg, counted);
+  }
+  const model = makeTrainedModel(manifest, net);
   // First: the evidence the later calibrations fit includes the calibrated context test.
   if (manifest.imputation && cfg.contextCalibration) manifest.imputation.contextCalibration = calibrateContext(model, rawVal, timestamps, split.validation.length);
   if (manifest.imputation?.profileTest) manifest.imputation.profile = calibrateProfile(model, rawVal, timestamps, split.validation.length);

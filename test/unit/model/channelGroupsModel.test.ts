@@ -34,6 +34,8 @@ const values = (() => {
   return out;
 })();
 const CONFIG = { windowLength: L, width: 16, depth: 2, embedDim: 8, epochs: 1, stride: 4, channelGroups: true };
+/** A validation fraction whose windows span more than a day of these 4.2 days (and leave the calendar 2.9 days to train on). */
+const SPANS_DAY = 0.25;
 
 describe('a model with channel groups', () => {
   let model: TrainedModel;
@@ -62,9 +64,16 @@ describe('a model with channel groups', () => {
 
   it('counts the profile and dispersion tests for every channel here, with conditionedProfileOnly too: each group reads the calendar or a command', async () => {
     expect(model.manifest.imputation!.profileChannels).toBeUndefined(); // the default: off
-    const ruled = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true });
+    const ruled = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true, validationFraction: SPANS_DAY });
     expect(ruled.manifest.imputation!.profileChannels).toBeUndefined();
     ruled.dispose();
+  });
+
+  it('with validation windows shorter than a day, keeps the tests for the command\'s group only: the calendar\'s cannot be calibrated', async () => {
+    const short = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true });
+    expect(short.manifest.trainingData.validationWindows * 4 * 300_000).toBeLessThan(86_400_000); // stride 4, 5-minute rows
+    expect(short.manifest.imputation!.profileChannels).toEqual([false, true, false]);
+    short.dispose();
   });
 
   it('round-trips through a checkpoint with the same scores', async () => {
@@ -92,6 +101,7 @@ describe('a model with channel groups', () => {
  * A group that reads neither the calendar nor a command has unconditional whole-window draws, so
  * its profile test asks only whether a stretch lies inside the training range. With
  * ModelConfig.conditionedProfileOnly (opt-in) the daily channel keeps the test, the unrelated cycle not.
+ * The context test is calibrated here, so that the left-out terms would have decided some windows.
  */
 describe('a model with a group that reads no condition', () => {
   let model: TrainedModel;
@@ -103,7 +113,7 @@ describe('a model with a group that reads no condition', () => {
 
   beforeAll(async () => {
     await useBackend('wasm');
-    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, { ...CONFIG, conditionedProfileOnly: true });
+    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, { ...CONFIG, conditionedProfileOnly: true, validationFraction: SPANS_DAY, contextCalibration: true });
   });
   afterAll(() => model.dispose());
 
