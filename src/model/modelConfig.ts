@@ -130,6 +130,14 @@ export interface ModelConfig {
    */
   conditionedProfileOnly: boolean;
   /**
+   * Imputation scoring with `profileTest`: the windows the profile and dispersion tests' mean and
+   * spread are fitted on. 'validation': the held-out windows, the last of the fit; 'fit': those and
+   * up to `PROFILE_FIT_SAMPLE` training windows spread over the whole fit, the spread never below
+   * the validation windows' own. The validation windows alone cover a few phases of a cycle longer
+   * than they are, and every other phase then looks wrong (trainer.ts, calibrateProfile).
+   */
+  profileCalibrationSpan: 'validation' | 'fit';
+  /**
    * Training: decay of an exponential moving average of the weights (weightAverage.ts), which is
    * what is validated, kept and scored with; 0 keeps the raw Adam iterate. The default 0.99 spans
    * about the last 100 steps once warmed up.
@@ -174,6 +182,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   channelGroups: true,
   calendarPerGroup: true,
   conditionedProfileOnly: false,
+  profileCalibrationSpan: 'validation',
   emaDecay: 0.99,
   seed: 0,
 });
@@ -218,6 +227,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   conditionedProfileOnly: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  profileCalibrationSpan: (v) => (v === 'validation' || v === 'fit' ? null : `must be "validation" or "fit", got ${JSON.stringify(v)}`),
   calendarPerGroup: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   emaDecay: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : `must lie in [0, 1), got ${JSON.stringify(v)}`),

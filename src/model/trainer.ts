@@ -32,7 +32,7 @@ import { scoreWindows, scoringNoise } from './windowScorer.ts';
 import { imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
-import { profileScope, validationSpansDay, withProfileScope } from './profileScope.ts';
+import { fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
 
@@ -272,13 +272,17 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
   if (manifest.imputation && cfg.profileTest && cfg.conditionedProfileOnly) {
-    const counted = profileScope(manifest.imputation, net.args, validationSpansDay(timestamps, split.validation.length, L));
+    const counted = profileScope(manifest.imputation, net.args, fitSpansWeek(series.timestamps[0], series.timestamps[N - 1]));
     manifest.imputation = withProfileScope(manifest.imputation, cfg, counted);
   }
   const model = makeTrainedModel(manifest, net);
   // First: the evidence the later calibrations fit includes the calibrated context test.
   if (manifest.imputation && cfg.contextCalibration) manifest.imputation.contextCalibration = calibrateContext(model, rawVal, timestamps, split.validation.length);
-  if (manifest.imputation?.profileTest) manifest.imputation.profile = calibrateProfile(model, rawVal, timestamps, split.validation.length);
+  if (manifest.imputation?.profileTest) {
+    const fitSample = cfg.profileCalibrationSpan === 'fit' ? evenSample(split.train, PROFILE_FIT_SAMPLE) : [];
+    const sample = { raw: gatherWindows(series.values, C, L, fitSample), timestamps: windowTimestamps(series.timestamps, L, fitSample), W: fitSample.length };
+    manifest.imputation.profile = calibrateProfile(model, { raw: rawVal, timestamps, W: split.validation.length }, sample);
+  }
   // After the profile calibration: the evidence it calibrates includes the profile test's.
   if (manifest.imputation && manifest.imputation.targets.filter(Boolean).length >= 2) manifest.imputation.channelCalibration = calibrateChannels(model, rawVal, timestamps, split.validation.length);
   manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length, { timestamps }).windowScores);
@@ -302,22 +306,69 @@ function calibrateContext(model: TrainedModel, raw: Float32Array, timestamps: Fl
   return fitChannelCalibration(nll, W, imp.targets);
 }
 
-/** The profile test's statistics on the held-out validation windows (profileCalibration.ts). */
-function calibrateProfile(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ProfileStats {
+/** Windows `[W, L, C]` in raw units with their timestamps `[W, L]`. */
+interface RawWindows {
+  raw: Float32Array;
+  timestamps: Float64Array;
+  W: number;
+}
+
+/** Training windows the profile calibration adds with `profileCalibrationSpan: 'fit'`, at most; as many as one scoring chunk. */
+export const PROFILE_FIT_SAMPLE = 256;
+
+/** Up to `n` of `starts`, evenly spaced from the first to the last. */
+function evenSample(starts: readonly number[], n: number): number[] {
+  if (starts.length <= n) return [...starts];
+  return Array.from({ length: n }, (_, i) => starts[Math.round((i * (starts.length - 1)) / (n - 1))]);
+}
+
+/**
+ * The profile test's statistics (profileCalibration.ts) on the held-out validation windows, and
+ * with `fitSample` windows on those too: mean and spread over all of them, the spread never below
+ * the validation windows' own (training windows were fitted, so their residuals may be smaller).
+ */
+function calibrateProfile(model: TrainedModel, validation: RawWindows, fitSample: RawWindows): ProfileStats {
+  const imp = model.manifest.imputation!;
+  const val = profileStatistics(model, validation);
+  if (fitSample.W === 0) return fitProfile(val, validation.W, imp.targets, imp.dispersionTest);
+  const more = profileStatistics(model, fitSample);
+  const W = validation.W + fitSample.W;
+  const joined = { zBar: concat(val.zBar, more.zBar), dispersion: concat(val.dispersion, more.dispersion) };
+  return widenedTo(fitProfile(joined, W, imp.targets, imp.dispersionTest), fitProfile(val, validation.W, imp.targets, imp.dispersionTest));
+}
+
+/** z̄ and d `[W, C]` of windows, in one pass. */
+function profileStatistics(model: TrainedModel, w: RawWindows): { zBar: Float64Array; dispersion: Float64Array } {
   const imp = model.manifest.imputation!;
   const C = imp.targets.length;
-  // One pass over the windows: z̄ and, with the dispersion test, d. `[W, C]` each
-  const zBar = new Float64Array(W * C);
-  const dispersion = new Float64Array(W * C);
-  forValidationChunks(model, raw, timestamps, W, (input, start) => {
+  const zBar = new Float64Array(w.W * C);
+  const dispersion = new Float64Array(w.W * C);
+  forValidationChunks(model, w.raw, w.timestamps, w.W, (input, start) => {
     const r = profileResiduals(model, imp, input);
     zBar.set(r.zBar, start * C);
     if (r.dispersion) dispersion.set(r.dispersion, start * C);
   });
-  const stats = fitProfileStats(zBar, W, imp.targets);
-  if (!imp.dispersionTest) return stats;
-  const { mean, std } = fitProfileStats(dispersion, W, imp.targets);
-  return { ...stats, dispersion: { mean, std } };
+  return { zBar, dispersion };
+}
+
+function fitProfile(r: { zBar: Float64Array; dispersion: Float64Array }, W: number, targets: readonly boolean[], dispersionTest: boolean | undefined): ProfileStats {
+  const stats = fitProfileStats(r.zBar, W, targets);
+  return dispersionTest ? { ...stats, dispersion: fitProfileStats(r.dispersion, W, targets) } : stats;
+}
+
+/** `stats` with each spread at least `floor`'s. */
+function widenedTo(stats: ProfileStats, floor: ProfileStats): ProfileStats {
+  const wider = (a: (number | null)[], b: (number | null)[]) => a.map((s, c) => (s === null ? null : Math.max(s, b[c] ?? 0)));
+  const out: ProfileStats = { mean: stats.mean, std: wider(stats.std, floor.std) };
+  if (stats.dispersion && floor.dispersion) out.dispersion = { mean: stats.dispersion.mean, std: wider(stats.dispersion.std, floor.dispersion.std) };
+  return out;
+}
+
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Each target channel's evidence on the held-out validation windows (channelCalibration.ts). */

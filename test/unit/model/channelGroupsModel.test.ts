@@ -18,7 +18,7 @@ import { gaussians, mulberry32 } from '../../../src/random.ts';
 import { useBackend } from './helpers.ts';
 
 const L = 16;
-const N = 1200;
+const N = 2100; // 7.3 days of 5-minute rows: a fit that spans the calendar's week (profileScope.ts)
 const C = 3;
 const CHANNELS = ['daily', 'other', 'cmd'];
 const timestamps = Float64Array.from({ length: N }, (_, i) => 1_700_000_000_000 + i * 300_000);
@@ -34,8 +34,6 @@ const values = (() => {
   return out;
 })();
 const CONFIG = { windowLength: L, width: 16, depth: 2, embedDim: 8, epochs: 1, stride: 4, channelGroups: true };
-/** A validation fraction whose windows span more than a day of these 4.2 days (and leave the calendar 2.9 days to train on). */
-const SPANS_DAY = 0.25;
 
 describe('a model with channel groups', () => {
   let model: TrainedModel;
@@ -64,14 +62,15 @@ describe('a model with channel groups', () => {
 
   it('counts the profile and dispersion tests for every channel here, with conditionedProfileOnly too: each group reads the calendar or a command', async () => {
     expect(model.manifest.imputation!.profileChannels).toBeUndefined(); // the default: off
-    const ruled = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true, validationFraction: SPANS_DAY });
+    const ruled = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true });
     expect(ruled.manifest.imputation!.profileChannels).toBeUndefined();
     ruled.dispose();
   });
 
-  it('with validation windows shorter than a day, keeps the tests for the command\'s group only: the calendar\'s cannot be calibrated', async () => {
-    const short = await train({ values, channels: CHANNELS, timestamps }, { ...CONFIG, conditionedProfileOnly: true });
-    expect(short.manifest.trainingData.validationWindows * 4 * 300_000).toBeLessThan(86_400_000); // stride 4, 5-minute rows
+  it('with a fit shorter than a week, keeps the tests for the command\'s group only: the calendar\'s profile cannot be calibrated for the week', async () => {
+    const days = 1200; // rows: 4.2 days
+    const short = await train({ values: values.slice(0, days * C), channels: CHANNELS, timestamps: timestamps.slice(0, days) }, { ...CONFIG, conditionedProfileOnly: true });
+    expect(short.manifest.denoiser.groupExtras).toEqual([true, false]);
     expect(short.manifest.imputation!.profileChannels).toEqual([false, true, false]);
     short.dispose();
   });
@@ -113,7 +112,7 @@ describe('a model with a group that reads no condition', () => {
 
   beforeAll(async () => {
     await useBackend('wasm');
-    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, { ...CONFIG, conditionedProfileOnly: true, validationFraction: SPANS_DAY, contextCalibration: true });
+    model = await train({ values: pair, channels: ['daily', 'other'], timestamps }, { ...CONFIG, conditionedProfileOnly: true, contextCalibration: true });
   });
   afterAll(() => model.dispose());
 
