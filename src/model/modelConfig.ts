@@ -132,9 +132,9 @@ export interface ModelConfig {
   /**
    * Imputation scoring with `profileTest`: the windows the profile and dispersion tests' mean and
    * spread are fitted on. 'validation': the held-out windows, the last of the fit; 'fit': those and
-   * up to `PROFILE_FIT_SAMPLE` training windows spread over the whole fit, the spread never below
+   * up to 256 training windows spread over the whole fit, the spread never below
    * the validation windows' own. The validation windows alone cover a few phases of a cycle longer
-   * than they are, and every other phase then looks wrong (trainer.ts, calibrateProfile).
+   * than they are, and every other phase then looks wrong (heldOutCalibration.ts).
    */
   profileCalibrationSpan: 'validation' | 'fit';
   /**
