@@ -25,9 +25,12 @@ import type { ModelConfig } from './modelConfig.ts';
 
 const WEEK_MS = 7 * 86_400_000;
 
-/** Whether a fit's rows, from `first` to `last` (epoch ms), span the calendar's week. */
-export function fitSpansWeek(first: number, last: number): boolean {
-  return last - first >= WEEK_MS;
+/**
+ * Whether N rows from `first` to `last` (epoch ms) span the calendar's week: N rows cover N
+ * steps, so seven days of 5-minute rows (2,016) do, though their last is 5 minutes short of 7 days.
+ */
+export function fitSpansWeek(first: number, last: number, rows: number): boolean {
+  return rows > 1 && ((last - first) * rows) / (rows - 1) >= WEEK_MS;
 }
 
 /**

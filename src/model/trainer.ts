@@ -270,7 +270,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
   if (manifest.imputation && cfg.profileTest && cfg.conditionedProfileOnly) {
-    const counted = profileScope(manifest.imputation, net.args, fitSpansWeek(series.timestamps[0], series.timestamps[N - 1]));
+    const counted = profileScope(manifest.imputation, net.args, fitSpansWeek(series.timestamps[0], series.timestamps[N - 1], N));
     manifest.imputation = withProfileScope(manifest.imputation, cfg, counted);
   }
   const model = makeTrainedModel(manifest, net);

@@ -5,9 +5,11 @@ import { fitSpansWeek, profileScope, withProfileScope } from '../../../src/model
 const DAY = 86_400_000;
 
 describe('fitSpansWeek', () => {
-  it('asks for seven days from the first row to the last', () => {
-    expect(fitSpansWeek(0, 7 * DAY)).toBe(true);
-    expect(fitSpansWeek(0, 7 * DAY - 1)).toBe(false);
+  it('asks for seven days of rows: 2,016 five-minute rows do, 2,015 do not', () => {
+    const step = 300_000;
+    expect(fitSpansWeek(0, 2015 * step, 2016)).toBe(true);
+    expect(fitSpansWeek(0, 2014 * step, 2015)).toBe(false);
+    expect(fitSpansWeek(0, 0, 1)).toBe(false);
   });
 });
 
