@@ -76,8 +76,9 @@ export interface ImputationScoring {
   profileSpan?: number;
   /**
    * Per channel, whether the profile and dispersion tests count (ModelConfig.conditionedProfileOnly,
-   * profileScope.ts): false for the channels of a net that reads no command, and no calendar the
-   * validation windows could calibrate. Absent: every target channel.
+   * profileScope.ts): false for the channels of a net that reads no command, and either the
+   * calendar over a fit shorter than a week, or nothing in a model of several groups. Absent:
+   * every target channel.
    */
   profileChannels?: boolean[];
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */

@@ -122,11 +122,12 @@ export interface ModelConfig {
    */
   calendarPerGroup: boolean;
   /**
-   * Imputation scoring with `profileTest`: count the profile and dispersion tests only for the
-   * channels whose net reads a condition their validation windows can calibrate: a command, or
-   * the calendar when those windows span a day (profileScope.ts). Unconditioned, the whole-window
-   * draws ask only whether a stretch lies inside the training range, which a wandering channel
-   * leaves in normal operation; calibrated on part of the day, every other phase looks wrong.
+   * Imputation scoring with `profileTest`: count the profile and dispersion tests only where their
+   * calibration can hold (profileScope.ts): for a net that reads a command; for one that reads the
+   * calendar when the fit spans a week (a shorter fit never shows the weekly swing, and every
+   * other day looks wrong); for a one-net model that reads neither, as a range test; never for
+   * one group of several that reads neither (a wandering channel leaves its training range in
+   * normal operation).
    */
   conditionedProfileOnly: boolean;
   /**
