@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Row, SourceCoord, Window } from '../types.ts';
+import { RowTape } from './rowTape.ts';
 
 export interface SlidingWindowsOptions {
   /** Window length L, in rows. */
@@ -17,7 +18,8 @@ export interface SlidingWindowsOptions {
 /**
  * Cuts one entity's rows into windows of the newest `length` rows: the first as soon as
  * `length` rows are buffered, then one every `hop` rows (rxjs `bufferCount(length, hop)`
- * without the partial trailing buffers).
+ * without the partial trailing buffers). A window's values and timestamps are views of the
+ * entity's row tape (rowTape.ts), not copies: cutting a window costs O(1) typed-array work.
  *
  * Acknowledgement accounting: each window's `releases` are the sources of the `hop` oldest
  * rows, which leave the buffer with it; once that window is durable downstream, those messages
@@ -40,7 +42,7 @@ export function slidingWindows(opts: SlidingWindowsOptions): OperatorFunction<Ro
   }
   return (source) =>
     new Observable<Window>((subscriber) => {
-      let buffer: Row[] = [];
+      let tape: RowTape | undefined;
       // hop > length: rows still to pass before the next window, and their sources.
       let skip = 0;
       let skipped: SourceCoord[] = [];
@@ -59,15 +61,17 @@ export function slidingWindows(opts: SlidingWindowsOptions): OperatorFunction<Ro
           skipped.push(...row.sources);
           return;
         }
-        buffer.push(row);
-        if (buffer.length < length) return;
-        const leaving = Math.min(hop, length);
+        tape ??= new RowTape(row.values.length, length);
+        tape.push(row);
+        if (tape.buffered < length) return;
+        const { values, timestamps, hasGap, sources } = tape.newest(length);
         const releases = skipped;
-        for (let i = 0; i < leaving; i++) releases.push(...buffer[i].sources);
-        const window = toWindow(buffer, releases);
-        buffer = buffer.slice(leaving);
+        tape.dropOldest(Math.min(hop, length), releases);
         skipped = [];
-        skip = hop - leaving;
+        skip = hop - Math.min(hop, length);
+        const window: Window = {
+          entityId, channels: row.channels, length, startTime: timestamps[0], endTime: timestamps[length - 1], timestamps, values, hasGap, sources, releases,
+        };
         subscriber.next(window);
       };
 
@@ -76,41 +80,11 @@ export function slidingWindows(opts: SlidingWindowsOptions): OperatorFunction<Ro
         error: (err) => subscriber.error(err),
         complete: () => {
           const rest = skipped;
-          for (const row of buffer) rest.push(...row.sources);
-          buffer = [];
+          tape?.dropOldest(tape.buffered, rest);
           skipped = [];
           if (rest.length > 0) onDiscard(rest, entityId);
           subscriber.complete();
         },
       });
     });
-}
-
-function toWindow(rows: readonly Row[], releases: SourceCoord[]): Window {
-  const L = rows.length;
-  const channels = rows[0].channels;
-  const C = channels.length;
-  const values = new Float32Array(L * C); // [L, C], row-major
-  const timestamps = new Float64Array(L);
-  const sources: SourceCoord[] = [];
-  let hasGap = false;
-  for (let i = 0; i < L; i++) {
-    const row = rows[i];
-    values.set(row.values, i * C);
-    timestamps[i] = row.timestamp;
-    if (row.gap) hasGap = true;
-    for (const s of row.sources) sources.push(s);
-  }
-  return {
-    entityId: rows[0].entityId,
-    channels,
-    length: L,
-    startTime: timestamps[0],
-    endTime: timestamps[L - 1],
-    timestamps,
-    values,
-    hasGap,
-    sources,
-    releases,
-  };
 }
