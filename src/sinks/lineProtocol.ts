@@ -57,11 +57,26 @@ function unwritable(text: string, name: boolean): string | undefined {
   return undefined;
 }
 
+/**
+ * Escaped names by their set of specials. Field keys, tag keys and most tag values repeat on
+ * every point, and checking and escaping one costs three regular-expression passes. Only
+ * writable names are kept; the cache starts again when full.
+ */
+const escaped = new Map<RegExp, Map<string, string>>();
+const ESCAPED_MAX = 65_536;
+
 function name(text: string, part: Part, key: string | undefined, where: Where, specials: RegExp): string {
+  let known = escaped.get(specials);
+  if (!known) escaped.set(specials, (known = new Map()));
+  const hit = known.get(text);
+  if (hit !== undefined) return hit;
   if (text.length === 0) throw refuse(where, part, key, 'is empty');
   const why = unwritable(text, true);
   if (why) throw refuse(where, part, key, why);
-  return text.replace(specials, '\\$&');
+  const out = text.replace(specials, '\\$&');
+  if (known.size >= ESCAPED_MAX) known.clear();
+  known.set(text, out);
+  return out;
 }
 
 const MEASUREMENT_SPECIALS = /[, ]/g;

@@ -76,4 +76,12 @@ describe('toLineProtocol: names that would break a line', () => {
       expect(parseLine(line)).toEqual({ measurement: 'scores', tags: { entity: id }, fields: { [`contrib_${id}`]: 0.5, note: `${id}\\` }, timestamp: 1_000 });
     }
   });
+
+  it('escapes a name by the rules of where it stands, however often it was written before', () => {
+    // Names are remembered once escaped: the same text as a measurement keeps its '=', as a key escapes it.
+    for (let i = 0; i < 3; i++) {
+      expect(toLineProtocol({ measurement: 'a=b c', tags: { 'a=b c': 'a=b c' }, fields: { 'a=b c': 1 } })).toBe('a=b\\ c,a\\=b\\ c=a\\=b\\ c a\\=b\\ c=1');
+      expect(() => toLineProtocol({ measurement: 'm', tags: { entity: 'a\nb' }, fields: { v: 1 } })).toThrow(PointInvalid);
+    }
+  });
 });
