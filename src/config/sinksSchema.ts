@@ -8,7 +8,7 @@ const influxSchema = rules(
     url: httpUrl().default('http://127.0.0.1:8086').describe('InfluxDB 1.x HTTP API. Env: INFLUX_URL.'),
     database: matching(/^[A-Za-z0-9_-]+$/, 'a plain name of letters, digits, _ or -').default('diffwatch').describe('Database written to (created if missing). Env: INFLUX_DATABASE.'),
     batchSize: int(1).default(5_000).describe('Points per write request.'),
-    flushIntervalMs: int(1).default(500).describe('ms; a partial batch is written after this long.'),
+    flushIntervalMs: int(1).default(100).describe('ms; a partial batch is written after this long (each score waits up to this long for InfluxDB, and its messages for their commit).'),
     maxBufferPoints: int(1).default(50_000).describe('Points buffered at most, at least batchSize; above it the writer pushes back on ingest.'),
     retryDelayMs: int(1).default(200).describe('ms; first retry delay, doubled up to maxRetryDelayMs, with jitter.'),
     maxRetryDelayMs: int(1).default(10_000).describe('ms; the longest retry delay, at least retryDelayMs.'),
