@@ -33,7 +33,7 @@ export class RowTape {
   private first = 0;
   private end = 0;
 
-  constructor(readonly channels: number, readonly windowLength: number) {
+  constructor(readonly channels: number, windowLength: number) {
     const capacity = CHUNK_WINDOWS * windowLength;
     this.values = new Float32Array(capacity * channels);
     this.timestamps = new Float64Array(capacity);
@@ -85,12 +85,14 @@ export class RowTape {
     values.set(this.values.subarray(first * C, end * C));
     const timestamps = new Float64Array(this.timestamps.length);
     timestamps.set(this.timestamps.subarray(first, end));
+    // Both running counts restart at the first buffered row.
     const gapsBefore = new Int32Array(this.gapsBefore.length);
     const sourceStart = new Int32Array(this.sourceStart.length);
+    const g0 = this.gapsBefore[first];
     const s0 = this.sourceStart[first];
-    for (let i = 0; i < n; i++) {
-      gapsBefore[i + 1] = gapsBefore[i] + (this.gapsBefore[first + i + 1] - this.gapsBefore[first + i]);
-      sourceStart[i + 1] = this.sourceStart[first + i + 1] - s0;
+    for (let i = 0; i <= n; i++) {
+      gapsBefore[i] = this.gapsBefore[first + i] - g0;
+      sourceStart[i] = this.sourceStart[first + i] - s0;
     }
     this.sources = this.sources.slice(s0, this.sourceStart[end]);
     this.values = values;

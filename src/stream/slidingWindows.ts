@@ -43,6 +43,8 @@ export function slidingWindows(opts: SlidingWindowsOptions): OperatorFunction<Ro
   return (source) =>
     new Observable<Window>((subscriber) => {
       let tape: RowTape | undefined;
+      // Rows that leave the buffer with each window (hop > length: the rest are skipped).
+      const leaving = Math.min(hop, length);
       // hop > length: rows still to pass before the next window, and their sources.
       let skip = 0;
       let skipped: SourceCoord[] = [];
@@ -66,9 +68,9 @@ export function slidingWindows(opts: SlidingWindowsOptions): OperatorFunction<Ro
         if (tape.buffered < length) return;
         const { values, timestamps, hasGap, sources } = tape.newest(length);
         const releases = skipped;
-        tape.dropOldest(Math.min(hop, length), releases);
+        tape.dropOldest(leaving, releases);
         skipped = [];
-        skip = hop - Math.min(hop, length);
+        skip = hop - leaving;
         const window: Window = {
           entityId, channels: row.channels, length, startTime: timestamps[0], endTime: timestamps[length - 1], timestamps, values, hasGap, sources, releases,
         };
