@@ -27,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.ts';
 import { timestepEmbedding } from './timestepEmbedding.ts';
+import { blockDiagonalWeights } from './blockDiagonal.ts';
 import { gradConv1d } from './gradConv1d.ts';
 import { convPadding, unfoldConv1d, type ConvPadding } from './unfoldConv1d.ts';
 
@@ -176,7 +177,15 @@ export class Denoiser {
   readonly args: DenoiserArgs;
   /** See ConvImpl. */
   convImpl: ConvImpl = 'conv1d';
+  /**
+   * How a grouped net runs: 'separate', each group's net on its own (what training uses), or
+   * 'blockDiagonal', one net whose weights are the groups' on the diagonal (blockDiagonal.ts):
+   * the same outputs in one kernel call per layer, for scoring where calls are dear. Its weights
+   * are copies made by `fuseGroups()` and dropped by `setWeights`, so training must not use it.
+   */
+  groupForm: 'separate' | 'blockDiagonal' = 'separate';
   private readonly weights: Record<string, tf.Variable>;
+  private fused: Record<string, tf.Tensor> | null = null;
   /**
    * With groups: `[Σ|g|, C]`, row j one-hot at the channel that the j-th output of the groups'
    * outputs side by side stands for, zero where an earlier group already gave that channel (a
@@ -224,16 +233,18 @@ export class Denoiser {
       const input = cond ? (tf.concat([xt, cond], 2) as tf.Tensor3D) : xt; // [B, L, C + condChannels]
       const { groups, embedDim } = this.args;
       const emb = timestepEmbedding(t, embedDim); // [B, E], shared by every group's net
-      if (!groups) return this.net(input, emb, '');
-      const outs = groups.map((_, i) => this.net(tf.gather(input, groupInputs(this.args, i), 2) as tf.Tensor3D, emb, `g${i}/`)); // each [B, L, |g|]
-      return tf.reshape(tf.matMul(tf.reshape(tf.concat(outs, 2), [-1, this.placement.shape[0]]), this.placement), [batch, -1, channels]) as tf.Tensor3D; // [B, L, C]
+      const w = this.weights as Record<string, tf.Tensor>;
+      if (!groups) return this.net(input, emb, w, '', this.args.width);
+      const side = this.groupForm === 'blockDiagonal'
+        ? this.net(tf.gather(input, groups.flatMap((_, i) => groupInputs(this.args, i)), 2) as tf.Tensor3D, emb, this.blocks(), '', groups.length * this.args.width)
+        : tf.concat(groups.map((_, i) => this.net(tf.gather(input, groupInputs(this.args, i), 2) as tf.Tensor3D, emb, w, `g${i}/`, this.args.width)), 2); // each [B, L, |g|]
+      return tf.reshape(tf.matMul(tf.reshape(side, [-1, this.placement.shape[0]]), this.placement), [batch, -1, channels]) as tf.Tensor3D; // [B, L, C]
     });
   }
 
-  /** One net over `input` `[B, L, c + cc]` at timestep embedding `emb` `[B, E]`: its weights are those named `prefix…`. Returns `[B, L, c]`. */
-  private net(input: tf.Tensor3D, emb: tf.Tensor2D, prefix: string): tf.Tensor3D {
-    const w = this.weights as Record<string, tf.Tensor>;
-    const { padding, width, dilations } = this.args;
+  /** One net of `width` filters over `input` `[B, L, c + cc]` at timestep embedding `emb` `[B, E]`: its weights are those of `w` named `prefix…`. Returns `[B, L, c]`. */
+  private net(input: tf.Tensor3D, emb: tf.Tensor2D, w: Record<string, tf.Tensor>, prefix: string, width: number): tf.Tensor3D {
+    const { padding, dilations } = this.args;
     const batch = input.shape[0];
     const dense = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, w[`${prefix}${name}/kernel`] as tf.Tensor2D), w[`${prefix}${name}/bias`]);
     const convForm = this.convImpl === 'conv1d' ? gradConv1d : unfoldConv1d;
@@ -269,6 +280,7 @@ export class Denoiser {
         throw new ModelError('MODEL_MISMATCH', `denoiser weight ${name}: expected shape [${want}], got [${got}]`, { field: name, expected: want, actual: got });
       }
     }
+    this.dropBlocks();
     // Assigning a variable to itself frees its data; such a value is already in place.
     for (const name of expected) if (values[name] !== this.weights[name]) this.weights[name].assign(values[name]);
   }
@@ -281,7 +293,26 @@ export class Denoiser {
     return Object.values(this.weights).reduce((n, v) => n + v.size, 0);
   }
 
+  /**
+   * Makes the block-diagonal weights now (a no-op without groups), so that the first call in that
+   * form allocates nothing that outlives it. They follow the variables until the next `setWeights`.
+   */
+  fuseGroups(): void {
+    if (this.args.groups && !this.fused) this.fused = tf.tidy(() => blockDiagonalWeights(this.weights, this.args.groups!.length, this.args.depth));
+  }
+
+  private blocks(): Record<string, tf.Tensor> {
+    if (!this.fused) throw new ModelError('MODEL_INVALID', 'denoiser: groupForm "blockDiagonal" needs fuseGroups() first', { field: 'groupForm' });
+    return this.fused;
+  }
+
+  private dropBlocks(): void {
+    for (const t of Object.values(this.fused ?? {})) t.dispose();
+    this.fused = null;
+  }
+
   dispose(): void {
+    this.dropBlocks();
     for (const v of Object.values(this.weights)) v.dispose();
     this.placement?.dispose();
   }

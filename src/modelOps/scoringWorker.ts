@@ -123,6 +123,17 @@ backendReady.catch(() => {});
  */
 const MEASURED_CONV1D = new Set(['tensorflow', 'wasm', 'cpu']);
 
+/**
+ * Chunks of at most this many windows run a grouped net as one block-diagonal net
+ * (denoiser.ts, `groupForm`), per backend. On tensorflow each kernel call costs tens of
+ * microseconds, so a small chunk of an 8-group net is nearly all call overhead: one window took
+ * 87 ms as separate nets and 26 ms as one; 64 windows 193 and 141 ms; from 128 windows the
+ * separate nets are faster (234 against 276 ms), since the block form does G times the
+ * multiply-adds. On wasm the separate nets are as fast or faster from 4 windows up. The scores
+ * are the same to the bit (docs/benchmarks.md, "The groups as one net for small calls").
+ */
+const BLOCK_DIAGONAL_MAX_BATCH: Readonly<Partial<Record<string, number>>> = { tensorflow: 64 };
+
 /** Checkpoints by directory, each the version last loaded from there. */
 const models = new Map<string, TrainedModel>();
 
@@ -132,6 +143,7 @@ async function modelFor(modelDir: string, version?: string): Promise<TrainedMode
   if (cached && (version === undefined || cached.manifest.version === version)) return cached;
   const model = await loadCheckpoint(modelDir);
   model.denoiser.convImpl = conv === 'auto' ? (MEASURED_CONV1D.has(tf.getBackend()) ? 'conv1d' : 'unfold') : conv;
+  if (BLOCK_DIAGONAL_MAX_BATCH[tf.getBackend()] !== undefined) model.denoiser.fuseGroups();
   if (version !== undefined && model.manifest.version !== version) {
     model.dispose();
     throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed: expected version ${version}, found ${model.manifest.version}; restart the scorer to pick up the new model`, { path: modelDir, expected: version, actual: model.manifest.version });
@@ -151,6 +163,7 @@ async function score(req: Extract<ScoringRequest, { kind: 'score' }>): Promise<R
   if (req.windows.length !== req.batch * len * channels.length) {
     throw new ModelError('MODEL_MISMATCH', `a batch of ${req.batch} windows of [${len}, ${channels.length}] needs ${req.batch * len * channels.length} values, got ${req.windows.length}`, { batchSize: req.batch });
   }
+  model.denoiser.groupForm = req.batch <= (BLOCK_DIAGONAL_MAX_BATCH[tf.getBackend()] ?? 0) ? 'blockDiagonal' : 'separate';
   const r = scoreWindows(model, req.windows, req.batch, { ...(req.normalization ? { normalization: req.normalization } : {}), ...(req.timestamps ? { timestamps: req.timestamps } : {}), reconstruction: req.reconstruction === true });
   const value: ScoredBatch = {
     pointScores: owned(r.pointScores),

@@ -4,6 +4,7 @@
  * checkpoint round-trips with the same scores.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,20 @@ import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows, scoringNoise } from '../../../src/model/windowScorer.ts';
 import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
 import { gaussians, mulberry32 } from '../../../src/random.ts';
-import { useBackend } from './helpers.ts';
+import { createDiffusionScorer } from '../../../src/modelOps/diffusionScorer.ts';
+import { captureLogger, useBackend } from './helpers.ts';
+
+/** Whether @tensorflow/tfjs-node (or -gpu) is installed (`npm run native:setup`). */
+function nativeInstalled(): boolean {
+  return ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].some((pkg) => {
+    try {
+      createRequire(import.meta.url).resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 const L = 16;
 const N = 2100; // 7.3 days of 5-minute rows: a fit that spans the calendar's week (profileScope.ts)
@@ -86,6 +100,49 @@ describe('a model with channel groups', () => {
     expect(scoreWindows(loaded, w, B, at).windowScores).toEqual(scoreWindows(model, w, B, at).windowScores);
     expect(loaded.manifest.denoiser.groups).toEqual([[0], [1, 2]]);
     loaded.dispose();
+  });
+
+  it('scores the same with its groups run as one block-diagonal net', () => {
+    const starts = windowStarts(N, L, 53);
+    const w = gatherWindows(values, C, L, starts);
+    const B = w.length / (L * C);
+    const at = { timestamps: windowTimestamps(timestamps, L, starts) };
+    const separate = scoreWindows(model, w, B, at);
+    model.denoiser.fuseGroups();
+    model.denoiser.groupForm = 'blockDiagonal';
+    try {
+      const block = scoreWindows(model, w, B, at);
+      const worst = separate.windowScores.reduce((m, s, i) => Math.max(m, Math.abs(block.windowScores[i] - s) / Math.max(1, Math.abs(s))), 0);
+      expect(worst).toBeLessThan(1e-6);
+      const contributions = separate.channelContributions.reduce((m, c, i) => Math.max(m, Math.abs(block.channelContributions[i] - c)), 0);
+      expect(contributions).toBeLessThan(1e-6);
+    } finally {
+      model.denoiser.groupForm = 'separate';
+    }
+  });
+
+  // Where tfjs-node is installed, the scoring workers run calls of up to 64 windows as one
+  // block-diagonal net (scoringWorker.ts) and larger ones as separate nets: both give this thread's
+  // wasm scores, to the tolerance of another backend's float sums (nativeBackend.test.ts).
+  it.runIf(nativeInstalled())('scores alike in tfjs-node workers, in small calls (one block-diagonal net) and large ones (separate nets)', async () => {
+    const dir = join(root, 'native');
+    await saveCheckpoint(dir, model);
+    const starts = windowStarts(N, L, 23);
+    const w = gatherWindows(values, C, L, starts);
+    const B = w.length / (L * C);
+    const at = { timestamps: windowTimestamps(timestamps, L, starts) };
+    const want = scoreWindows(model, w, B, at).windowScores;
+    for (const maxBatch of [8, 128]) {
+      const scorer = await createDiffusionScorer({ modelDir: dir, workers: 1, backend: 'tensorflow', maxBatch, log: captureLogger(), workerLogLevel: 'warn' });
+      try {
+        expect(scorer.backend).toBe('tensorflow');
+        const got = (await scorer.scorePacked(w.slice(), B, { timestamps: at.timestamps.slice() })).windowScores;
+        const worst = want.reduce((m, s, i) => Math.max(m, Math.abs(got[i] - s) / Math.max(1, Math.abs(s))), 0);
+        expect(worst, `maxBatch ${maxBatch}`).toBeLessThan(1e-4);
+      } finally {
+        await scorer.close();
+      }
+    }
   });
 
   it('without channelGroups the same data trains one net of the full width', async () => {
