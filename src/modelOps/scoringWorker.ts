@@ -127,12 +127,14 @@ const MEASURED_CONV1D = new Set(['tensorflow', 'wasm', 'cpu']);
  * Chunks of at most this many windows run a grouped net as one block-diagonal net
  * (denoiser.ts, `groupForm`), per backend. On tensorflow each kernel call costs tens of
  * microseconds, so a small chunk of an 8-group net is nearly all call overhead: one window took
- * 87 ms as separate nets and 26 ms as one; 64 windows 193 and 141 ms; from 128 windows the
- * separate nets are faster (234 against 276 ms), since the block form does G times the
- * multiply-adds. On wasm the separate nets are as fast or faster from 4 windows up. The scores
- * are the same to the bit (docs/benchmarks.md, "The groups as one net for small calls").
+ * 92 ms as separate nets and 25 ms as one, 64 windows 166 and 135 ms; from about 85 windows the
+ * separate nets are faster (96 windows: 189 against 205 ms), since the block form does G times
+ * the multiply-adds. The limit sits near that crossover, so that a chunk one window over it
+ * costs about what it would have cost in the block form. On wasm the separate nets are faster
+ * from 4 windows up. The scores are the same to the bit (docs/benchmarks.md, "The
+ * groups as one net for small calls"; `npm run bench:score-call`).
  */
-const BLOCK_DIAGONAL_MAX_BATCH: Readonly<Partial<Record<string, number>>> = { tensorflow: 64 };
+const BLOCK_DIAGONAL_MAX_BATCH: Readonly<Partial<Record<string, number>>> = { tensorflow: 80 };
 
 /** Checkpoints by directory, each the version last loaded from there. */
 const models = new Map<string, TrainedModel>();
