@@ -74,24 +74,13 @@ export function sideBySide(parts: readonly Plain[]): Plain {
  * The fused net's weights under the plain (ungrouped) names, from the G groups' weights named
  * `g<i>/…`. The caller owns the returned tensors.
  */
-export function blockDiagonalWeights(weights: Readonly<Record<string, tf.Tensor>>, groups: number, depth: number): Record<string, tf.Tensor> {
-  const read = (name: string): Plain => ({ values: weights[name].dataSync() as Float32Array, shape: weights[name].shape });
-  const of = (name: string) => Array.from({ length: groups }, (_, i) => read(`g${i}/${name}`));
-  const plan: [string, (parts: Plain[]) => Plain][] = [
-    ['inProj/kernel', blockDiagonal],
-    ['timeEmbed/dense1/kernel', sideBySide],
-    ['timeEmbed/dense2/kernel', blockDiagonal],
-    ...Array.from({ length: depth }, (_, i) => [
-      [`block${i}/conv1/kernel`, blockDiagonal],
-      [`block${i}/time/kernel`, blockDiagonal],
-      [`block${i}/conv2/kernel`, blockDiagonal],
-    ] as [string, (parts: Plain[]) => Plain][]).flat(),
-    ['outProj/kernel', blockDiagonal],
-  ];
-  const biases = Object.keys(weights).filter((n) => n.startsWith('g0/') && n.endsWith('/bias')).map((n) => n.slice(3));
+export function blockDiagonalWeights(weights: Readonly<Record<string, tf.Tensor>>, groups: number): Record<string, tf.Tensor> {
+  const read = (t: tf.Tensor): Plain => ({ values: t.dataSync() as Float32Array, shape: t.shape });
   const out: Record<string, tf.Tensor> = {};
-  for (const [name, fuse] of [...plan, ...biases.map((n) => [n, sideBySide] as const)]) {
-    const p = fuse(of(name));
+  for (const name of Object.keys(weights).filter((n) => n.startsWith('g0/')).map((n) => n.slice(3))) {
+    const parts = Array.from({ length: groups }, (_, i) => read(weights[`g${i}/${name}`]));
+    // Every group's embedding layer reads the same embedding, so those inputs are shared; a bias has none.
+    const p = name === 'timeEmbed/dense1/kernel' || name.endsWith('/bias') ? sideBySide(parts) : blockDiagonal(parts);
     out[name] = tf.tensor(p.values, p.shape, 'float32');
   }
   return out;

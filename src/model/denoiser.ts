@@ -298,7 +298,7 @@ export class Denoiser {
    * form allocates nothing that outlives it. They follow the variables until the next `setWeights`.
    */
   fuseGroups(): void {
-    if (this.args.groups && !this.fused) this.fused = tf.tidy(() => blockDiagonalWeights(this.weights, this.args.groups!.length, this.args.depth));
+    if (this.args.groups && !this.fused) this.fused = tf.tidy(() => blockDiagonalWeights(this.weights, this.args.groups!.length));
   }
 
   private blocks(): Record<string, tf.Tensor> {
