@@ -104,6 +104,11 @@ export function sampleProc(pid: number): ProcSample | undefined {
   }
 }
 
+/** The items of a comma-separated flag, trimmed, empty ones left out: `'wasm, tensorflow,'` → `['wasm', 'tensorflow']`. */
+export function listFlag(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
 /** Median of the numbers (the mean of the middle two for an even count); NaN for none. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -18,6 +18,7 @@ import { createLogger, setLogLevel } from '../src/log.ts';
 import { initBackend, type BackendName } from '../src/model/backend.ts';
 import { groupWidth } from '../src/model/channelGroups.ts';
 import { Denoiser, DENOISER_DEFAULTS } from '../src/model/denoiser.ts';
+import { listFlag } from './common.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,7 +29,6 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const RUNS = Number(flags.runs);
 const L = 64;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -85,10 +85,10 @@ function measure(backend: string, G: number, batch: number): Row {
 }
 
 const rows: Row[] = [];
-for (const backend of list(flags.backends)) {
+for (const backend of listFlag(flags.backends)) {
   await initBackend(backend as BackendName, createLogger('bench'));
-  for (const G of list(flags.groups).map(Number)) {
-    for (const batch of list(flags.batches).map(Number)) {
+  for (const G of listFlag(flags.groups).map(Number)) {
+    for (const batch of listFlag(flags.batches).map(Number)) {
       const row = measure(backend, G, batch);
       rows.push(row);
       if (!flags.json) console.log(`${backend.padEnd(10)} G=${G} width ${String(row.width).padStart(2)} batch ${String(batch).padStart(3)}: forward ${row.forwardMs.toFixed(1).padStart(6)} ms, gradient ${row.gradientMs.toFixed(1).padStart(6)} ms (load ${row.load1.toFixed(2)})`);

@@ -29,6 +29,7 @@ import { createDiffusionScorer } from '../src/modelOps/diffusionScorer.ts';
 import { resolveModelConfig, type ModelConfig } from '../src/model/modelConfig.ts';
 import { makeNoiseSchedule, resolveNoiseScheduleArgs } from '../src/model/noiseSchedule.ts';
 import { train } from '../src/model/trainer.ts';
+import { listFlag } from './common.ts';
 import { forwardFlops } from './flops.ts';
 import type { Window } from '../src/types.ts';
 
@@ -47,7 +48,6 @@ const { values: flags } = parseArgs({
 });
 const RUNS = Number(flags.runs);
 const SECONDS = Number(flags.seconds);
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const TARGET = { windowsPerSec2Workers: 2_000, epochSeconds: 60, epochWindows: 10_000 };
 
 setLogLevel('warn');
@@ -204,7 +204,7 @@ const backends: { name: BackendName; available: boolean; reason?: string; infere
 try {
   await initBackend('cpu', log);
   await saveRandomModel(modelDir);
-  for (const name of list(flags.backends) as BackendName[]) {
+  for (const name of listFlag(flags.backends) as BackendName[]) {
     const reason = await probe(name);
     if (reason !== null) {
       backends.push({ name, available: false, reason });
@@ -213,11 +213,11 @@ try {
     }
     progress(`${name}:`);
     const inference: InferenceRow[] = [];
-    for (const conv of list(flags.conv) as ConvImpl[]) {
-      for (const w of list(flags.workers).map(Number)) inference.push(...(await benchInference(name, conv, modelDir, w, list(flags.batches).map(Number))));
+    for (const conv of listFlag(flags.conv) as ConvImpl[]) {
+      for (const w of listFlag(flags.workers).map(Number)) inference.push(...(await benchInference(name, conv, modelDir, w, listFlag(flags.batches).map(Number))));
     }
     const training: TrainingResult[] = [];
-    for (const conv of list(flags.conv) as ConvImpl[]) training.push(await benchTraining(name, conv, Number(flags['train-steps']), flags.epoch));
+    for (const conv of listFlag(flags.conv) as ConvImpl[]) training.push(await benchTraining(name, conv, Number(flags['train-steps']), flags.epoch));
     backends.push({ name, available: true, inference, training });
   }
 } finally {

@@ -19,7 +19,7 @@ import { createLogger, setLogLevel } from '../src/log.ts';
 import { initBackend, type BackendName } from '../src/model/backend.ts';
 import { loadCheckpoint, type TrainedModel } from '../src/model/checkpoint.ts';
 import { scoreWindows } from '../src/model/windowScorer.ts';
-import { median } from './common.ts';
+import { listFlag, median } from './common.ts';
 import { benchModel } from './e2e/trainModel.ts';
 
 const { values: flags } = parseArgs({
@@ -31,7 +31,6 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const RUNS = Number(flags.runs);
 const FORMS = ['separate', 'blockDiagonal'] as const;
 type Form = (typeof FORMS)[number];
@@ -86,12 +85,12 @@ async function measure(model: TrainedModel, backend: string, B: number): Promise
 
 const dir = flags.model ?? (await benchModel(8, 64));
 const rows: Row[] = [];
-for (const backend of list(flags.backends)) {
+for (const backend of listFlag(flags.backends)) {
   await initBackend(backend as BackendName, createLogger('bench'));
   const model = await loadCheckpoint(dir);
   if (!model.manifest.denoiser.groups) console.error('this checkpoint has no channel groups: both forms are the same net');
   model.denoiser.fuseGroups();
-  for (const B of list(flags.batches).map(Number)) {
+  for (const B of listFlag(flags.batches).map(Number)) {
     for (const row of await measure(model, backend, B)) {
       rows.push(row);
       if (!flags.json) console.log(`${backend.padEnd(10)} batch ${String(B).padStart(3)} ${row.form.padEnd(13)}: ${row.ms.toFixed(1).padStart(7)} ms, ${row.msPerWindow.toFixed(2).padStart(6)} ms/window, ${row.kernels} kernels (load ${row.load1.toFixed(2)})`);
