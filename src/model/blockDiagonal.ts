@@ -6,7 +6,7 @@
  *
  * Why: each scoring call runs the net a few times, and a grouped net runs every layer once per
  * group. On tfjs-node a kernel call costs tens of microseconds whatever its size, so a call of a
- * few windows (a live stream) is all call overhead: 8 groups took 87 ms for one window. The price
+ * few windows (a live stream) is all call overhead: 8 groups took 92 ms for one window. The price
  * is G times the multiply-adds of the hidden convolutions, which wins where calls are dear and
  * loses where arithmetic is (wasm at large batches): docs/benchmarks.md, "The groups' nets as one
  * set of kernel calls".

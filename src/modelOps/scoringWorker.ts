@@ -145,11 +145,11 @@ async function modelFor(modelDir: string, version?: string): Promise<TrainedMode
   if (cached && (version === undefined || cached.manifest.version === version)) return cached;
   const model = await loadCheckpoint(modelDir);
   model.denoiser.convImpl = conv === 'auto' ? (MEASURED_CONV1D.has(tf.getBackend()) ? 'conv1d' : 'unfold') : conv;
-  if (BLOCK_DIAGONAL_MAX_BATCH[tf.getBackend()] !== undefined) model.denoiser.fuseGroups();
   if (version !== undefined && model.manifest.version !== version) {
     model.dispose();
     throw new ModelError('MODEL_MISMATCH', `checkpoint ${modelDir} changed: expected version ${version}, found ${model.manifest.version}; restart the scorer to pick up the new model`, { path: modelDir, expected: version, actual: model.manifest.version });
   }
+  if (BLOCK_DIAGONAL_MAX_BATCH[tf.getBackend()] !== undefined) model.denoiser.fuseGroups();
   cached?.dispose();
   models.set(modelDir, model);
   return model;
