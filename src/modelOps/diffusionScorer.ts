@@ -21,6 +21,7 @@
  * model's channel order (`diffwatch score`): it skips the per-window packing and can return the
  * reconstruction, and the workers run the very same `scoreWindows` call as for the stream.
  */
+import os from 'node:os';
 import { ModelError } from '../errors.ts';
 import { rootLogger, type Logger, type LogLevel } from '../log.ts';
 import type { Scorer, Window, WindowScore } from '../types.ts';
@@ -28,6 +29,7 @@ import type { BackendName, BackendPreference } from '../model/backend.ts';
 import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { ConvImpl } from '../model/denoiser.ts';
 import { nativeBindingThreadSafe } from '../model/nativeBuild.ts';
+import { nativeThreadsPerOp } from './nativeThreads.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, WorkerMemory } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 
@@ -156,10 +158,13 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   // process.env is a copy that native add-ons do not see, so the same line in initBackend does not
   // reach them. Without it every worker prints plain-text INFO lines into the JSON log.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+  const workers = opts.workers ?? os.availableParallelism();
+  // The same environment sizes the one pool every worker's ops share (nativeThreads.ts).
+  const threadsPerOp = opts.backend === undefined || opts.backend === 'auto' || opts.backend === 'tensorflow' ? nativeThreadsPerOp(workers) : undefined;
   const data: ScoringWorkerData = { backend: opts.backend ?? 'auto', conv: opts.conv ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
   const pool: WorkerPool<ScoringRequest, ScoringReply> = createWorkerPool({
     entry: new URL('./scoringWorker.ts', import.meta.url),
-    size: opts.workers,
+    size: workers,
     data,
     name: 'scoring',
     log,
@@ -203,7 +208,7 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   if (backend === 'tensorflow' && nativeBindingThreadSafe() === false) {
     log.warn('the native backend\'s binding lacks the thread-safety patch: worker threads that start their first ops at once (scoring workers, background training) can crash the process; rebuild it with `npm run native:setup`, or set scorer.diffusion.backend to wasm', { workers: pool.size, docs: 'docs/native-backend.md#worker-threads-a-lock-the-binding-lacks' });
   }
-  log.info('diffusion scorer ready', { modelDir: opts.modelDir, version: initial?.version, channels: initial?.channels, windowLength: initial?.windowLength, workers: pool.size, backend, conv, maxBatch });
+  log.info('diffusion scorer ready', { modelDir: opts.modelDir, version: initial?.version, channels: initial?.channels, windowLength: initial?.windowLength, workers: pool.size, backend, conv, maxBatch, ...(backend === 'tensorflow' ? { threadsPerOp } : {}) });
 
   /** Copy windows `idx` into one `[b, L, C]` batch in the model's channel order, through each route's affine map. */
   function pack(windows: readonly Window[], routes: readonly ScoringRoute[], maps: Int32Array[], idx: number[], L: number, C: number): Float32Array<ArrayBuffer> {
