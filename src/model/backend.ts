@@ -16,9 +16,11 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { NATIVE_PACKAGES } from './nativeBuild.ts';
+import { nativeThreadsPerOp } from './nativeThreads.ts';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendPreference, 'auto'>;
@@ -48,6 +50,9 @@ async function tryBackend(name: BackendName): Promise<string | null> {
   if (name === 'tensorflow') {
     // libtensorflow prints plain-text INFO lines to stderr, which would break one-JSON-object-per-line logs.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+    // The main thread is the one thread issuing ops here (`diffwatch train`, the NAB harness); a
+    // worker's environment is a copy libtensorflow does not read (the scorer sets it for them).
+    if (isMainThread) nativeThreadsPerOp(1);
     const failures: string[] = [];
     for (const pkg of NATIVE_PACKAGES) {
       try {

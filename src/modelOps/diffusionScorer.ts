@@ -29,7 +29,7 @@ import type { BackendName, BackendPreference } from '../model/backend.ts';
 import type { ScoreQuantiles } from '../model/checkpoint.ts';
 import type { ConvImpl } from '../model/denoiser.ts';
 import { nativeBindingThreadSafe } from '../model/nativeBuild.ts';
-import { nativeThreadsPerOp } from './nativeThreads.ts';
+import { nativeThreadsPerOp } from '../model/nativeThreads.ts';
 import type { ModelInfo, ScoredBatch, ScoringReply, ScoringRequest, ScoringWorkerData, WorkerMemory } from './scoringWorker.ts';
 import { createWorkerPool, type WorkerPool, type WorkerPoolStats } from './workerPool.ts';
 

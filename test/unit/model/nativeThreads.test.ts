@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { nativeThreadsPerOp, threadsPerOp } from '../../../src/modelOps/nativeThreads.ts';
+import { nativeThreadsPerOp, threadsPerOp } from '../../../src/model/nativeThreads.ts';
 
 const saved = process.env.TF_NUM_INTRAOP_THREADS;
 afterEach(() => {
@@ -8,17 +8,18 @@ afterEach(() => {
 });
 
 describe('threadsPerOp', () => {
-  it('gives each worker the cores it would have to itself, at least one', () => {
+  it("gives each issuing thread its share of the cores less itself, at least one", () => {
     expect(threadsPerOp(2, 2)).toBe(1);
-    expect(threadsPerOp(1, 2)).toBe(2);
+    expect(threadsPerOp(1, 2)).toBe(1);
     expect(threadsPerOp(3, 2)).toBe(1);
-    expect(threadsPerOp(2, 8)).toBe(4);
-    expect(threadsPerOp(3, 8)).toBe(2);
+    expect(threadsPerOp(1, 16)).toBe(15);
+    expect(threadsPerOp(2, 8)).toBe(3);
+    expect(threadsPerOp(3, 8)).toBe(1);
   });
 });
 
 describe('nativeThreadsPerOp', () => {
-  it('sets TF_NUM_INTRAOP_THREADS for the workers when it is not set', () => {
+  it('sets TF_NUM_INTRAOP_THREADS for the issuing threads when it is not set', () => {
     delete process.env.TF_NUM_INTRAOP_THREADS;
     expect(nativeThreadsPerOp(2, 2)).toBe('1');
     expect(process.env.TF_NUM_INTRAOP_THREADS).toBe('1');
