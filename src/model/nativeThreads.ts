@@ -8,7 +8,7 @@
  * trains) gets its share of the cores, less itself, as the pool: on 2 cores that is 1, where the
  * default pool of 2 puts three busy threads, spinning while they wait, on two cores. Measured on
  * 2 cores (docs/benchmarks.md, "One thread per op"): two scoring workers score 1.2-1.3× as many
- * windows per second, and `diffwatch train` trains 1.6× as fast.
+ * windows per second, and `diffwatch train` trains 1.5-1.6× as fast.
  *
  * The process environment is the only door to that setting (tfjs-node does not expose the
  * session options), and only the main thread can change it: a worker's `process.env` is a copy
