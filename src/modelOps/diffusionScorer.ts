@@ -159,9 +159,10 @@ export async function createDiffusionScorer(opts: DiffusionScorerOptions): Promi
   // reach them. Without it every worker prints plain-text INFO lines into the JSON log.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   const workers = opts.workers ?? os.availableParallelism();
+  const backendPref = opts.backend ?? 'auto';
   // The same environment sizes the one pool every worker's ops share (nativeThreads.ts).
-  const threadsPerOp = opts.backend === undefined || opts.backend === 'auto' || opts.backend === 'tensorflow' ? nativeThreadsPerOp(workers) : undefined;
-  const data: ScoringWorkerData = { backend: opts.backend ?? 'auto', conv: opts.conv ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
+  const threadsPerOp = backendPref === 'auto' || backendPref === 'tensorflow' ? nativeThreadsPerOp(workers) : undefined;
+  const data: ScoringWorkerData = { backend: backendPref, conv: opts.conv ?? 'auto', ...(opts.workerLogLevel ? { logLevel: opts.workerLogLevel } : {}) };
   const pool: WorkerPool<ScoringRequest, ScoringReply> = createWorkerPool({
     entry: new URL('./scoringWorker.ts', import.meta.url),
     size: workers,
