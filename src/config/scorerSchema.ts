@@ -56,7 +56,7 @@ export const fineTuneSchema = z
     refitNormalization: bool().default(true).describe('Refit the input scaler on the recent windows, so that the model follows a new normal level.'),
     adoptAfterWindows: int(0)
       .default(0)
-      .describe('After this many windows in a row judged anomalous, take them as the new normal (a level shift, a re-tuned machine): fine-tune on them with a refitted scaler (or refit the entity\'s scaler), so that the incident resolves instead of staying open for days. 0: never; else at least 4 × stream.windowLength.'),
+      .describe('After this many windows in a row judged anomalous, take them as the new normal (a level shift, a re-tuned machine): fine-tune on them with a refitted scaler (or refit the entity\'s scaler), so that the incident resolves instead of staying open for days. 0: never; else at least 4 × stream.windowLength, and enough to cover one cycle of the signal\'s slowest regular pattern (a day of a daily cycle): the adopted model learns from these windows alone, and phases it has not seen score high.'),
   })
   .prefault({});
 export type FineTuneConfig = z.output<typeof fineTuneSchema>;
