@@ -53,6 +53,8 @@ interface EntityState {
 export interface DetectorOptions {
   /** Validation score quantiles of the entity's model: the calibration's starting point. */
   prior?: (entityId: string) => ValidationQuantiles | undefined;
+  /** True when `modelVersion` was fitted to a new normal: its scores get a threshold of their own. */
+  startsAfresh?: (entityId: string, modelVersion: string) => boolean;
   /** The saved state of an entity seen for the first time (e.g. loaded from the state topic). */
   lookup?: (entityId: string) => EntityDetectorSnapshot | undefined;
   /** Wall clock, epoch ms: the `detectedAt` of alert events. Default `Date.now`. */
@@ -133,9 +135,12 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     }
     e.lastWindowEnd = w.endTime;
     if (e.modelVersion !== modelVersion && !s.warmup) {
-      // The entity's first model arrived (cold start): calibrate from its validation scores,
-      // unless scores of an earlier version were already learned (a fine-tuned swap keeps them).
-      if (e.threshold.snapshot().seen === 0) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId));
+      // The entity's first model arrived (cold start): calibrate from its validation scores. A
+      // version fitted to a new normal scores on another footing: it learns a threshold of its own,
+      // and an incident open at the swap ends at the previous levels. A fine-tune on the same
+      // normal keeps what was learned.
+      if (e.threshold.seenCount === 0) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId));
+      else if (opts.startsAfresh?.(w.entityId, modelVersion)) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId)).carryOpenIncident(e.threshold);
       e.modelVersion = modelVersion;
     }
     dirty.add(w.entityId);
@@ -149,7 +154,7 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     if (onset) return judgeOnset(onset, w, s, base, events);
     const d = e.threshold.update(s.score);
     if (d.threshold !== null && d.keepLevel !== null && d.threshold > 0) {
-      events.push(...modelLifecycle(w, s, modelVersion, { triggered: d.triggered, score: s.score, threshold: d.threshold, keepLevel: Math.max(0, d.keepLevel), warmup: d.state === 'warmup' }));
+      events.push(...modelLifecycle(w, s, modelVersion, { triggered: d.triggered, score: s.score, threshold: d.threshold, keepLevel: Math.max(0, d.keepLevel), warmup: d.state === 'warmup' && !d.carried }));
     }
     return { ...base, threshold: d.threshold ?? NaN, isAnomaly: d.isOpen, detectorState: d.state, likelihood: d.likelihood, surprise: d.surprise };
   }

@@ -4,6 +4,12 @@
  * level (z_q) and stays open while scores stay above the lower keep level (SPOT's initial
  * threshold t, or a fraction of z_q), so one excursion is one incident, not a flicker.
  *
+ * A model version fitted to a new normal gets a state of its own (`carryOpenIncident`): its
+ * scores stand on another footing (a refitted scaler, a fit of other rows), and levels learned
+ * from the previous version's scores can sit far above all of them, so that the version is never
+ * judged at all. An incident open at the swap is carried: until the new state has warmed up, the
+ * previous levels keep it open or let it resolve, and nothing new opens.
+ *
  * The state is plain data: `snapshot()` gives JSON that `ThresholdState.restore` turns back
  * into a detector that makes exactly the same decisions (for a compacted Kafka topic).
  */
@@ -71,6 +77,14 @@ export interface WindowDecision {
   triggered: boolean;
   /** True while an incident is open (after this window). */
   isOpen: boolean;
+  /** The levels are a previous version's, carried for an incident open at the swap while this state warms up. */
+  carried: boolean;
+}
+
+/** Open and keep levels of a previous version, carried while its incident is open. */
+export interface CarriedLevels {
+  open: number;
+  keep: number;
 }
 
 export interface ThresholdStateSnapshot {
@@ -81,6 +95,8 @@ export interface ThresholdStateSnapshot {
   spot: SpotSnapshot | null;
   dspot: DspotSnapshot | null;
   calibration: CalibrationSnapshot;
+  /** Absent in snapshots written before carried levels existed: nothing carried. */
+  carried?: CarriedLevels | null;
 }
 
 /**
@@ -94,6 +110,7 @@ export class ThresholdState {
   private spot: Spot | null = null;
   private dspot: Dspot | null = null;
   private calibration: Calibration;
+  private carried: CarriedLevels | null = null;
 
   constructor(readonly config: ThresholdStateConfig, prior?: ValidationQuantiles) {
     validateThresholdStateConfig(config);
@@ -108,18 +125,21 @@ export class ThresholdState {
     if (!Number.isFinite(rawScore)) {
       throw new DiffwatchError('SCORE_NOT_FINITE', `window score must be finite, got ${rawScore}`, { coords: { field: 'score' } });
     }
-    const open = this.openLevel();
-    const keep = Math.min(this.keepLevel(open), open);
-    const warm = this.seen < this.config.warmupWindows || Number.isNaN(open);
+    const own = this.openLevel();
+    const warm = this.seen < this.config.warmupWindows || Number.isNaN(own);
+    if (!warm) this.carried = null;
+    const carried = this.carried;
+    const open = carried?.open ?? own;
+    const keep = carried?.keep ?? Math.min(this.keepLevel(own), own);
     const triggered = !warm && rawScore > open;
-    if (!warm) this.isOpen = triggered || (this.isOpen && rawScore > keep);
+    if (!warm || carried) this.isOpen = triggered || (this.isOpen && rawScore > keep);
     this.spot?.step(rawScore);
     this.dspot?.step(rawScore);
     const z = this.calibration.update(rawScore);
     this.seen++;
     const likelihood = likelihoodOf(z);
     return {
-      state: warm ? 'warmup' : this.isOpen ? 'anomalous' : 'normal',
+      state: warm && !(carried && this.isOpen) ? 'warmup' : this.isOpen ? 'anomalous' : 'normal',
       rawScore,
       likelihood,
       logLikelihood: logLikelihoodOf(likelihood),
@@ -128,7 +148,28 @@ export class ThresholdState {
       keepLevel: Number.isNaN(keep) ? null : keep,
       triggered,
       isOpen: this.isOpen,
+      carried: carried !== null,
     };
+  }
+
+  /** Windows learned from. */
+  get seenCount(): number {
+    return this.seen;
+  }
+
+  /**
+   * For the state of a version whose scores stand on another footing (fresh, not yet updated): an
+   * incident open under `previous` stays open at previous's levels until it resolves or this state
+   * has warmed up; nothing new opens meanwhile. Returns this state.
+   */
+  carryOpenIncident(previous: ThresholdState): this {
+    const open = previous.carried?.open ?? previous.openLevel();
+    const keep = previous.carried?.keep ?? Math.min(previous.keepLevel(open), open);
+    if (previous.isOpen && Number.isFinite(open) && Number.isFinite(keep)) {
+      this.carried = { open, keep };
+      this.isOpen = true;
+    }
+    return this;
   }
 
   /** The open level (NaN until known), without judging anything. */
@@ -158,6 +199,7 @@ export class ThresholdState {
       spot: this.spot?.snapshot() ?? null,
       dspot: this.dspot?.snapshot() ?? null,
       calibration: this.calibration.snapshot(),
+      carried: this.carried && { ...this.carried },
     };
   }
 
@@ -171,6 +213,7 @@ export class ThresholdState {
     state.spot = s.spot ? Spot.restore(s.spot) : null;
     state.dspot = s.dspot ? Dspot.restore(s.dspot) : null;
     state.calibration = Calibration.restore(s.calibration);
+    state.carried = s.carried ? { ...s.carried } : null;
     return state;
   }
 }

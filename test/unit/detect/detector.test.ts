@@ -192,6 +192,39 @@ describe('detector: model versions per window', () => {
     expect(r.scored[0].modelVersion).toBe('v2');
   });
 
+  it('a version fitted to a new normal learns a threshold of its own: the open incident resolves at the old levels, nothing opens while it warms up', () => {
+    const lifecycle = { ...DEFAULTS.detect.lifecycle, openAfterWindows: 1, resolveAfterWindows: 2, cooldownMs: 0 };
+    const cfg = { ...config({ warmupWindows: 5 }), lifecycle };
+    // v1 warms up (0-4) and opens at 5; v2 takes over at 8 while the incident is open.
+    const raw = [1, 1, 1, 1, 1, 9, 9, 9, 9, 1, 1, 9, 1, 1, 9];
+    const versions = raw.map((_, i) => (i < 8 ? 'v1' : 'v2'));
+    const run = (startsAfresh?: (entityId: string, version: string) => boolean) => {
+      const d = createDetector(cfg, { startsAfresh });
+      const r = d.update(raw.map((_, i) => win('e', i)), raw.map((x, i) => scv(x, versions[i])), meta);
+      const events = r.events.filter((e) => e.kind === MODEL_ALERT_KIND && e.state !== 'ongoing').map((e) => [e.state, e.startTime / STEP, e.endTime / STEP, e.modelVersion]);
+      return { events, states: r.scored.map((s) => s.detectorState), snapshot: d.snapshot('e')! };
+    };
+    const fresh = run((_, v) => v === 'v2');
+    expect(fresh.events).toEqual([
+      ['open', 5, 5, 'v1'],
+      ['resolved', 5, 10, 'v1'], // 9 and 10 below the carried keep level
+      ['open', 14, 14, 'v2'], // 11 is in v2's warm-up: nothing opens; 14 is judged by v2's own levels
+    ]);
+    expect(fresh.states.slice(8)).toEqual(['anomalous', 'warmup', 'warmup', 'warmup', 'warmup', 'normal', 'anomalous']);
+    expect(fresh.snapshot.threshold.seen).toBe(7); // v2's windows only
+
+    // A fine-tune on the same normal keeps v1's levels: 11 re-opens at once.
+    const kept = run(() => false);
+    expect(kept.events.map((e) => [e[0], e[1]])).toEqual([
+      ['open', 5],
+      ['resolved', 5],
+      ['open', 11],
+      ['resolved', 11],
+      ['open', 14],
+    ]);
+    expect(kept.snapshot.threshold.seen).toBe(15);
+  });
+
   it('ScoredWindow.modelVersion comes from each window\'s score, falling back to meta', () => {
     const d = createDetector(config({ warmupWindows: 0 }));
     const r = d.update([win('a', 0), win('b', 0), win('c', 0), win('d', 0)], [scv(1, 'va'), scv(1, 'vb'), scv(NaN, 'none', true), sc(1)], { scorer: 'diffusion', modelVersion: 'meta-version' });

@@ -79,6 +79,55 @@ describe('SPOT levels', () => {
   });
 });
 
+describe('a fresh state for a version on another footing', () => {
+  /** A SPOT state that has learned |N(0, 1)| scores, then opened an incident on a score of 20. */
+  function openIncident(): ThresholdState {
+    const state = createThresholdState({ method: 'spot', warmupWindows: 0, nInit: 1000 });
+    const draw = halfNormal(6);
+    for (let i = 0; i < 2000; i++) state.update(draw());
+    expect(state.update(20)).toMatchObject({ state: 'anomalous', triggered: true });
+    return state;
+  }
+
+  it('carries the open incident at the previous levels until it closes, opens nothing while it warms up, then judges by its own levels', () => {
+    const previous = openIncident();
+    const open = previous.currentThreshold();
+    const keep = previous.update(10).keepLevel!; // still open
+    const next = createThresholdState({ method: 'spot', nInit: 300, warmupWindows: 300 }).carryOpenIncident(previous);
+    expect(next.seenCount).toBe(0);
+    // Above the carried keep level: still open, at the previous levels, and no trigger.
+    expect(next.update(keep + 1)).toMatchObject({ state: 'anomalous', isOpen: true, triggered: false, carried: true, threshold: open, keepLevel: keep });
+    // Below it: closed; the levels stay the carried ones (the incident's lifecycle counts its quiet windows against them).
+    expect(next.update(keep / 2)).toMatchObject({ state: 'warmup', isOpen: false, carried: true, keepLevel: keep });
+    // Nothing reopens during the warm-up, even far above the carried open level.
+    expect(next.update(2 * open)).toMatchObject({ state: 'warmup', isOpen: false, triggered: false, carried: true });
+    const draw = halfNormal(7);
+    let d: WindowDecision = next.update(draw());
+    while (next.seenCount < 300) d = next.update(draw());
+    expect(d.state).toBe('warmup');
+    // Warm: its own levels, learned from its own scores only, and nothing carried.
+    d = next.update(draw());
+    expect(d).toMatchObject({ state: 'normal', carried: false });
+    expect(d.threshold).not.toBe(open);
+    expect(next.update(100)).toMatchObject({ state: 'anomalous', triggered: true, carried: false });
+  });
+
+  it('carries nothing when no incident was open at the swap', () => {
+    const previous = openIncident();
+    previous.update(0); // closed
+    const next = createThresholdState({ method: 'spot', nInit: 300, warmupWindows: 300 }).carryOpenIncident(previous);
+    expect(next.update(50)).toMatchObject({ state: 'warmup', isOpen: false, threshold: null, keepLevel: null, carried: false });
+  });
+
+  it('keeps the carried levels through a snapshot; a snapshot written without them restores with none', () => {
+    const next = createThresholdState({ method: 'spot', warmupWindows: 50, nInit: 50 }).carryOpenIncident(openIncident());
+    const restored = ThresholdState.restore(JSON.stringify(next.snapshot()));
+    expect(restored.update(15)).toEqual(next.update(15));
+    const { carried: _, ...older } = next.snapshot();
+    expect(ThresholdState.restore(older).update(15)).toMatchObject({ carried: false, state: 'warmup' });
+  });
+});
+
 describe('snapshot and restore', () => {
   it.each(['spot', 'dspot', 'fixed'] as const)('%s: the restored state makes identical decisions', (method) => {
     for (const cut of [300, 4000]) {
