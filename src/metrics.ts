@@ -38,7 +38,7 @@ export const METRICS = {
   entitiesLive: 'diffwatch_entities_live',
   /** Readings of a new entity refused because stream.maxEntities entities were live (dead-lettered as ENTITY_LIMIT). */
   entitiesRefused: 'diffwatch_entities_refused_total',
-  /** Models made live, by `why`: cold start, fine-tune, new normal (an entity scaler fitted to a shared model counts as one of the first or the last), written by another instance. */
+  /** Models made live, by `why`: restored, cold start, fine-tune, new normal, entity normalization fitted. */
   modelSwaps: 'diffwatch_model_swaps_total',
   /** Cold starts, fine-tunes and adoptions that failed (the live version stays), by `why`. */
   modelTrainingFailures: 'diffwatch_model_training_failures_total',

@@ -30,7 +30,7 @@ const th = THRESHOLD_STATE_DEFAULTS;
 const thresholdSchema = z
   .strictObject({
     method: oneOf(['spot', 'dspot', 'fixed']).default(th.method).describe('SPOT, DSPOT (SPOT on the drift from a moving average) or a fixed level.'),
-    warmupWindows: n().default(th.warmupWindows).describe('Windows seen before any alert (both judges); the SPOT calibration (and DSPOT\'s window) may extend it.'),
+    warmupWindows: n().default(th.warmupWindows).describe('Windows seen before any alert (both judges); the threshold judge counts them again for each new model version (docs/detection.md). The SPOT calibration (and DSPOT\'s window) may extend it.'),
     q: n().default(th.q).describe('SPOT risk: the false-alarm probability per window that z_q targets.'),
     nInit: n().default(th.nInit).describe('Windows used for SPOT\'s initial calibration.'),
     initLevel: n().default(th.initLevel).describe('Quantile of the calibration scores taken as the initial threshold t.'),

@@ -53,8 +53,6 @@ interface EntityState {
 export interface DetectorOptions {
   /** Validation score quantiles of the entity's model: the calibration's starting point. */
   prior?: (entityId: string) => ValidationQuantiles | undefined;
-  /** True when `modelVersion` was fitted to a new normal: its scores get a threshold of their own. */
-  startsAfresh?: (entityId: string, modelVersion: string) => boolean;
   /** The saved state of an entity seen for the first time (e.g. loaded from the state topic). */
   lookup?: (entityId: string) => EntityDetectorSnapshot | undefined;
   /** Wall clock, epoch ms: the `detectedAt` of alert events. Default `Date.now`. */
@@ -135,12 +133,11 @@ export function createDetector(cfg: DetectConfig, opts: DetectorOptions = {}): D
     }
     e.lastWindowEnd = w.endTime;
     if (e.modelVersion !== modelVersion && !s.warmup) {
-      // The entity's first model arrived (cold start): calibrate from its validation scores. A
-      // version fitted to a new normal scores on another footing: it learns a threshold of its own,
-      // and an incident open at the swap ends at the previous levels. A fine-tune on the same
-      // normal keeps what was learned.
-      if (e.threshold.seenCount === 0) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId));
-      else if (opts.startsAfresh?.(w.entityId, modelVersion)) e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId)).carryOpenIncident(e.threshold);
+      // Each model version's scores get a threshold of their own, calibrated from its validation
+      // scores: a fine-tune or a new normal can move the raw scale several-fold, and SPOT refits
+      // only above its initial level, so levels learned on the previous version's scores can stay
+      // above all of the new ones. An incident open at the swap ends at the previous levels.
+      e.threshold = createThresholdState(cfg.threshold, opts.prior?.(w.entityId)).carryOpenIncident(e.threshold);
       e.modelVersion = modelVersion;
     }
     dirty.add(w.entityId);

@@ -4,11 +4,11 @@
  * level (z_q) and stays open while scores stay above the lower keep level (SPOT's initial
  * threshold t, or a fraction of z_q), so one excursion is one incident, not a flicker.
  *
- * A model version fitted to a new normal gets a state of its own (`carryOpenIncident`): its
- * scores stand on another footing (a refitted scaler, a fit of other rows), and levels learned
- * from the previous version's scores can sit far above all of them, so that the version is never
- * judged at all. An incident open at the swap is carried: until the new state has warmed up, the
- * previous levels keep it open or let it resolve, and nothing new opens.
+ * Each model version gets a state of its own (`carryOpenIncident`): a fine-tune or a new normal
+ * can move the raw scale several-fold, and levels learned from the previous version's scores can
+ * sit far above all of the new ones, so that the version is never judged at all. An incident open
+ * at the swap is carried: until the new state has warmed up, the previous levels keep it open or
+ * let it resolve, and nothing new opens.
  *
  * The state is plain data: `snapshot()` gives JSON that `ThresholdState.restore` turns back
  * into a detector that makes exactly the same decisions (for a compacted Kafka topic).
@@ -158,9 +158,9 @@ export class ThresholdState {
   }
 
   /**
-   * For the state of a version whose scores stand on another footing (fresh, not yet updated): an
-   * incident open under `previous` stays open at previous's levels until it resolves or this state
-   * has warmed up; nothing new opens meanwhile. Returns this state.
+   * For the fresh state of a new model version: an incident open under `previous` stays open at
+   * previous's levels until it resolves or this state has warmed up; nothing new opens meanwhile.
+   * Returns this state.
    */
   carryOpenIncident(previous: ThresholdState): this {
     const open = previous.carried?.open ?? previous.openLevel();

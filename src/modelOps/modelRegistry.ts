@@ -80,8 +80,6 @@ export interface ModelRegistry extends Scorer {
   observe(scored: readonly ScoredWindow[]): void;
   /** Validation score quantiles of the entity's live model: where its calibration starts. */
   prior(entityId: string): ScoreQuantiles | undefined;
-  /** True when the entity's live version is `version` and was fitted to a new normal here. */
-  startsAfresh(entityId: string, version: string): boolean;
   /** The version the entity's next window is scored with (`none` before its first model). */
   versionOf(entityId: string): string;
   /** Drop cached state of entities whose partitions went elsewhere; a regained one re-reads the store. */
@@ -100,8 +98,6 @@ interface Live {
   version: string;
   model: LoadedModel;
   route: ScoringRoute;
-  /** Why it was made live (`install`); absent for a version read from the store at start-up. */
-  why?: string;
 }
 
 interface KeyState {
@@ -264,7 +260,6 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     k.normalSince = 0;
     k.anomalousRun = 0;
     k.shifted?.clear();
-    k.live.why = why;
     log.info('model live', { key: k.key, version: k.live.version, previous: old?.version, why });
     opts.metrics?.inc(METRICS.modelSwaps, 1, { why });
   }
@@ -290,7 +285,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   /** Cold start done collecting: fit the scaler, or train the first model, in the background. */
   function coldStart(k: KeyState): void {
     const series = k.collecting!.series();
-    const job = () => (k.route.kind === 'dir' ? fitScaler(k, series, 'cold start') : trainKey(k, series, 'cold start'));
+    const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start'));
     k.coldJob = background(k, 'cold start', job, 'cold start failed; collecting again', () => {
       dropRows(k.key, 'cold');
       k.collecting = new RowCollector(coldRows);
@@ -298,11 +293,11 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     }).finally(() => (k.coldJob = undefined));
   }
 
-  async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>, why: 'cold start' | 'new normal'): Promise<void> {
+  async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
     const staging = store!.staging(k.key);
     const version = await writeEntityScaler(staging, series, k.route.kind === 'dir' ? dirModel(k.route.dir) : undefined);
     const dir = await store!.commit(k.key, staging, version);
-    await install(k, dir, version, why);
+    await install(k, dir, version, 'entity normalization fitted');
   }
 
   async function trainKey(k: KeyState, series: ReturnType<RowCollector['series']>, why: 'cold start' | 'fine-tune' | 'new normal'): Promise<void> {
@@ -334,7 +329,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     log.warn('adopting a new normal', { key: k.key, windows: k.anomalousRun, version: k.live?.version });
     k.anomalousRun = 0;
     k.shifted!.clear();
-    const job = () => (k.route.kind === 'dir' ? fitScaler(k, series, 'new normal') : trainKey(k, series, 'new normal'));
+    const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'new normal'));
     background(k, 'new normal', job, 'adopting a new normal failed; the live version stays');
   }
 
@@ -425,10 +420,6 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     },
     prior(entityId) {
       return keys.get(assign(entityId).key)?.live?.model.validationScores;
-    },
-    startsAfresh(entityId, version) {
-      const live = keys.get(assign(entityId).key)?.live;
-      return live?.version === version && live.why === 'new normal';
     },
     versionOf(entityId) {
       return keys.get(assign(entityId).key)?.live?.version ?? NO_MODEL;

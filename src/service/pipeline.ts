@@ -145,7 +145,7 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
       return Object.entries(count).map(([state, value]) => ({ labels: { state }, value }));
     });
     const state = createDurableDetectorState(createStateStore({ kafka, topic: cfg.detect.stateTopic, log: log.namespace('state') }), log.namespace('state'));
-    const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id), startsAfresh: (id, version) => models?.startsAfresh(id, version) ?? false });
+    const detector = createDetector(cfg.detect, { lookup: (id) => state.lookup(id), prior: (id) => models?.prior(id) });
     const decoder = readingDecoderFor(cfg.ingest);
     const deadLetters = createDeadLetterPublisher({ producer, suffix: cfg.ingest.dlqSuffix, log: log.namespace('dlq'), metrics, maxValueBytes: cfg.ingest.maxMessageBytes });
 
