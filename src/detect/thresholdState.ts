@@ -152,11 +152,6 @@ export class ThresholdState {
     };
   }
 
-  /** Windows learned from. */
-  get seenCount(): number {
-    return this.seen;
-  }
-
   /**
    * For the fresh state of a new model version: an incident open under `previous` stays open at
    * previous's levels until it resolves or this state has warmed up; nothing new opens meanwhile.

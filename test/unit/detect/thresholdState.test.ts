@@ -94,7 +94,7 @@ describe('a fresh state for a version on another footing', () => {
     const open = previous.currentThreshold();
     const keep = previous.update(10).keepLevel!; // still open
     const next = createThresholdState({ method: 'spot', nInit: 300, warmupWindows: 300 }).carryOpenIncident(previous);
-    expect(next.seenCount).toBe(0);
+    expect(next.snapshot().seen).toBe(0);
     // Above the carried keep level: still open, at the previous levels, and no trigger.
     expect(next.update(keep + 1)).toMatchObject({ state: 'anomalous', isOpen: true, triggered: false, carried: true, threshold: open, keepLevel: keep });
     // Below it: closed; the levels stay the carried ones (the incident's lifecycle counts its quiet windows against them).
@@ -103,7 +103,7 @@ describe('a fresh state for a version on another footing', () => {
     expect(next.update(2 * open)).toMatchObject({ state: 'warmup', isOpen: false, triggered: false, carried: true });
     const draw = halfNormal(7);
     let d: WindowDecision = next.update(draw());
-    while (next.seenCount < 300) d = next.update(draw());
+    while (next.snapshot().seen < 300) d = next.update(draw());
     expect(d.state).toBe('warmup');
     // Warm: its own levels, learned from its own scores only, and nothing carried.
     d = next.update(draw());
