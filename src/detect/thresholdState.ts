@@ -125,12 +125,10 @@ export class ThresholdState {
     if (!Number.isFinite(rawScore)) {
       throw new DiffwatchError('SCORE_NOT_FINITE', `window score must be finite, got ${rawScore}`, { coords: { field: 'score' } });
     }
-    const own = this.openLevel();
-    const warm = this.seen < this.config.warmupWindows || Number.isNaN(own);
+    const warm = this.seen < this.config.warmupWindows || Number.isNaN(this.openLevel());
     if (!warm) this.carried = null;
     const carried = this.carried;
-    const open = carried?.open ?? own;
-    const keep = carried?.keep ?? Math.min(this.keepLevel(own), own);
+    const { open, keep } = this.levels();
     const triggered = !warm && rawScore > open;
     if (!warm || carried) this.isOpen = triggered || (this.isOpen && rawScore > keep);
     this.spot?.step(rawScore);
@@ -158,8 +156,7 @@ export class ThresholdState {
    * Returns this state.
    */
   carryOpenIncident(previous: ThresholdState): this {
-    const open = previous.carried?.open ?? previous.openLevel();
-    const keep = previous.carried?.keep ?? Math.min(previous.keepLevel(open), open);
+    const { open, keep } = previous.levels();
     if (previous.isOpen && Number.isFinite(open) && Number.isFinite(keep)) {
       this.carried = { open, keep };
       this.isOpen = true;
@@ -170,6 +167,13 @@ export class ThresholdState {
   /** The open level (NaN until known), without judging anything. */
   currentThreshold(): number {
     return this.openLevel();
+  }
+
+  /** The levels a window is judged at: the carried ones while they last, else this state's own (NaN until known). */
+  private levels(): CarriedLevels {
+    if (this.carried) return this.carried;
+    const open = this.openLevel();
+    return { open, keep: Math.min(this.keepLevel(open), open) };
   }
 
   private openLevel(): number {

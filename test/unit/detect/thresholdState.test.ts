@@ -79,7 +79,7 @@ describe('SPOT levels', () => {
   });
 });
 
-describe('a fresh state for a version on another footing', () => {
+describe('a fresh state for a new model version', () => {
   /** A SPOT state that has learned |N(0, 1)| scores, then opened an incident on a score of 20. */
   function openIncident(): ThresholdState {
     const state = createThresholdState({ method: 'spot', warmupWindows: 0, nInit: 1000 });
