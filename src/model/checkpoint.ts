@@ -81,6 +81,12 @@ export interface ImputationScoring {
    * every target channel.
    */
   profileChannels?: boolean[];
+  /**
+   * Per channel, whether the dispersion test alone counts, centred on the stretch's own mean
+   * residual (ModelConfig.shortFitDispersion, profileScope.ts): the channels of a net read by the
+   * calendar alone over a fit shorter than a week. Absent: none.
+   */
+  centredDispersionChannels?: boolean[];
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */
   profile?: ProfileStats;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */

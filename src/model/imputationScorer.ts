@@ -140,7 +140,11 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const terms = imp.profile ? profileTerms(profile.zBar, b, imp.profile) : Float64Array.from(profile.zBar, (v) => 0.5 * v * v);
     const scatter = profile.dispersion && imp.profile?.dispersion ? dispersionTerms(profile.dispersion, b, imp.profile.dispersion) : undefined;
     const counts = imp.profileChannels;
-    for (let k = 0; k < evidence.length; k++) if (!counts || counts[k % C]) evidence[k] = Math.max(evidence[k], terms[k], scatter?.[k] ?? 0);
+    const scatterOnly = imp.centredDispersionChannels;
+    for (let k = 0; k < evidence.length; k++) {
+      if (!counts || counts[k % C]) evidence[k] = Math.max(evidence[k], terms[k], scatter?.[k] ?? 0);
+      else if (scatterOnly?.[k % C]) evidence[k] = Math.max(evidence[k], scatter?.[k] ?? 0);
+    }
   }
   for (let w = 0; w < b; w++) {
     const terms = noveltyTerms(input.z, w, L, C, imp, model.manifest.normalization, model.manifest.trainingData.trainRows);
@@ -162,6 +166,8 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
  * draws' variance + σ_min²); 0 for non-targets. A stretch that is wrong for the time of day moves
  * every z the same way, and one point's noise is diluted. profileCalibration.ts turns it into evidence.
  * With `dispersionTest`, also d = ln mean z² over the same points: a noise change moves it, not z̄.
+ * On the channels of `centredDispersionChannels` d = ln mean (z − z̄)²: a level the draws miss
+ * leaves it unmoved.
  */
 function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): ProfileResiduals {
   const n = Math.min(R, imp.profileSpan ?? 1);
@@ -172,8 +178,10 @@ function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScor
   const onTargets = tf.tensor2d(imp.targets.map((t) => (t ? 1 : 0)), [1, C]); // [1, C]
   const zBar = tf.mul(tf.mean(recent, 1), onTargets).dataSync() as Float32Array; // [b, C]
   if (!imp.dispersionTest) return { zBar };
+  const centred = imp.centredDispersionChannels;
+  const scatter = centred?.some(Boolean) ? tf.sub(recent, tf.mul(tf.mean(recent, 1, true), tf.tensor3d(centred.map((c) => (c ? 1 : 0)), [1, 1, C]))) : recent; // [b, n, C]
   // ln mean z², floored so that a perfectly predicted stretch stays finite.
-  const dispersion = tf.mul(tf.log(tf.add(tf.mean(tf.square(recent), 1), 1e-6)), onTargets).dataSync() as Float32Array; // [b, C]
+  const dispersion = tf.mul(tf.log(tf.add(tf.mean(tf.square(scatter), 1), 1e-6)), onTargets).dataSync() as Float32Array; // [b, C]
   return { zBar, dispersion };
 }
 

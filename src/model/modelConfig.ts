@@ -131,6 +131,14 @@ export interface ModelConfig {
    */
   conditionedProfileOnly: boolean;
   /**
+   * With `conditionedProfileOnly` and `dispersionTest`: a net read by the calendar alone over a fit
+   * shorter than a week keeps the dispersion test, centred on the stretch's own mean residual,
+   * ln mean (z − z̄)², where it loses the profile test. A short fit never shows the weekly swing,
+   * which moves z̄ and, through it, an uncentred ln mean z²; a noise change moves the centred one
+   * whatever the level (profileScope.ts).
+   */
+  shortFitDispersion: boolean;
+  /**
    * Imputation scoring with `profileTest`: the windows the profile and dispersion tests' mean and
    * spread are fitted on. 'validation': the held-out windows, the last of the fit; 'fit': those and
    * up to 256 training windows spread over the whole fit, the spread never below
@@ -183,6 +191,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   channelGroups: true,
   calendarPerGroup: true,
   conditionedProfileOnly: true,
+  shortFitDispersion: true,
   profileCalibrationSpan: 'fit',
   emaDecay: 0.99,
   seed: 0,
@@ -228,6 +237,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   conditionedProfileOnly: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  shortFitDispersion: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   profileCalibrationSpan: (v) => (v === 'validation' || v === 'fit' ? null : `must be "validation" or "fit", got ${JSON.stringify(v)}`),
   calendarPerGroup: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessMargin: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),

@@ -51,14 +51,32 @@ export function profileScope(imp: Pick<ImputationScoring, 'targets' | 'reads' | 
 }
 
 /**
- * `imp` with the profile tests on the channels of `counted`: off altogether when none is (the
- * whole-window draws are then not made), `profileChannels` written only when some target is left
- * out. The settings come from `cfg`, so a fine-tune whose fit spans a week gets back a test its
- * parent's shorter fit could not calibrate.
+ * Per channel, whether it keeps the dispersion test alone, centred (ModelConfig.shortFitDispersion):
+ * a target whose net reads the calendar and no command while the fit is shorter than a week.
  */
-export function withProfileScope(imp: ImputationScoring, cfg: Pick<ModelConfig, 'profileSpan' | 'dispersionTest'>, counted: readonly boolean[]): ImputationScoring {
-  const { profileTest: _t, profileSpan: _s, dispersionTest: _d, profileChannels: _c, profile: _p, ...rest } = imp;
-  if (!counted.some(Boolean)) return rest;
+export function centredDispersionScope(imp: Pick<ImputationScoring, 'targets' | 'reads' | 'calendar'>, net: Pick<DenoiserArgs, 'groups' | 'groupExtras'>, spansWeek: boolean): boolean[] {
+  const read = imp.targets.flatMap((_, c) => (imp.reads?.[c] ?? true ? [c] : []));
+  const groups = net.groups?.map((g) => g.map((i) => read[i])) ?? [read];
+  const out = imp.targets.map(() => false);
+  groups.forEach((g, i) => {
+    const calendar = imp.calendar === true && net.groupExtras?.[i] !== false;
+    const command = g.some((c) => !imp.targets[c]);
+    for (const c of g) out[c] = imp.targets[c] && calendar && !command && !spansWeek;
+  });
+  return out;
+}
+
+/**
+ * `imp` with the profile tests on the channels of `counted`, and the centred dispersion test alone
+ * on those of `centred`: off altogether when neither has any (the whole-window draws are then not
+ * made), `profileChannels` written only when some target is left out. The settings come from
+ * `cfg`, so a fine-tune whose fit spans a week gets back a test its parent's shorter fit could not
+ * calibrate.
+ */
+export function withProfileScope(imp: ImputationScoring, cfg: Pick<ModelConfig, 'profileSpan' | 'dispersionTest'>, counted: readonly boolean[], centred: readonly boolean[] = []): ImputationScoring {
+  const { profileTest: _t, profileSpan: _s, dispersionTest: _d, profileChannels: _c, centredDispersionChannels: _cd, profile: _p, ...rest } = imp;
+  const scatterOnly = cfg.dispersionTest && centred.some(Boolean);
+  if (!counted.some(Boolean) && !scatterOnly) return rest;
   const partial = imp.targets.some((t, c) => t && !counted[c]);
   return {
     ...rest,
@@ -66,5 +84,6 @@ export function withProfileScope(imp: ImputationScoring, cfg: Pick<ModelConfig, 
     ...(cfg.profileSpan > 1 ? { profileSpan: cfg.profileSpan } : {}),
     ...(cfg.dispersionTest ? { dispersionTest: true } : {}),
     ...(partial ? { profileChannels: [...counted] } : {}),
+    ...(scatterOnly ? { centredDispersionChannels: imp.targets.map((t, c) => t && !counted[c] && centred[c] === true) } : {}),
   };
 }

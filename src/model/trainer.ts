@@ -30,7 +30,7 @@ import { clampConditioning } from './imputationSpec.ts';
 import { denoisingObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows } from './windowScorer.ts';
 import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, PROFILE_FIT_SAMPLE, withoutContextCalibration } from './heldOutCalibration.ts';
-import { fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
+import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
 
@@ -270,8 +270,10 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
   if (manifest.imputation && cfg.profileTest && cfg.conditionedProfileOnly) {
-    const counted = profileScope(manifest.imputation, net.args, fitSpansWeek(series.timestamps[0], series.timestamps[N - 1], N));
-    manifest.imputation = withProfileScope(manifest.imputation, cfg, counted);
+    const spansWeek = fitSpansWeek(series.timestamps[0], series.timestamps[N - 1], N);
+    const counted = profileScope(manifest.imputation, net.args, spansWeek);
+    const centred = cfg.shortFitDispersion ? centredDispersionScope(manifest.imputation, net.args, spansWeek) : [];
+    manifest.imputation = withProfileScope(manifest.imputation, cfg, counted, centred);
   }
   const model = makeTrainedModel(manifest, net);
   // First: the evidence the later calibrations fit includes the calibrated context test.

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImputationScoring, TrainedModel } from '../../../src/model/checkpoint.ts';
 import { KNOT_QUANTILES, surprises } from '../../../src/model/channelCalibration.ts';
+import { dispersionTerms } from '../../../src/model/profileCalibration.ts';
 import { seededRng } from '../../../src/model/diffusion.ts';
 import { fineTune } from '../../../src/model/fineTune.ts';
 import { imputeChunk, profileResiduals } from '../../../src/model/imputationScorer.ts';
@@ -48,6 +49,35 @@ describe('imputeChunk: the context and profile tests in one batch', () => {
     // Both tests decide some windows, so a swap of their draws would show.
     expect(profileWins).toBeGreaterThan(0);
     expect(profileWins).toBeLessThan(B);
+  });
+
+  it('centredDispersionChannels: d is ln mean (z − z̄)², and the channel counts the dispersion term alone', () => {
+    const B = 24;
+    const z = normalize(model.manifest.normalization, gatherWindows(values, 1, L, windowStarts(N, L, 1).slice(478, 478 + B)));
+    const base = model.manifest.imputation!;
+    const imp: ImputationScoring = { ...base, profileSpan: 8, dispersionTest: true, stillness: undefined, profile: { mean: [0], std: [1], dispersion: { mean: [-1], std: [0.5] } } };
+    const noise = Float32Array.from(gaussians(seededRng(model.manifest.scoreSeed), imp.draws * L));
+    const input = { z, b: B, noise };
+    const centredImp: ImputationScoring = { ...imp, profileChannels: [false], centredDispersionChannels: [true] };
+    const before = tf.memory().numTensors;
+    const plain = profileResiduals(model, imp, input);
+    const centred = profileResiduals(model, centredImp, input);
+    const evidence = imputeChunk(model, centredImp, input).evidence;
+    const context = imputeChunk(model, { ...imp, profileTest: false }, input).evidence;
+    expect(tf.memory().numTensors).toBe(before);
+    const scatter = dispersionTerms(centred.dispersion!, B, imp.profile!.dispersion!);
+    for (let w = 0; w < B; w++) {
+      // mean (z − z̄)² = mean z² − z̄² (each floored by the same 1e-6 inside the log), to float32's precision.
+      const expected = Math.exp(plain.dispersion![w]) - plain.zBar[w] ** 2;
+      expect(Math.abs(Math.exp(centred.dispersion![w]) - expected) / expected).toBeLessThan(1e-5);
+      expect(centred.zBar[w]).toBeCloseTo(plain.zBar[w], 6);
+      // The profile term (½ z̄² here) is not counted for this channel; the centred scatter is.
+      expect(evidence[w]).toBeCloseTo(Math.max(context[w], scatter[w]), 6);
+    }
+    // The spike at row 500 moves z̄, and the centred scatter decides some windows but not all.
+    const wins = scatter.filter((v, w) => v > context[w]).length;
+    expect(wins).toBeGreaterThan(0);
+    expect(wins).toBeLessThan(B);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ImputationScoring } from '../../../src/model/checkpoint.ts';
-import { fitSpansWeek, profileScope, withProfileScope } from '../../../src/model/profileScope.ts';
+import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from '../../../src/model/profileScope.ts';
 
 const DAY = 86_400_000;
 
@@ -42,6 +42,22 @@ describe('profileScope', () => {
   });
 });
 
+describe('centredDispersionScope', () => {
+  it('the targets of a net read by the calendar and no command, on a fit shorter than a week only', () => {
+    const solo = imp({ targets: [true], levels: [null], calendar: true });
+    expect(centredDispersionScope(solo, {}, false)).toEqual([true]);
+    expect(centredDispersionScope(solo, {}, true)).toEqual([false]);
+    expect(centredDispersionScope(imp({ targets: [true], levels: [null] }), {}, false)).toEqual([false]);
+    expect(centredDispersionScope(imp({ calendar: true }), {}, false)).toEqual([false, false, false]);
+  });
+
+  it('groups: only the groups that read the calendar and no command', () => {
+    const four = imp({ targets: [true, false, true, false], levels: [null, [0, 1], null, [0, 1]], reads: [true, false, true, true], calendar: true });
+    expect(centredDispersionScope(four, { groups: [[0], [1, 2]], groupExtras: [true, true] }, false)).toEqual([true, false, false, false]);
+    expect(centredDispersionScope(four, { groups: [[0], [1, 2]], groupExtras: [false, true] }, false)).toEqual([false, false, false, false]);
+  });
+});
+
 describe('withProfileScope', () => {
   const cfg = { profileSpan: 4, dispersionTest: true };
   const on = imp({ profileTest: true, profileSpan: 4, dispersionTest: true, profile: { mean: [0, 0, null], std: [1, 1, null] } });
@@ -61,5 +77,14 @@ describe('withProfileScope', () => {
     const back = withProfileScope(imp({}), cfg, [true, true, false]);
     expect(back).toMatchObject({ profileTest: true, profileSpan: 4, dispersionTest: true });
     expect(withProfileScope(imp({}), { profileSpan: 1, dispersionTest: false }, [true, true, false]).profileSpan).toBeUndefined();
+  });
+
+  it('keeps the draws and the dispersion test for channels that have only the centred one, and marks them', () => {
+    const scoped = withProfileScope(on, cfg, [false, false, false], [true, false, false]);
+    expect(scoped).toMatchObject({ profileTest: true, dispersionTest: true, profileChannels: [false, false, false], centredDispersionChannels: [true, false, false] });
+    // A channel that keeps both tests is not centred; without the dispersion test nothing is kept for it.
+    expect(withProfileScope(on, cfg, [true, false, false], [true, true, false]).centredDispersionChannels).toEqual([false, true, false]);
+    expect(withProfileScope(on, { profileSpan: 4, dispersionTest: false }, [false, false, false], [true, false, false]).profileTest).toBeUndefined();
+    expect(withProfileScope(on, cfg, [true, true, false], [false, false, false]).centredDispersionChannels).toBeUndefined();
   });
 });
