@@ -9,7 +9,9 @@
  *                                     fitted on three days, the draws are a profile of those days,
  *                                     and a weekly swing reads as wrong for the time of day (the
  *                                     synthetic slice's 1.5σ weekly part: a 4σ spike's AUC fell
- *                                     from 0.990 to 0.827 with the test calibrated)
+ *                                     from 0.990 to 0.827 with the test calibrated); on a shorter
+ *                                     fit it keeps the dispersion test alone, centred on the
+ *                                     stretch's own mean residual (ModelConfig.shortFitDispersion)
  *   a net that reads neither          as one net, kept: its draws test whether a stretch lies in
  *                                     the training range, which NAB's one-channel files reward
  *                                     (tuning half, three seeds: standard −1.3, alerts −2.8
@@ -33,37 +35,44 @@ export function fitSpansWeek(first: number, last: number, rows: number): boolean
   return rows > 1 && ((last - first) * rows) / (rows - 1) >= WEEK_MS;
 }
 
+type Scoped = Pick<ImputationScoring, 'targets' | 'reads' | 'calendar'>;
+type Nets = Pick<DenoiserArgs, 'groups' | 'groupExtras'>;
+
+/** A net's channels (the model's indices) and whether it reads the calendar and a command. */
+interface ConditionedNet {
+  channels: number[];
+  calendar: boolean;
+  command: boolean;
+}
+
+function conditionedNets(imp: Scoped, net: Nets): ConditionedNet[] {
+  const read = imp.targets.flatMap((_, c) => (imp.reads?.[c] ?? true ? [c] : [])); // net channel → channel
+  const groups = net.groups?.map((g) => g.map((i) => read[i])) ?? [read];
+  return groups.map((g, i) => ({ channels: g, calendar: imp.calendar === true && net.groupExtras?.[i] !== false, command: g.some((c) => !imp.targets[c]) }));
+}
+
+/** Per channel, `rule` of its net for a target, false for the rest. */
+function perTarget(imp: Scoped, net: Nets, rule: (n: ConditionedNet, nets: number) => boolean): boolean[] {
+  const nets = conditionedNets(imp, net);
+  const out = imp.targets.map(() => false);
+  for (const n of nets) for (const c of n.channels) out[c] = imp.targets[c] && rule(n, nets.length);
+  return out;
+}
+
 /**
  * Per channel, whether the profile tests count for it: a target whose net (its group's, or the one
  * net) reads a command, or reads the calendar while `spansWeek`, or is the one net and reads neither.
  */
-export function profileScope(imp: Pick<ImputationScoring, 'targets' | 'reads' | 'calendar'>, net: Pick<DenoiserArgs, 'groups' | 'groupExtras'>, spansWeek: boolean): boolean[] {
-  const read = imp.targets.flatMap((_, c) => (imp.reads?.[c] ?? true ? [c] : [])); // net channel → channel
-  const groups = net.groups?.map((g) => g.map((i) => read[i])) ?? [read];
-  const out = imp.targets.map(() => false);
-  groups.forEach((g, i) => {
-    const calendar = imp.calendar === true && net.groupExtras?.[i] !== false;
-    const command = g.some((c) => !imp.targets[c]);
-    const counts = command || (calendar ? spansWeek : groups.length === 1);
-    for (const c of g) out[c] = imp.targets[c] && counts;
-  });
-  return out;
+export function profileScope(imp: Scoped, net: Nets, spansWeek: boolean): boolean[] {
+  return perTarget(imp, net, (n, nets) => n.command || (n.calendar ? spansWeek : nets === 1));
 }
 
 /**
  * Per channel, whether it keeps the dispersion test alone, centred (ModelConfig.shortFitDispersion):
  * a target whose net reads the calendar and no command while the fit is shorter than a week.
  */
-export function centredDispersionScope(imp: Pick<ImputationScoring, 'targets' | 'reads' | 'calendar'>, net: Pick<DenoiserArgs, 'groups' | 'groupExtras'>, spansWeek: boolean): boolean[] {
-  const read = imp.targets.flatMap((_, c) => (imp.reads?.[c] ?? true ? [c] : []));
-  const groups = net.groups?.map((g) => g.map((i) => read[i])) ?? [read];
-  const out = imp.targets.map(() => false);
-  groups.forEach((g, i) => {
-    const calendar = imp.calendar === true && net.groupExtras?.[i] !== false;
-    const command = g.some((c) => !imp.targets[c]);
-    for (const c of g) out[c] = imp.targets[c] && calendar && !command && !spansWeek;
-  });
-  return out;
+export function centredDispersionScope(imp: Scoped, net: Nets, spansWeek: boolean): boolean[] {
+  return perTarget(imp, net, (n) => n.calendar && !n.command && !spansWeek);
 }
 
 /**
