@@ -29,18 +29,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diffusionDetector } from '../../../../src/eval/nab/harness/diffusionDetector.ts';
-import { runSuite } from '../../../../src/eval/synthetic/index.ts';
+import { formatSuiteTable, runSuite } from '../../../../src/eval/synthetic/index.ts';
 
 const TYPES = ['spike4', 'levelShift', 'phaseShift'] as const;
 const KNOBS = { fitDays: 3, holdoutDays: 1, testDays: 2, spikeCount: 4 };
 const PASS = 0.9;
 const UNTRAINED_BELOW = 0.75;
-
-/** The AUC of every type and detector of a layout, to three digits, for the figures quoted in the comments. */
-function logAucs(layout: string, summary: Record<string, Record<string, { auc: number }>>): void {
-  const rows = Object.fromEntries(Object.entries(summary).map(([t, byDetector]) => [t, Object.fromEntries(Object.entries(byDetector).map(([d, m]) => [d, Number(m.auc.toFixed(3))]))]));
-  console.log(JSON.stringify({ layout, auc: rows }));
-}
 
 describe('diffusion detector on the synthetic suite', () => {
   it('separates contextual spikes, level and phase shifts (AUC ≥ 0.9 each); its untrained network does not (< 0.75 each)', async () => {
@@ -48,7 +42,7 @@ describe('diffusion detector on the synthetic suite', () => {
     const untrained = diffusionDetector({ name: 'untrained', model: { epochs: 1, lr: 1e-12 } });
     const r = await runSuite({ seed: 0, detectors: [trained, untrained], layouts: ['univariate'], types: [...TYPES], casesPerType: 1, knobs: KNOBS });
     const auc = (t: string, d: string) => r.summary.univariate[t][d].auc;
-    logAucs('univariate', r.summary.univariate);
+    console.log(formatSuiteTable(r));
     // Measured with seed 0 (wasm): trained 0.990 / 0.993 / 0.935, untrained 0.633 / 0.597 / 0.479 (the raw
     // context NLL, before it was calibrated, and no centred dispersion test: trained 0.983 / 0.998 / 0.955,
     // untrained 0.251 / 0.600 / 0.444).
@@ -65,7 +59,7 @@ describe('diffusion detector on the synthetic suite', () => {
     const types = Object.keys(pass);
     const r = await runSuite({ seed: 0, detectors: [trained, untrained], layouts: ['multivariate'], types, casesPerType: 1, knobs: KNOBS });
     const auc = (t: string, d: string) => r.summary.multivariate[t][d].auc;
-    logAucs('multivariate', r.summary.multivariate);
+    console.log(formatSuiteTable(r));
     // Measured with seed 0 (wasm): trained 1.000 / 0.931, untrained 0.706 / 0.636 (the raw context NLL:
     // trained 1.000 / 0.891, untrained 0.609 / 0.622). Before the relation
     // screen of the commands (conditioningRelation.ts) the trained network scored 0.582 / 0.637 here.
@@ -85,7 +79,7 @@ describe('diffusion detector on the synthetic suite', () => {
         diffusionDetector({ name: 'uncentred', model: { shortFitDispersion: false } }),
       ];
       r = await runSuite({ seed: 0, detectors, layouts: ['multivariate'], types: ['stuckValue', 'varianceChange'], casesPerType: 1, knobs: KNOBS });
-      logAucs('multivariate', r.summary.multivariate);
+      console.log(formatSuiteTable(r));
     }, 360_000);
     const auc = (t: string, d: string) => r.summary.multivariate[t][d].auc;
 
@@ -111,7 +105,7 @@ describe('diffusion detector on the synthetic suite', () => {
     const untrained = diffusionDetector({ name: 'untrained', model: { epochs: 1, lr: 1e-12 } });
     const r = await runSuite({ seed: 0, detectors: [trained, joint, untrained], layouts: ['fleet'], types: ['spike5'], casesPerType: 1, knobs: { testDays: 2 } });
     const auc = (d: string) => r.summary.fleet.spike5[d].auc;
-    logAucs('fleet', r.summary.fleet);
+    console.log(formatSuiteTable(r));
     // Measured with seed 0 (wasm): trained 0.996, one net 0.833, untrained 0.543 (the raw context NLL: 0.996, 0.674,
     // 0.555); about 3.5 min, most of it training.
     expect(auc('trained')).toBeGreaterThanOrEqual(PASS);
