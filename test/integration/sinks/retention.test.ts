@@ -129,17 +129,21 @@ describe('ensureRetention on InfluxDB 1.x', () => {
     const writer = createInfluxWriter({ url: influxUrl(), database, batchSize: 500, flushIntervalMs: 20, maxBufferPoints: 1_000, retryDelayMs: 50, maxRetryDelayMs: 500, timeoutMs: 10_000 }, { log: recordingLogger() });
     await expect(writer.write([...windows.map(scorePoint), ...events.map(alertPoint)])).resolves.toMatchObject({ written: windows.length + events.length, rejected: 0 });
     await writer.close();
-    // The CQs run at each minute boundary over the last 10 minutes (RESAMPLE FOR 10m). A run that
-    // starts while the points are being written rolls up part of a minute, and the next run
-    // rewrites it: wait until every row holds all of its minute's windows.
+    // The CQs run at each minute boundary over the last 10 minutes (RESAMPLE FOR 10m), one after
+    // another. A run that starts while the points are being written rolls up part of a minute, and
+    // the next run rewrites it; a read between two CQs of one run sees the scores CQ's fields before
+    // the state counts. Wait until every row holds all of its minute's windows and every field its
+    // minute calls for; the values are asserted below.
+    const inMinute = (row: Row) => windows.filter((w) => w.window.entityId === row.entity && Math.floor(w.window.endTime / MINUTE) * MINUTE === row.time.getTime());
+    const hasEveryField = (row: Row) => Object.entries(expected(inMinute(row))).every(([k, v]) => v === null || row[k] != null);
     const complete = async () => {
       const rows = await rollupRows(RETENTION_POLICIES.minute, 'scores_1m');
-      return rows.length === ENTITIES.length * MINUTES.length && rows.every((r) => Number(r.windows) === 6);
+      return rows.length === ENTITIES.length * MINUTES.length && rows.every((r) => Number(r.windows) === 6 && hasEveryField(r));
     };
     await waitUntil(complete, { timeoutMs: 110_000, intervalMs: 1_000, what: 'complete scores_1m rows from the scheduled CQs' });
     const rows = await rollupRows(RETENTION_POLICIES.minute, 'scores_1m');
     for (const row of rows) {
-      const ws = windows.filter((w) => w.window.entityId === row.entity && Math.floor(w.window.endTime / MINUTE) * MINUTE === row.time.getTime());
+      const ws = inMinute(row);
       const { score_sum: sum, ...exact } = expected(ws);
       expect(row, `${row.entity} ${row.time.toISOString()}`).toMatchObject({ ...exact, model_version: 'baseline@1', scorer: 'baseline' });
       expect(row.score_sum).toBeCloseTo(sum, 9);
