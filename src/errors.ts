@@ -115,6 +115,19 @@ export class AuthError extends DiffwatchError {
   }
 }
 
+/**
+ * The Kafka consumer stopped for good: kafkajs crashed it with an error it does not retry (for
+ * example a group member with an incompatible assignment protocol, or a revoked ACL), so no
+ * message will be fetched again. Fatal: the service stops and exits 1 for its supervisor to
+ * restart it, instead of staying up with no input. Coordinates: the group, the kafkajs error's name.
+ */
+export class ConsumerError extends DiffwatchError {
+  declare readonly code: 'CONSUMER_FAILED';
+  constructor(message: string, coords: { groupId: string; kafkaError: string }, cause?: unknown) {
+    super('CONSUMER_FAILED', message, { coords, cause });
+  }
+}
+
 /** A local service (Kafka, InfluxDB) could not be provisioned or did not become healthy. */
 export class StackError extends DiffwatchError {
   constructor(service: string, message: string, cause?: unknown) {

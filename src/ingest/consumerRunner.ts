@@ -18,7 +18,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Subject, type Observable } from 'rxjs';
 import type { KafkaConfig } from '../config/schema.ts';
-import { IngestError } from '../errors.ts';
+import { ConsumerError, IngestError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
 import type { Reading, SensorReading, SourceCoord } from '../types.ts';
@@ -47,6 +47,12 @@ export interface ConsumerRunnerOptions {
   beforeCommit?: () => Promise<void>;
   /** Called after each group join with the partitions gained and lost. */
   onJoin?: (gained: PartitionRef[], lost: PartitionRef[]) => void;
+  /**
+   * Called once if the consumer crashed and kafkajs will not restart it: nothing will be fetched
+   * again, so the input is over. kafkajs restarts itself after an error it retries (a broker
+   * outage, a coordinator still loading), and only those.
+   */
+  onFailed?: (e: ConsumerError) => void;
 }
 
 export interface ConsumerRunner {
@@ -143,8 +149,15 @@ export function createConsumerRunner(opts: ConsumerRunnerOptions): ConsumerRunne
   let ownerships = 0;
   let memberId: string | undefined;
   let membership: { joined: boolean; reason?: string } = { joined: false, reason: 'not started' };
+  let failed = false;
   consumer.on(consumer.events.CRASH, (e) => {
-    membership = { joined: false, reason: `consumer crashed: ${e.payload.error.message}` };
+    const { error, restart } = e.payload;
+    membership = { joined: false, reason: `consumer crashed: ${error.message}` };
+    if (restart || failed) return;
+    failed = true;
+    const err = new ConsumerError(`the Kafka consumer of group ${cfg.groupId} crashed and will not be restarted: ${error.name}: ${error.message}`, { groupId: cfg.groupId, kafkaError: error.name }, error);
+    log.error('consumer failed', { error: err });
+    opts.onFailed?.(err);
   });
   consumer.on(consumer.events.DISCONNECT, () => {
     membership = { joined: false, reason: 'consumer disconnected' };

@@ -185,6 +185,8 @@ export async function startService(cfg: Readonly<DiffwatchConfig>, deps: { log: 
         models?.forget(gone);
         if (gained.length > 0) void state.reload().catch((e) => log.error('detector state reload failed', { error: e }));
       },
+      // No input any more: the pipeline fails, the service stops and `run` exits 1 for its supervisor.
+      onFailed: (e) => readings.error(e),
     });
     consumer = runner;
 
