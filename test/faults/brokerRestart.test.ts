@@ -89,8 +89,11 @@ describe('broker restart mid-stream', () => {
       alertDeliveries: alerts.deliveries,
       alertIdConflicts: alerts.conflicts,
     });
-    expect(diff.lost, `windows lost: ${sample(diff.lost)}`).toEqual([]);
-    expect(complete, 'every window stored in time').toBe(true);
+    // What the service reported beyond the expected refusals while the broker was away: enough to tell a failed run's cause from CI's output.
+    const errors = run.logs().filter((r) => r.level === 'error' && !/ECONNREFUSED/.test(String(r.msg))).slice(-10).map((r) => `${String(r.time)} ${String(r.ns)}: ${String(r.msg)}`);
+    const why = `\nthe service's last errors:\n${errors.join('\n')}\nexit code: ${String(run.child.exitCode)}`;
+    expect(diff.lost, `windows lost: ${sample(diff.lost)}${why}`).toEqual([]);
+    expect(complete, `every window stored in time${why}`).toBe(true);
     expect(diff.extra, `windows that the data does not have: ${sample(diff.extra)}`).toEqual([]);
     expect(alerts.conflicts, 'alert ids shared by different events').toBe(0);
     expect(dlq, 'dead letters (the input has no bad message)').toBe(0);
