@@ -98,6 +98,12 @@ export interface ImputationScoring {
    */
   contextCalibration?: ChannelCalibration;
   /**
+   * The context test's pooled predictive variance (ModelConfig.contextVariancePrior): τ² per
+   * channel, the mean over the validation windows of the K draws' variance at the newest point,
+   * scaled units (null for non-targets), and its weight ν in draws. Absent: the draws' own variance.
+   */
+  contextVariance?: { pooled: (number | null)[]; weight: number };
+  /**
    * Each target channel's evidence against its own validation distribution, and their combination
    * into the window score (channelCalibration.ts); set by training for two or more target channels,
    * absent otherwise and in models from before it (their window score is the mean evidence).

@@ -6,21 +6,38 @@
  */
 import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
-import { imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
+import { contextVariances, imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { normalize } from './normalization.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
 import { scoringNoise } from './windowScorer.ts';
 
-/** A parent's context calibration is refitted, never inherited: its NLLs came from other weights. */
+/** A parent's context calibration and pooled variance are refitted, never inherited: they came from other weights. */
 export function withoutContextCalibration(imp: ImputationScoring): ImputationScoring {
-  const { contextCalibration: _parents, ...rest } = imp;
+  const { contextCalibration: _parents, contextVariance: _pooled, ...rest } = imp;
   return rest;
+}
+
+/**
+ * The context test's pooled variance (ModelConfig.contextVariancePrior): per target channel, the
+ * mean over the validation windows of the K draws' variance at the newest point.
+ */
+export function poolContextVariance(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number, weight: number): NonNullable<ImputationScoring['contextVariance']> {
+  const imp = model.manifest.imputation!;
+  const C = imp.targets.length;
+  const sum = new Float64Array(C);
+  forValidationChunks(model, raw, timestamps, W, (input) => {
+    const v = contextVariances(model, imp, input); // [b, C]
+    for (let k = 0; k < v.length; k++) sum[k % C] += v[k];
+  });
+  return { pooled: imp.targets.map((t, c) => (t && W > 0 ? sum[c] / W : null)), weight };
 }
 
 /** The context test's raw NLL per target channel on the held-out validation windows, as knots (channelCalibration.ts). */
 export function calibrateContext(model: TrainedModel, raw: Float32Array, timestamps: Float64Array, W: number): ChannelCalibration {
   const imp = model.manifest.imputation!;
-  const contextOnly: ImputationScoring = { ...withoutContextCalibration(imp), profileTest: false, stillness: undefined };
+  // The raw NLL (under the pooled variance, when the model has one): the calibration is what is being fitted.
+  const { contextCalibration: _fitting, ...uncalibrated } = imp;
+  const contextOnly: ImputationScoring = { ...uncalibrated, profileTest: false, stillness: undefined };
   const C = imp.targets.length;
   const nll = new Float64Array(W * C); // [W, C]
   forValidationChunks(model, raw, timestamps, W, (input, start) => nll.set(imputeChunk(model, contextOnly, input).evidence, start * C));

@@ -14,6 +14,7 @@
  *   sampling     x_T ~ N(0, I) on the targets, S DDIM steps to x_0, observed entries kept as given
  *   μ, s²        mean and variance over the K draws, per target entry
  *   nll          ½ ((x - μ) / σ)² + log(σ / σ_min),   σ² = s² + σ_min²
+ *                (with a pooled variance τ² of weight ν: s² → (K·s² + ν·τ²)/(K + ν))
  *
  * `nll` is the predictive negative log-likelihood under a Gaussian fitted to the draws, shifted by
  * its smallest possible value so that it is ≥ 0 and adds up over channels. σ_min (scaled units) stops
@@ -160,14 +161,32 @@ export interface PredictiveNll {
   mean: tf.Tensor3D;
 }
 
+/**
+ * A pooled variance τ² per channel `[C]` with its weight ν in draws: the K draws' variance s²
+ * becomes (K·s² + ν·τ²)/(K + ν), a noisy s² pulled towards what is usual for the channel.
+ */
+export interface VariancePrior {
+  pooled: ArrayLike<number>;
+  weight: number;
+}
+
 /** How unlikely each observed target entry is under a Gaussian fitted to the K draws `[K, B, L, C]`. */
-export function predictiveNll(samples: tf.Tensor4D, x0: tf.Tensor3D, mask: tf.Tensor3D, sigmaFloor: number): PredictiveNll {
+export function predictiveNll(samples: tf.Tensor4D, x0: tf.Tensor3D, mask: tf.Tensor3D, sigmaFloor: number, prior?: VariancePrior): PredictiveNll {
   if (!(sigmaFloor > 0)) throw new ModelError('MODEL_INVALID', `sigmaFloor must be > 0, got ${sigmaFloor}`, { field: 'sigmaFloor' });
   return tf.tidy(() => {
-    const { mean, variance } = tf.moments(samples, 0); // [B, L, C] each
+    const { mean, variance: drawn } = tf.moments(samples, 0); // [B, L, C] each
+    const variance = prior && prior.weight > 0 ? shrunkVariance(drawn, samples.shape[0], prior) : drawn; // [B, L, C]
     const sigma2 = tf.add(variance, sigmaFloor ** 2); // [B, L, C]
     const z2 = tf.div(tf.squaredDifference(x0, mean), sigma2); // [B, L, C]
     const nll = tf.add(tf.mul(0.5, z2), tf.mul(0.5, tf.log(tf.div(sigma2, sigmaFloor ** 2)))); // [B, L, C], ≥ 0
     return { nll: tf.mul(nll, mask) as tf.Tensor3D, mean: mean as tf.Tensor3D };
   });
+}
+
+/** (K·s² + ν·τ²)/(K + ν) for s² `[B, L, C]` and τ² `[C]` (call inside tf.tidy). */
+function shrunkVariance(drawn: tf.Tensor, K: number, prior: VariancePrior): tf.Tensor {
+  const C = drawn.shape[drawn.rank - 1];
+  const pooled = tf.tensor1d(Float32Array.from(prior.pooled)); // [C]
+  if (pooled.size !== C) throw new ModelError('MODEL_INVALID', `the pooled variance has ${pooled.size} channels, the draws ${C}`, { field: 'contextVariance', expected: C, actual: pooled.size });
+  return tf.div(tf.add(tf.mul(drawn, K), tf.mul(pooled, prior.weight)), K + prior.weight);
 }

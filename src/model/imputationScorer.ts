@@ -22,7 +22,7 @@ import { ModelError } from '../errors.ts';
 import { CALENDAR_FEATURES, calendarFeatures } from './calendar.ts';
 import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { leftReach } from './denoiser.ts';
-import { impute, predictiveNll, readIndices } from './imputation.ts';
+import { impute, predictiveNll, readIndices, type VariancePrior } from './imputation.ts';
 import { surprises } from './channelCalibration.ts';
 import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
 import { dispersionTerms, profileTerms } from './profileCalibration.ts';
@@ -130,7 +130,7 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]: what is scored
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
     const [contextDraws, profileDraws] = t.draw(imp.profileTest ? [newestMask, profileMask(imp, b, t.R)] : [newestMask]);
-    const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor);
+    const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor, variancePrior(imp));
     return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R) };
   });
   // Calibrated, the NLL meets the profile and dispersion terms in their units (−log p, about ½ z²).
@@ -158,6 +158,27 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     for (let c = 0; c < C; c++) evidence[w * C + c] += still[c];
   }
   return { evidence, mean };
+}
+
+/** The model's pooled context variance as predictiveNll takes it; undefined without one. */
+function variancePrior(imp: ImputationScoring): VariancePrior | undefined {
+  const v = imp.contextVariance;
+  return v && v.weight > 0 ? { pooled: v.pooled.map((p) => p ?? 0), weight: v.weight } : undefined;
+}
+
+/** The context test's draws' variance at the newest point `[b, C]` (0 for non-targets): what training pools into `contextVariance`. */
+export function contextVariances(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): Float32Array {
+  const { windowLength: L, channels } = model.manifest;
+  const C = channels.length;
+  const { b } = input;
+  const fed = { ...input, z: clampConditioning(input.z, b, L, C, imp, model.manifest.normalization) };
+  return tf.tidy(() => {
+    const t = chunkTensors(model, imp, fed);
+    const newestMask = tf.tensor3d(newestPointMask(b, t.R, imp.targets), [b, t.R, C]); // [b, R, C]
+    const [draws] = t.draw([newestMask]);
+    const { variance } = tf.moments(draws, 0); // [b, R, C]
+    return tf.mul(tf.reshape(tf.slice(variance, [0, t.R - 1, 0], [b, 1, C]), [b, C]), tf.tensor2d(imp.targets.map((x) => (x ? 1 : 0)), [1, C])).dataSync() as Float32Array;
+  });
 }
 
 /**

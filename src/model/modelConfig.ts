@@ -111,6 +111,16 @@ export interface ModelConfig {
    */
   contextCalibration: boolean;
   /**
+   * Imputation scoring: weight, in draws, of each channel's pooled predictive variance beside the
+   * K draws' own: σ² = (K·s² + ν·τ²)/(K + ν) + σ_min², τ² the mean of s² over the validation
+   * windows. K = 4 draws give a variance that is itself noisy (its relative spread is about 0.8),
+   * so the NLL of an ordinary point under a narrow draw can outrank a clear spike under a wide one;
+   * the pooled term steadies σ while s² still widens it where the draws disagree. 0 (the default):
+   * s² alone. Not shipped (docs/tuning-log.md, variant 28): it lifted the 3σ spike of the synthetic
+   * layouts, whose noise is the same at every phase, and lowered NAB's tuning half, whose is not.
+   */
+  contextVariancePrior: number;
+  /**
    * Imputation models with several analogue channels: give each group of related channels a net
    * of its own (channelGroups.ts), so that no channel is predicted from channels it has nothing to
    * do with. false: one net over every channel read.
@@ -188,6 +198,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   stillnessStep: 'median',
   dispersionTest: true,
   contextCalibration: true,
+  contextVariancePrior: 0,
   channelGroups: true,
   calendarPerGroup: true,
   conditionedProfileOnly: true,
@@ -235,6 +246,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   stillnessStep: (v) => (v === 'mean' || v === 'median' ? null : `must be 'mean' or 'median', got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  contextVariancePrior: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   conditionedProfileOnly: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   shortFitDispersion: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),

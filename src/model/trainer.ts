@@ -29,7 +29,7 @@ import { imputationFit, trainingObjective } from './imputationTraining.ts';
 import { clampConditioning } from './imputationSpec.ts';
 import { denoisingObjective, type TrainingObjective } from './trainingObjective.ts';
 import { scoreWindows } from './windowScorer.ts';
-import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, PROFILE_FIT_SAMPLE, withoutContextCalibration } from './heldOutCalibration.ts';
+import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, poolContextVariance, PROFILE_FIT_SAMPLE, withoutContextCalibration } from './heldOutCalibration.ts';
 import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
@@ -276,7 +276,8 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     manifest.imputation = withProfileScope(manifest.imputation, cfg, counted, centred);
   }
   const model = makeTrainedModel(manifest, net);
-  // First: the evidence the later calibrations fit includes the calibrated context test.
+  // First the pooled variance, then the context calibration of the NLL it gives; the later calibrations fit evidence that includes both.
+  if (manifest.imputation && cfg.contextVariancePrior > 0) manifest.imputation.contextVariance = poolContextVariance(model, rawVal, timestamps, split.validation.length, cfg.contextVariancePrior);
   if (manifest.imputation && cfg.contextCalibration) manifest.imputation.contextCalibration = calibrateContext(model, rawVal, timestamps, split.validation.length);
   if (manifest.imputation?.profileTest) {
     const fitSample = cfg.profileCalibrationSpan === 'fit' ? evenSample(split.train, PROFILE_FIT_SAMPLE) : [];

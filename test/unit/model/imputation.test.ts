@@ -89,6 +89,26 @@ describe('imputation', () => {
     });
   });
 
+  it('a pooled variance τ² of weight ν pulls the draws\' variance to (K·s² + ν·τ²)/(K + ν); ν = 0 leaves it as drawn', () => {
+    tf.tidy(() => {
+      const draws = tf.tensor4d([0, 5, 2, 5, 0, 5, 2, 5], [4, 1, 1, 2]); // K = 4; channel 0: mean 1, s² 1; channel 1: mean 5, s² 0
+      const mask = tf.ones([1, 1, 2]) as tf.Tensor3D;
+      const x = tf.tensor3d([2, 6], [1, 1, 2]);
+      const floor = 0.5;
+      const nll = (prior?: { pooled: number[]; weight: number }) => Array.from(predictiveNll(draws, x, mask, floor, prior).nll.dataSync());
+      const gaussian = (miss: number, sigma2: number) => 0.5 * (miss * miss) / sigma2 + 0.5 * Math.log(sigma2 / floor ** 2);
+      const pooled = [0.25, 0.5];
+      const shrunk = (s2: number, tau2: number) => (4 * s2 + 4 * tau2) / 8 + floor ** 2;
+      const withPrior = nll({ pooled, weight: 4 });
+      expect(withPrior[0]).toBeCloseTo(gaussian(1, shrunk(1, 0.25)), 5);
+      expect(withPrior[1]).toBeCloseTo(gaussian(1, shrunk(0, 0.5)), 5);
+      // A draw that happened to agree (s² = 0) no longer turns an ordinary miss into a large NLL.
+      expect(withPrior[1]).toBeLessThan(nll()[1]);
+      expect(nll({ pooled, weight: 0 })).toEqual(nll());
+      expect(() => predictiveNll(draws, x, mask, floor, { pooled: [1], weight: 4 })).toThrow(/2 channels|1 channels/);
+    });
+  });
+
   it('leaks no tensors across loss, sampling and nll', () => {
     const net = new Denoiser({ channels: 1, condChannels: 2, width: 4, depth: 1 });
     const x0 = tf.randomNormal([2, 6, 1]) as tf.Tensor3D;
@@ -98,7 +118,8 @@ describe('imputation', () => {
       imputationLoss(diffusion, net, x0, mask, { rng: seededRng(i) }).dispose();
       const s = impute(diffusion, net, x0, mask, { steps: 2, draws: 3, seed: i });
       const p = predictiveNll(s, x0, mask, 0.1);
-      tf.dispose([s, p.nll, p.mean]);
+      const q = predictiveNll(s, x0, mask, 0.1, { pooled: [0.3], weight: 4 });
+      tf.dispose([s, p.nll, p.mean, q.nll, q.mean]);
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x0, mask]);

@@ -5,7 +5,8 @@ import { KNOT_QUANTILES, surprises } from '../../../src/model/channelCalibration
 import { dispersionTerms } from '../../../src/model/profileCalibration.ts';
 import { seededRng } from '../../../src/model/diffusion.ts';
 import { fineTune } from '../../../src/model/fineTune.ts';
-import { imputeChunk, profileResiduals } from '../../../src/model/imputationScorer.ts';
+import { contextVariances, imputeChunk, profileResiduals } from '../../../src/model/imputationScorer.ts';
+import { scoringNoise } from '../../../src/model/windowScorer.ts';
 import { normalize } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { gatherWindows, splitWindows, windowStarts } from '../../../src/model/windows.ts';
@@ -81,12 +82,12 @@ describe('imputeChunk: the context and profile tests in one batch', () => {
   });
 });
 
-describe('imputeChunk with contextCalibration: the context NLL as a surprise on the validation windows', () => {
+describe('imputeChunk with contextCalibration: the context NLL (under a pooled variance) as a surprise on the validation windows', () => {
   let model: TrainedModel;
   const rows = 400;
   const noise = gaussians(seededRng(5), rows);
   const values = Float64Array.from({ length: rows }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 16) + noise[i]);
-  const cfg = { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 2, batchSize: 32, stride: 1, validationFraction: 0.25, scoring: 'imputation', profileTest: true, contextCalibration: true } as const;
+  const cfg = { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 2, batchSize: 32, stride: 1, validationFraction: 0.25, scoring: 'imputation', profileTest: true, contextCalibration: true, contextVariancePrior: 4 } as const;
 
   beforeAll(async () => {
     await useBackend('wasm');
@@ -114,17 +115,37 @@ describe('imputeChunk with contextCalibration: the context NLL as a surprise on 
     expect(Math.max(...raw)).toBeGreaterThan(Math.max(...calibrated)); // a heavy raw tail, compressed
   });
 
+  it('pools the context variance: per channel, the mean of the validation draws\' variance at the newest point, leak-checked', () => {
+    const imp = model.manifest.imputation!;
+    expect(imp.contextVariance?.weight).toBe(4);
+    const starts = splitWindows(rows, L, 1, 0.25).validation;
+    const W = starts.length;
+    const z = normalize(model.manifest.normalization, gatherWindows(values, 1, L, starts));
+    const before = tf.memory().numTensors;
+    let sum = 0;
+    for (let start = 0; start < W; start += 256) {
+      const b = Math.min(256, W - start);
+      const v = contextVariances(model, imp, { z: z.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) });
+      sum += v.reduce((a, x) => a + x, 0);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(imp.contextVariance!.pooled[0]).toBeCloseTo(sum / W, 6);
+    expect(imp.contextVariance!.pooled[0]).toBeGreaterThan(0);
+  });
+
   it('is refitted by a fine-tune on its own data, not kept from the parent; without the setting a model carries none', async () => {
     const timestamps = Float64Array.from({ length: rows }, (_, i) => i * 1000);
     const louder = Float64Array.from(values, (v, i) => v + 2 * noise[(i * 7) % rows]);
     const tuned = await fineTune(model, { values: louder, channels: ['temp'], timestamps }, { epochs: 1 });
-    const plain = await train({ values, channels: ['temp'], timestamps }, { ...cfg, contextCalibration: false });
+    const plain = await train({ values, channels: ['temp'], timestamps }, { ...cfg, contextCalibration: false, contextVariancePrior: 0 });
     try {
       const parentKnots = model.manifest.imputation!.contextCalibration!.knots[0]!;
       const tunedKnots = tuned.manifest.imputation!.contextCalibration!.knots[0]!;
       expect(tunedKnots).toHaveLength(parentKnots.length);
       expect(tunedKnots).not.toEqual(parentKnots);
       expect(plain.manifest.imputation!.contextCalibration).toBeUndefined();
+      expect(plain.manifest.imputation!.contextVariance).toBeUndefined();
+      expect(tuned.manifest.imputation!.contextVariance!.pooled[0]).not.toBe(model.manifest.imputation!.contextVariance!.pooled[0]);
     } finally {
       tuned.dispose();
       plain.dispose();
