@@ -54,6 +54,9 @@ export const fineTuneSchema = z
     recentWindows: int(16).default(5_000).describe('The most recent normal windows kept per model to fine-tune on.'),
     epochs: int(1, 1_000).default(3).describe('Passes over the recent windows per fine-tune.'),
     refitNormalization: bool().default(true).describe('Refit the input scaler on the recent windows, so that the model follows a new normal level.'),
+    hold: bool()
+      .default(false)
+      .describe('Hold scoring (and so, through backpressure, consumption) while a fine-tune or a new normal trains, as coldStart.hold does for the first model, so that a replay swaps each new version in at the same place in the stream however fast the machine trains. Off for live telemetry, which should not wait for training.'),
     adoptAfterWindows: int(0)
       .default(0)
       .describe('After this many windows in a row judged anomalous, take them as the new normal (a level shift, a re-tuned machine): fine-tune on them with a refitted scaler (or refit the entity\'s scaler), so that the incident resolves instead of staying open for days. 0: never; else at least 4 × stream.windowLength, and enough to cover one cycle of the signal\'s slowest regular pattern (a day of a daily cycle): the adopted model learns from these windows alone, and phases it has not seen score high.'),

@@ -115,6 +115,8 @@ interface KeyState {
   busy: boolean;
   /** The cold start under way, for `coldStart.hold`. */
   coldJob?: Promise<void>;
+  /** The fine-tune or new normal under way, for `fineTune.hold`. */
+  tuneJob?: Promise<void>;
 }
 
 export async function createModelRegistry(opts: ModelRegistryOptions): Promise<ModelRegistry> {
@@ -320,7 +322,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   function fineTune(k: KeyState): void {
     const series = k.recent!.series();
     k.normalSince = 0;
-    background(k, 'fine-tune', () => trainKey(k, series, 'fine-tune'), 'fine-tuning failed; the live version stays');
+    k.tuneJob = background(k, 'fine-tune', () => trainKey(k, series, 'fine-tune'), 'fine-tuning failed; the live version stays').finally(() => (k.tuneJob = undefined));
   }
 
   /** A long run of anomalous windows is the new normal: fine-tune on it (or refit the entity's scaler). */
@@ -330,7 +332,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     k.anomalousRun = 0;
     k.shifted!.clear();
     const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'new normal'));
-    background(k, 'new normal', job, 'adopting a new normal failed; the live version stays');
+    k.tuneJob = background(k, 'new normal', job, 'adopting a new normal failed; the live version stays').finally(() => (k.tuneJob = undefined));
   }
 
   const adoptRows = cfg.fineTune.adoptAfterWindows + L - 1;
@@ -378,8 +380,10 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
       collected.add(i);
       if (k.collecting.size >= coldRows) coldStart(k);
     });
-    // A replay (a backfill) would otherwise run through thousands of windows while a model trains.
-    if (cfg.coldStart.hold) await Promise.all([...new Set(states)].map((k) => k.coldJob));
+    // A replay (a backfill) would otherwise run through thousands of windows while a model trains,
+    // and where a new version takes over would depend on how fast the machine trains.
+    const held = [...new Set(states)].flatMap((k) => [cfg.coldStart.hold ? k.coldJob : undefined, cfg.fineTune.hold ? k.tuneJob : undefined]);
+    if (held.some(Boolean)) await Promise.all(held);
     const live: number[] = [];
     const routes: ScoringRoute[] = [];
     const versions: string[] = []; // taken with the route: a swap during scoring does not relabel this batch

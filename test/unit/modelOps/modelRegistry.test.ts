@@ -192,7 +192,7 @@ describe('modelRegistry', () => {
   });
 
   it('fine-tunes on normal windows only, from the live checkpoint, and swaps the new version in', async () => {
-    const cfg = config({ fineTune: { everyWindows: 3, recentWindows: 3, epochs: 2, refitNormalization: true, adoptAfterWindows: 0 } });
+    const cfg = config({ fineTune: { everyWindows: 3, recentWindows: 3, epochs: 2, refitNormalization: true, hold: false, adoptAfterWindows: 0 } });
     const { pool, unloads } = fakePool();
     const trainer = fakeTrainer();
     const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: pool, train: trainer.train, log: captureLogger() });
@@ -225,8 +225,41 @@ describe('modelRegistry', () => {
     await reg.close();
   });
 
+  it('fineTune.hold: a window scored while a fine-tune trains waits for it and is scored by the new version', async () => {
+    /** Cold start, then normal windows until the fine-tune starts; the next window's score, and the gate the fine-tune waits at. */
+    async function fineTuneUnderWay(hold: boolean) {
+      const gate = deferred<void>();
+      let calls = 0;
+      const trainer = fakeTrainer(() => (++calls === 1 ? Promise.resolve() : gate.promise));
+      const cfg = config({ fineTune: { everyWindows: 1, recentWindows: 4, epochs: 1, refitNormalization: false, hold, adoptAfterWindows: 0 } });
+      const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: trainer.train, log: captureLogger() });
+      for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
+      await reg.idle();
+      let t = 15;
+      while (!reg.training() && t < 40) {
+        const w = win('m1', t++);
+        reg.observe([normal(w, (await reg.score([w]))[0].modelVersion!)]);
+      }
+      expect(reg.training(), 'a fine-tune started').toBe(true);
+      return { reg, gate, next: reg.score([win('m1', t)]) };
+    }
+    const held = await fineTuneUnderWay(true);
+    let scored = false;
+    void held.next.then(() => (scored = true));
+    await new Promise((r) => setImmediate(r));
+    expect(scored, 'scored before the fine-tune finished').toBe(false);
+    held.gate.resolve();
+    expect((await held.next)[0].modelVersion).toBe('v2');
+    await held.reg.close();
+    // Without hold the same window is scored at once by the live version while the fine-tune trains.
+    const free = await fineTuneUnderWay(false);
+    expect((await free.next)[0].modelVersion).toBe('v1');
+    free.gate.resolve();
+    await free.reg.close();
+  });
+
   it('the swap is atomic: a batch in flight keeps the old version, which is freed only after it', async () => {
-    const cfg = config({ fineTune: { everyWindows: 1, recentWindows: 4, epochs: 1, refitNormalization: false, adoptAfterWindows: 0 } });
+    const cfg = config({ fineTune: { everyWindows: 1, recentWindows: 4, epochs: 1, refitNormalization: false, hold: false, adoptAfterWindows: 0 } });
     let gate: Deferred<void> | undefined;
     const { pool, unloads } = fakePool({ gate: () => gate?.promise ?? Promise.resolve() });
     let hold: Deferred<void> | undefined;
@@ -257,7 +290,7 @@ describe('modelRegistry', () => {
   });
 
   it('a long run of anomalous windows is adopted as the new normal: fine-tuned on with a refitted scaler', async () => {
-    const cfg = config({ fineTune: { everyWindows: 0, recentWindows: 4, epochs: 2, refitNormalization: false, adoptAfterWindows: 4 } });
+    const cfg = config({ fineTune: { everyWindows: 0, recentWindows: 4, epochs: 2, refitNormalization: false, hold: false, adoptAfterWindows: 4 } });
     const trainer = fakeTrainer();
     const reg = await createModelRegistry({ config: cfg, windowLength: L, scorer: fakePool().pool, train: trainer.train, log: captureLogger() });
     for (let t = 10; t < 15; t++) await reg.score([win('m1', t)]);
