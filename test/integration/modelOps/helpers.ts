@@ -39,13 +39,14 @@ export function trainedModelsRun(prefix: string): TrainedModelsRun {
 }
 
 /** A config file for `run`: window `windowLength`, one scoring worker on wasm, the given cold start, fine-tuning and detector settings. */
-export function trainedModelsConfig(run: TrainedModelsRun, o: { windowLength: number; coldStart: Omit<ColdStartConfig, 'maxConcurrent' | 'hold'>; fineTune: Partial<FineTuneConfig>; detect: Record<string, unknown> }): string {
+export function trainedModelsConfig(run: TrainedModelsRun, o: { windowLength: number; coldStart: Omit<ColdStartConfig, 'maxConcurrent' | 'hold'> & { hold?: boolean }; fineTune: Partial<FineTuneConfig>; detect: Record<string, unknown>; microBatchSize?: number }): string {
   return writeConfig({
     // A SIGKILLed member is only evicted after the session timeout: the broker's minimum, not 30 s.
     kafka: { topics: [run.topic], groupId: run.groupId, commitIntervalMs: 200, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
     stream: { windowLength: o.windowLength, hop: 1 },
     scorer: {
       kind: 'diffusion',
+      ...(o.microBatchSize !== undefined ? { microBatchSize: o.microBatchSize } : {}),
       diffusion: { modelDir: null, modelStore: run.storeDir, modelTopic: run.modelTopic, rowTopic: run.rowTopic, workers: 1, backend: 'wasm', coldStart: { ...o.coldStart, maxConcurrent: 1 }, fineTune: o.fineTune },
     },
     detect: { stateTopic: run.stateTopic, ...o.detect },
