@@ -113,10 +113,8 @@ interface KeyState {
   shifted?: RowCollector;
   anomalousRun: number;
   busy: boolean;
-  /** The cold start under way, for `coldStart.hold`. */
-  coldJob?: Promise<void>;
-  /** The fine-tune or new normal under way, for `fineTune.hold`. */
-  tuneJob?: Promise<void>;
+  /** The training under way (at most one per key), for `coldStart.hold` and `fineTune.hold`. */
+  job?: { why: 'cold start' | 'fine-tune' | 'new normal'; done: Promise<void> };
 }
 
 export async function createModelRegistry(opts: ModelRegistryOptions): Promise<ModelRegistry> {
@@ -270,7 +268,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
    * Run a key's cold start, fine-tune or adoption in the background: the key is busy until it ends;
    * a failure (not a shutdown) is logged and counted, and the live version stays.
    */
-  function background(k: KeyState, why: 'cold start' | 'fine-tune' | 'new normal', job: () => Promise<void>, failed: string, onFail?: () => void): Promise<void> {
+  function background(k: KeyState, why: 'cold start' | 'fine-tune' | 'new normal', job: () => Promise<void>, failed: string, onFail?: () => void): void {
     k.busy = true;
     const done = job()
       .catch((e) => {
@@ -279,20 +277,23 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
         opts.metrics?.inc(METRICS.modelTrainingFailures, 1, { why });
         onFail?.();
       })
-      .finally(() => (k.busy = false));
+      .finally(() => {
+        k.busy = false;
+        k.job = undefined;
+      });
+    k.job = { why, done };
     track(done);
-    return done;
   }
 
   /** Cold start done collecting: fit the scaler, or train the first model, in the background. */
   function coldStart(k: KeyState): void {
     const series = k.collecting!.series();
     const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'cold start'));
-    k.coldJob = background(k, 'cold start', job, 'cold start failed; collecting again', () => {
+    background(k, 'cold start', job, 'cold start failed; collecting again', () => {
       dropRows(k.key, 'cold');
       k.collecting = new RowCollector(coldRows);
       if (persisted(k.key)) rowLog!.attach(k.key, 'cold', k.collecting);
-    }).finally(() => (k.coldJob = undefined));
+    });
   }
 
   async function fitScaler(k: KeyState, series: ReturnType<RowCollector['series']>): Promise<void> {
@@ -322,7 +323,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
   function fineTune(k: KeyState): void {
     const series = k.recent!.series();
     k.normalSince = 0;
-    k.tuneJob = background(k, 'fine-tune', () => trainKey(k, series, 'fine-tune'), 'fine-tuning failed; the live version stays').finally(() => (k.tuneJob = undefined));
+    background(k, 'fine-tune', () => trainKey(k, series, 'fine-tune'), 'fine-tuning failed; the live version stays');
   }
 
   /** A long run of anomalous windows is the new normal: fine-tune on it (or refit the entity's scaler). */
@@ -332,7 +333,7 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     k.anomalousRun = 0;
     k.shifted!.clear();
     const job = () => (k.route.kind === 'dir' ? fitScaler(k, series) : trainKey(k, series, 'new normal'));
-    k.tuneJob = background(k, 'new normal', job, 'adopting a new normal failed; the live version stays').finally(() => (k.tuneJob = undefined));
+    background(k, 'new normal', job, 'adopting a new normal failed; the live version stays');
   }
 
   const adoptRows = cfg.fineTune.adoptAfterWindows + L - 1;
@@ -382,8 +383,9 @@ export async function createModelRegistry(opts: ModelRegistryOptions): Promise<M
     });
     // A replay (a backfill) would otherwise run through thousands of windows while a model trains,
     // and where a new version takes over would depend on how fast the machine trains.
-    const held = [...new Set(states)].flatMap((k) => [cfg.coldStart.hold ? k.coldJob : undefined, cfg.fineTune.hold ? k.tuneJob : undefined]);
-    if (held.some(Boolean)) await Promise.all(held);
+    const holds = (why: NonNullable<KeyState['job']>['why']) => (why === 'cold start' ? cfg.coldStart.hold : cfg.fineTune.hold);
+    const held = [...new Set(states)].flatMap((k) => (k.job && holds(k.job.why) ? [k.job.done] : []));
+    if (held.length > 0) await Promise.all(held);
     const live: number[] = [];
     const routes: ScoringRoute[] = [];
     const versions: string[] = []; // taken with the route: a swap during scoring does not relabel this batch
