@@ -1,0 +1,89 @@
+# Telemetry of other kinds than the synthetic suite's (src/eval/synthetic), from an independent
+# generator: other noise laws (AR(1), Student-t), a sensor quantised to 0.5, channels that share
+# an unobserved cause, a weekly load with weekends, a thermostat loop, setpoints that stepped once.
+# Each case is written as <name>.csv (fit and test rows), <name>.train.csv (the fit rows) and
+# <name>.json (per-row labels, the fit's length, the analogue channels the one-line detector reads).
+#
+#   python generate.py <out dir> <seed>
+import numpy as np, json, sys, os
+R = 288  # rows per day, 5-minute readings
+out = sys.argv[1]; seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+os.makedirs(out, exist_ok=True)
+T0 = 1700000000000 - (1700000000000 % 86400000) + 86400000 * 3  # a Monday-ish midnight
+
+def ar1(rng, n, phi, sd):
+    e = rng.normal(0, sd, n); x = np.zeros(n)
+    for i in range(1, n): x[i] = phi * x[i-1] + e[i]
+    return x
+
+def write(name, cols, X, labels, train_rows, analog):
+    n = X.shape[0]
+    with open(f'{out}/{name}.csv', 'w') as f:
+        f.write('timestamp,' + ','.join(cols) + '\n')
+        for i in range(n):
+            f.write(str(T0 + i * 300000) + ',' + ','.join(f'{v:.5g}' for v in X[i]) + '\n')
+    with open(f'{out}/{name}.train.csv', 'w') as f:
+        f.write('timestamp,' + ','.join(cols) + '\n')
+        for i in range(train_rows):
+            f.write(str(T0 + i * 300000) + ',' + ','.join(f'{v:.5g}' for v in X[i]) + '\n')
+    json.dump({'labels': labels.astype(int).tolist(), 'train_rows': train_rows, 'analog': analog, 'cols': cols}, open(f'{out}/{name}.json', 'w'))
+
+def stretches(rng, lo, hi, k, length):
+    starts = np.sort(rng.choice(np.arange(lo, hi - length, length * 2), k, replace=False))
+    return [(s, s + length) for s in starts]
+
+rng = np.random.default_rng(seed)
+n = 14 * R; tr = 7 * R; t = np.arange(n); day = 2 * np.pi * t / R
+
+# A: daily cycle + AR(1) noise; in-range 4-sigma (marginal) point spikes
+x = 3 * np.sin(day) + ar1(rng, n, 0.8, 0.3); lab = np.zeros(n, bool)
+for i in rng.choice(np.arange(tr + 100, n - 10), 12, replace=False):
+    x[i] += 4 * 0.5 * rng.choice([-1, 1]); lab[i] = True
+write('ar1Spikes', ['v'], x[:, None], lab, tr, ['v'])
+
+# B: daily cycle + Student-t(3) noise; 6-hour stretches of tripled noise
+x = 2 * np.sin(day) + 0.3 * rng.standard_t(3, n); lab = np.zeros(n, bool)
+for a, b in stretches(rng, tr + 100, n, 3, 72):
+    x[a:b] += 0.6 * rng.standard_t(3, b - a); lab[a:b] = True
+write('heavyTailVariance', ['v'], x[:, None], lab, tr, ['v'])
+
+# C: five channels share a latent AR component; channel c3 decouples for 3-hour stretches
+lat = ar1(rng, n, 0.95, 0.3); X = np.zeros((n, 5)); lab = np.zeros(n, bool)
+for c in range(5): X[:, c] = (c + 1) * 10 + np.sin(day + c) + lat + rng.normal(0, 0.15, n)
+alt = ar1(rng, n, 0.95, 0.3)
+for a, b in stretches(rng, tr + 100, n, 3, 36):
+    X[a:b, 3] += alt[a:b] - lat[a:b]; lab[a:b] = True
+write('correlatedBreak', [f'c{c}' for c in range(5)], X, lab, tr, [f'c{c}' for c in range(5)])
+
+# D: thermostat loop, temperature quantised to 0.5; the fan fails (commanded on, no cooling)
+temp = np.zeros(n); fan = np.zeros(n); T = 20.0; on = 0; lab = np.zeros(n, bool)
+fails = stretches(rng, tr + 100, n, 3, 36); failing = np.zeros(n, bool)
+for a, b in fails: failing[a:b] = True
+for i in range(n):
+    heat = 0.06 + 0.05 * np.sin(day[i])
+    T += heat - (0.0 if failing[i] else 0.16 * on) + rng.normal(0, 0.03)
+    if T > 22: on = 1
+    if T < 20.5: on = 0
+    temp[i] = np.round(T * 2) / 2; fan[i] = on
+for a, b in fails: lab[a:b] = True
+write('fanFailure', ['temp', 'fan'], np.stack([temp, fan], 1), lab, tr, ['temp'])
+
+# E: business-hours load with weekends (14 days to fit); a weekday that behaves like a Sunday
+n2 = 21 * R; tr2 = 14 * R; t2 = np.arange(n2); hour = (t2 % R) / 12; dow = (t2 // R) % 7
+busy = ((hour > 8) & (hour < 18) & (dow < 5)).astype(float)
+load = 20 + 50 * busy * (1 - np.exp(-((hour - 8).clip(0)) / 1.5)) + ar1(rng, n2, 0.7, 2.0)
+lab = np.zeros(n2, bool); d = 16  # a Wednesday of the third week
+s = d * R + 8 * 12; e = d * R + 18 * 12
+load[s:e] -= 50 * busy[s:e] * (1 - np.exp(-((hour[s:e] - 8).clip(0)) / 1.5)); lab[s:e] = True
+write('weekdayLikeWeekend', ['load'], load[:, None], lab, tr2, ['load'])
+
+# F: one analog channel beside 10 constants and 5 setpoints that stepped once in training;
+# 4-hour level shifts of 2 noise sd
+X = np.zeros((n, 16)); lab = np.zeros(n, bool)
+X[:, 0] = 50 + 5 * np.sin(day) + rng.normal(0, 1.0, n)
+for c in range(1, 11): X[:, c] = c * 7.0
+for c in range(11, 16):
+    step = rng.integers(R, tr - R); X[:, c] = 100.0 + 5 * c; X[step:, c] += 5
+for a, b in stretches(rng, tr + 100, n, 3, 48):
+    X[a:b, 0] += 2.0; lab[a:b] = True
+write('levelBesideConstants', ['a'] + [f'k{c}' for c in range(1, 11)] + [f's{c}' for c in range(11, 16)], X, lab, tr, ['a'])
