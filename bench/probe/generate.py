@@ -65,7 +65,8 @@ for i in range(n):
     if T > 22: on = 1
     if T < 20.5: on = 0
     temp[i] = np.round(T * 2) / 2; fan[i] = on
-for a, b in fails: lab[a:b] = True
+# Only where the fan runs does the failure show: a failing fan that is off is a normal fan.
+lab = failing & (fan == 1)
 write('fanFailure', ['temp', 'fan'], np.stack([temp, fan], 1), lab, tr, ['temp'])
 
 # E: business-hours load with weekends (14 days to fit); a weekday that behaves like a Sunday
