@@ -24,6 +24,6 @@ export DIFFWATCH_ROW_TOPIC="$run.rows"
 DIFFWATCH_TOPICS="$topic" DIFFWATCH_GROUP_ID="$run" DIFFWATCH_LOG_LEVEL="${DIFFWATCH_LOG_LEVEL:-warn}" \
   npx diffwatch run --config config/diffwatch.json --until-idle 3
 echo "== what diffwatch wrote to InfluxDB (database $INFLUX_DATABASE)"
-npx diffwatch inspect --config config/diffwatch.json --entity "$entity"
+npx diffwatch inspect --config config/diffwatch.json --entity "$entity" --limit 100
 echo "== watch it live: npx diffwatch top --config config/diffwatch.json (next to a running diffwatch run; q quits). This run's last state: INFLUX_DATABASE=$INFLUX_DATABASE npx diffwatch top --config config/diffwatch.json"
 echo "== stop the local stack with: npx diffwatch stack down"
