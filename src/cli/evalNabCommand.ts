@@ -18,6 +18,7 @@ interface NabFlags {
   report?: boolean;
   model?: string;
   onset?: string;
+  fineTune?: string;
   seed: number;
   probationaryPercent?: number;
 }
@@ -57,7 +58,7 @@ async function evalNab(flags: NabFlags): Promise<number> {
   if (probationaryPercent !== undefined && !(probationaryPercent >= 0 && probationaryPercent < 1)) {
     throw new ConfigError('--probationary-percent', `must be in [0, 1), got ${probationaryPercent}`);
   }
-  const detectors = h.resolveDetectors(flags.detectors ?? h.DEFAULT_DETECTORS.join(','), h.detectorRegistry(h.parseModelFlag(flags.model), h.parseOnsetFlag(flags.onset)));
+  const detectors = h.resolveDetectors(flags.detectors ?? h.DEFAULT_DETECTORS.join(','), h.detectorRegistry(h.parseModelFlag(flags.model), h.parseOnsetFlag(flags.onset), h.parseFineTuneFlag(flags.fineTune)));
   const log = rootLogger.namespace('eval.nab');
   // A corpus folder without config/profiles.json is scored with NAB v1.1's profiles.
   const profiles = await readProfiles(nabDir).catch((e: unknown) => {
@@ -89,6 +90,7 @@ export function evalNabCommand(): Command {
     .option('--detectors <list>', 'comma-separated, from: diffusion, baseline, baselineRaw, windowedGaussian, oneLine (default baseline,windowedGaussian)')
     .option('--report', 'also write the HTML report')
     .option('--model <json>', 'overrides of the diffusion model, e.g. \'{"scoring":"imputation"}\'')
+    .option('--fine-tune <json>', 'the diffusion detector fine-tuned as the stream goes on, as the service does, e.g. \'{"everyRows":1000,"recentRows":4000,"epochs":3}\', or null')
     .option('--onset <json>', 'overrides of the diffusion detector\'s onset judge, e.g. \'{"levelShift":{"weight":0}}\'')
     .option('--seed <n>', 'seed for detectors that draw random numbers', numberFlag('--seed'), 0)
     .option('--probationary-percent <p>', 'share of each file that is NAB\'s probationary period (default 0.15)', numberFlag('--probationary-percent'))

@@ -6,6 +6,7 @@ import { ConfigError } from '../../../errors.ts';
 import { baselineDetector } from './baselineDetector.ts';
 import { windowedGaussianDetector } from './classicDetector.ts';
 import { diffusionDetector, type OnsetOverrides } from './diffusionDetector.ts';
+import type { OnlineFineTune } from './onlineScorer.ts';
 import { oneLineDetector } from './oneLineDetector.ts';
 import type { ModelConfig } from '../../../model/modelConfig.ts';
 import type { NabDetector } from './types.ts';
@@ -25,8 +26,32 @@ export const DETECTORS: Readonly<Record<string, () => NabDetector>> = {
  * The registry with the diffusion detector's model overridden (`--model '{"scoring":"imputation"}'`):
  * how a variant is compared on the tuning half and the synthetic suite without editing the defaults.
  */
-export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | undefined, onset?: OnsetOverrides): Readonly<Record<string, () => NabDetector>> {
-  return model === undefined && onset === undefined ? DETECTORS : { ...DETECTORS, diffusion: () => diffusionDetector({ model, onset }) };
+export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | undefined, onset?: OnsetOverrides, fineTune?: OnlineFineTune | null): Readonly<Record<string, () => NabDetector>> {
+  if (model === undefined && onset === undefined && fineTune === undefined) return DETECTORS;
+  return { ...DETECTORS, diffusion: () => diffusionDetector({ model, onset, ...(fineTune !== undefined ? { fineTune } : {}) }) };
+}
+
+/**
+ * `--fine-tune <json>`: the diffusion detector's online fine-tuning (onlineScorer.ts), e.g.
+ * '{"everyRows":1000,"recentRows":4000,"epochs":3}', or 'null' for none.
+ */
+export function parseFineTuneFlag(text: string | undefined): OnlineFineTune | null | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError('--fine-tune', `must be a JSON object {"everyRows", "recentRows", "epochs"} or null: ${(e as Error).message}`);
+  }
+  if (v === null) return null;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('--fine-tune', `must be a JSON object {"everyRows", "recentRows", "epochs"} or null, got ${text}`);
+  const o = v as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!['everyRows', 'recentRows', 'epochs'].includes(key)) throw new ConfigError(`--fine-tune.${key}`, 'unknown key; known: everyRows, recentRows, epochs');
+  for (const key of ['everyRows', 'recentRows', 'epochs']) {
+    const x = o[key];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new ConfigError(`--fine-tune.${key}`, `must be an integer ≥ 1, got ${JSON.stringify(x)}`);
+  }
+  return o as unknown as OnlineFineTune;
 }
 
 /**

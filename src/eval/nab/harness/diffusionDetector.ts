@@ -28,11 +28,10 @@ import type { TrainedModel } from '../../../model/checkpoint.ts';
 import type { ConvImpl } from '../../../model/denoiser.ts';
 import { resolveModelConfig, type ModelConfig } from '../../../model/modelConfig.ts';
 import { train } from '../../../model/trainer.ts';
-import { scoreWindows } from '../../../model/windowScorer.ts';
-import type { Scorer, Window, WindowScore } from '../../../types.ts';
 import { lifecycleAlertRule } from './alertRule.ts';
 import { detectorJudge, onsetDetectConfig } from './detectorJudge.ts';
 import { flatParams } from './flatParams.ts';
+import { createOnlineScorer, type OnlineFineTune } from './onlineScorer.ts';
 import { thresholdStateJudge } from './thresholdStateJudge.ts';
 import type { FileContext, FileDetector, NabDetector } from './types.ts';
 
@@ -75,6 +74,9 @@ export const NAB_DIFFUSION_THRESHOLDS: Readonly<Partial<ThresholdStateConfig>> =
  */
 export const NAB_DIFFUSION_ONSET: Readonly<OnsetScorerConfig> = ONSET_SCORER_DEFAULTS;
 
+/** Online fine-tuning of every NAB file's model: none (the model trained on the probationary rows scores the whole file). */
+export const NAB_DIFFUSION_FINE_TUNE: Readonly<OnlineFineTune> | null = null;
+
 export type DiffusionJudgeKind = 'onset' | 'thresholdState';
 
 export interface DiffusionDetectorOptions {
@@ -95,6 +97,8 @@ export interface DiffusionDetectorOptions {
    * 'conv1d': it scored 2,400 windows/s here against 800–1,200 for the unfold form, with equal scores.
    */
   conv?: ConvImpl;
+  /** Fine-tune the model as the stream goes on, as the service does (onlineScorer.ts); null: never. Default `NAB_DIFFUSION_FINE_TUNE`. */
+  fineTune?: OnlineFineTune | null;
 }
 
 let backendReady: Promise<BackendName> | null = null;
@@ -116,10 +120,12 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
   const thresholds = opts.thresholds ?? NAB_DIFFUSION_THRESHOLDS;
   const backend = opts.backend ?? 'wasm';
   const conv = opts.conv ?? 'conv1d';
+  const tune = opts.fineTune === undefined ? NAB_DIFFUSION_FINE_TUNE : opts.fineTune;
   const log = rootLogger.namespace('nab').namespace(name);
   return {
     name,
     summary: `the diffusion model (window ${modelConfig.windowLength}, ${modelConfig.depth}×${modelConfig.width} filters) trained on each file's probationary rows, ` +
+      (tune ? `fine-tuned after every ${tune.everyRows} rows on the newest ${tune.recentRows}, ` : '') +
       (judgeKind === 'onset' ? 'judged by the service\'s onset scorer (error rank, range novelty, onset gate)' : 'calibrated by the service\'s detector state'),
     windowLength: modelConfig.windowLength,
     params: {
@@ -127,6 +133,7 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
       'model.seed': 'run seed + 1',
       backend,
       conv,
+      ...(tune ? flatParams(tune, 'fineTune.') : {}),
       judge: judgeKind,
       ...(judgeKind === 'onset'
         ? { ...flatParams(onset, 'onset.'), anomalyScore: 'gated / (gated + half)' }
@@ -139,7 +146,7 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
       model.denoiser.convImpl = conv;
       const { version, losses, validationScores } = model.manifest;
       log.debug('trained', { path: ctx.path, rows: ctx.training.timestamps.length, version, epochs: losses.train.length, bestEpoch: losses.bestEpoch, trainMs: Math.round(performance.now() - started) });
-      const scorer = createInThreadScorer(model);
+      const scorer = createOnlineScorer(model, tune ?? undefined);
       // No fixed levels: an alert opens only on the levels the judge brings (the onset gate's, or SPOT's).
       const judge =
         judgeKind === 'onset'
@@ -149,7 +156,10 @@ export function diffusionDetector(opts: DiffusionDetectorOptions = {}): NabDetec
         scorer,
         judge,
         alertThreshold: Number.NaN,
-        close: async () => model.dispose(),
+        close: async () => {
+          if (scorer.fineTunes() > 0) log.debug('fine-tuned', { path: ctx.path, fineTunes: scorer.fineTunes(), version: scorer.live().manifest.version });
+          scorer.dispose();
+        },
       };
     },
   };
@@ -172,40 +182,6 @@ async function trainOn(ctx: FileContext, cfg: Readonly<ModelConfig>): Promise<Tr
     if (!(err instanceof ModelError)) throw err;
     throw new ModelError(err.code as ModelErrorCode, `${ctx.path}: ${err.message}`, { ...err.coords, entityId: ctx.path, probationaryRows: ctx.probationaryRows });
   }
-}
-
-/**
- * `scoreWindows` on the calling thread, as a `Scorer`. Why not the service's worker-pool
- * scorer (`modelOps/diffusionScorer.ts`): on 2 shared cores its 2 workers scored about 1,500
- * windows/s plus ~2.4 s of start-up per file (and a checkpoint on disk), against about 2,400
- * windows/s here; the scores are the same function of the same model.
- */
-export function createInThreadScorer(model: TrainedModel): Scorer {
-  const { windowLength: L, channels, version } = model.manifest;
-  const C = channels.length;
-  const span = L * C;
-  return {
-    name: 'diffusion',
-    version,
-    async score(windows: readonly Window[]): Promise<WindowScore[]> {
-      const batch = new Float32Array(windows.length * span); // [B, L, C]
-      const timestamps = new Float64Array(windows.length * L); // [B, L]
-      windows.forEach((w, i) => {
-        if (w.length !== L || w.channels.length !== C || w.channels.some((c, j) => c !== channels[j])) {
-          throw new ModelError('MODEL_MISMATCH', `entity ${w.entityId}: window of ${w.length} points on [${w.channels.join(', ')}], the model takes ${L} points on [${channels.join(', ')}]`, { entityId: w.entityId, expected: [...channels], actual: [...w.channels] });
-        }
-        batch.set(w.values, i * span);
-        timestamps.set(w.timestamps, i * L);
-      });
-      const r = scoreWindows(model, batch, windows.length, { timestamps });
-      return windows.map((_, i) => ({
-        pointScores: r.pointScores.slice(i * L, (i + 1) * L),
-        channelContributions: r.channelContributions.slice(i * C, (i + 1) * C),
-        score: r.windowScores[i],
-        warmup: false,
-      }));
-    },
-  };
 }
 
 /** Overrides of an onset scorer config; the nested sections may be partial. */

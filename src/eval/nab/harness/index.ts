@@ -4,7 +4,7 @@ export { baselineDetector, type BaselineDetectorOptions } from './baselineDetect
 export { boundedScore, zOfBoundedScore } from './boundedScore.ts';
 export { createWindowedGaussianScorer, windowedGaussianDetector, WindowedGaussian, NAB_STEP_SIZE, NAB_WINDOW_SIZE, type WindowedGaussianDetectorOptions } from './classicDetector.ts';
 export { detectionDelay, type DelayInput, type DetectionDelay } from './detectionDelay.ts';
-export { DEFAULT_DETECTORS, DETECTORS, detectorRegistry, parseModelFlag, parseOnsetFlag, resolveDetectors } from './detectors.ts';
+export { DEFAULT_DETECTORS, DETECTORS, detectorRegistry, parseFineTuneFlag, parseModelFlag, parseOnsetFlag, resolveDetectors } from './detectors.ts';
 export { matchFiles } from './matchFiles.ts';
 export { renderReport, writeReport } from './report.ts';
 export { replaySource, rowOfOffset, type ReplaySourceOptions } from './replaySource.ts';
