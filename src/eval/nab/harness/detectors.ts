@@ -37,15 +37,9 @@ export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | und
  */
 export function parseFineTuneFlag(text: string | undefined): OnlineFineTune | null | undefined {
   if (text === undefined) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError('--fine-tune', `must be a JSON object {"everyRows", "recentRows", "epochs"} or null: ${(e as Error).message}`);
-  }
+  const v = jsonObjectFlag('--fine-tune', 'must be a JSON object {"everyRows", "recentRows", "epochs"} or null', text, { allowNull: true });
   if (v === null) return null;
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('--fine-tune', `must be a JSON object {"everyRows", "recentRows", "epochs"} or null, got ${text}`);
-  const o = v as Record<string, unknown>;
+  const o = v;
   for (const key of Object.keys(o)) if (!['everyRows', 'recentRows', 'epochs'].includes(key)) throw new ConfigError(`--fine-tune.${key}`, 'unknown key; known: everyRows, recentRows, epochs');
   for (const key of ['everyRows', 'recentRows', 'epochs']) {
     const x = o[key];
@@ -60,28 +54,34 @@ export function parseFineTuneFlag(text: string | undefined): OnlineFineTune | nu
  */
 export function parseOnsetFlag(text: string | undefined): OnsetOverrides | undefined {
   if (text === undefined) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError('--onset', `must be a JSON object of onset-judge settings, e.g. '{"noveltyBonus":0}': ${(e as Error).message}`);
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('--onset', `must be a JSON object of onset-judge settings, got ${text}`);
-  return v as OnsetOverrides;
+  return jsonObjectFlag('--onset', 'must be a JSON object of onset-judge settings', text, { example: `'{"noveltyBonus":0}'` }) as OnsetOverrides;
 }
 
 /** `--model <json>`: a JSON object of model-config overrides; keys and values are checked when the detector is built. */
 export function parseModelFlag(text: string | undefined): Partial<Omit<ModelConfig, 'seed'>> | undefined {
   if (text === undefined) return undefined;
+  const v = jsonObjectFlag('--model', 'must be a JSON object of model settings', text, { example: `'{"scoring":"imputation"}'` });
+  if ('seed' in v) throw new ConfigError('--model', 'seed comes from --seed, not from --model');
+  return v as Partial<Omit<ModelConfig, 'seed'>>;
+}
+
+/**
+ * A flag's JSON object (or null, with `allowNull`); a ConfigError naming the flag otherwise:
+ * `${what}, e.g. ${example}: <parse error>` when it is not JSON, `${what}, got <text>` when it is
+ * not an object.
+ */
+function jsonObjectFlag(flag: string, what: string, text: string, opts: { example?: string; allowNull: true }): Record<string, unknown> | null;
+function jsonObjectFlag(flag: string, what: string, text: string, opts?: { example?: string; allowNull?: false }): Record<string, unknown>;
+function jsonObjectFlag(flag: string, what: string, text: string, opts: { example?: string; allowNull?: boolean } = {}): Record<string, unknown> | null {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError('--model', `must be a JSON object of model settings, e.g. '{"scoring":"imputation"}': ${(e as Error).message}`);
+    throw new ConfigError(flag, `${what}${opts.example ? `, e.g. ${opts.example}` : ''}: ${(e as Error).message}`);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('--model', `must be a JSON object of model settings, got ${text}`);
-  if ('seed' in v) throw new ConfigError('--model', 'seed comes from --seed, not from --model');
-  return v as Partial<Omit<ModelConfig, 'seed'>>;
+  if (v === null && opts.allowNull) return null;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(flag, `${what}, got ${text}`);
+  return v as Record<string, unknown>;
 }
 
 export const DEFAULT_DETECTORS = ['baseline', 'windowedGaussian'] as const;
