@@ -1,6 +1,7 @@
 # Telemetry of other kinds than the synthetic suite's (src/eval/synthetic), from an independent
 # generator: other noise laws (AR(1), Student-t), a sensor quantised to 0.5, channels that share
-# an unobserved cause, a weekly load with weekends, a thermostat loop, setpoints that stepped once.
+# an unobserved cause, a weekly load with weekends, a thermostat loop, setpoints that stepped once,
+# a server whose CPU leaves the relation to its requests.
 # Each case is written as <name>.csv (fit and test rows), <name>.train.csv (the fit rows) and
 # <name>.json (per-row labels, the fit's length, the analogue channels the one-line detector reads).
 #
@@ -88,3 +89,14 @@ for c in range(11, 16):
 for a, b in stretches(rng, tr + 100, n, 3, 48):
     X[a:b, 0] += 2.0; lab[a:b] = True
 write('levelBesideConstants', ['a'] + [f'k{c}' for c in range(1, 11)] + [f's{c}' for c in range(11, 16)], X, lab, tr, ['a'])
+
+# G: a server's requests, CPU, power and latency (CPU follows requests, power and latency follow
+# CPU); a runaway process adds CPU for 2-hour stretches while requests stay as they were. Each
+# channel stays inside its daily range; only the relation to requests breaks.
+req = 130 + 30 * np.sin(day) + ar1(rng, n, 0.9, 8.0)
+cpu = 10 + 0.4 * req + rng.normal(0, 2.0, n); lab = np.zeros(n, bool)
+for a, b in stretches(rng, tr + 100, n, 3, 24):
+    cpu[a:b] += 15; lab[a:b] = True
+power = 120 + 1.5 * cpu + rng.normal(0, 3.0, n)
+latency = 20 + 0.002 * cpu ** 2 + rng.normal(0, 1.0, n)
+write('runawayProcess', ['requests', 'cpu', 'power', 'latency'], np.stack([req, cpu, power, latency], 1), lab, tr, ['requests', 'cpu', 'power', 'latency'])
