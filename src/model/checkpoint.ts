@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { CALENDAR_FEATURES } from './calendar.ts';
 import { Denoiser, type DenoiserArgs } from './denoiser.ts';
+import type { PartnerTest } from './partnerTest.ts';
 import type { ProfileStats } from './profileCalibration.ts';
 import type { StillnessStats } from './stillness.ts';
 import type { ChannelCalibration } from './channelCalibration.ts';
@@ -109,6 +110,12 @@ export interface ImputationScoring {
    * absent otherwise and in models from before it (their window score is the mean evidence).
    */
   channelCalibration?: ChannelCalibration;
+  /**
+   * Each analogue channel against the other channels of its group at the same moment
+   * (ModelConfig.partnerTest, partnerTest.ts); set by training where the partners explain a channel.
+   * Absent: no channel has such partners, or a model from before the test.
+   */
+  partners?: PartnerTest;
 }
 
 export interface ModelManifest {

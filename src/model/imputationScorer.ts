@@ -7,6 +7,8 @@
  *   profile test   the window generated with the whole of it hidden, from the calendar and the
  *                  commands alone (models with `profileTest`); the newest `profileSpan` points'
  *                  mean standardised residual is the evidence
+ *   partner test   the newest point against the other channels of its group at that moment,
+ *                  a least-squares fit (models with `partners`, partnerTest.ts)
  *   evidence[c]    max of the tests: a point is as surprising as the test it fails worst,
  *                  plus the too-still term (stillness.ts) for flatlines and stuck sensors.
  *                  The profile and dispersion terms are calibrated on the validation windows
@@ -25,6 +27,7 @@ import { leftReach } from './denoiser.ts';
 import { impute, predictiveNll, readIndices, type VariancePrior } from './imputation.ts';
 import { surprises } from './channelCalibration.ts';
 import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
+import { partnerTerms } from './partnerTest.ts';
 import { dispersionTerms, profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
 import { newestPointMask } from './trainingObjective.ts';
@@ -145,6 +148,11 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
       if (!counts || counts[k % C]) evidence[k] = Math.max(evidence[k], terms[k], scatter?.[k] ?? 0);
       else if (scatterOnly?.[k % C]) evidence[k] = Math.max(evidence[k], scatter?.[k] ?? 0);
     }
+  }
+  if (imp.partners) {
+    const newest = Float32Array.from({ length: b * C }, (_, k) => input.z[(Math.floor(k / C) * L + L - 1) * C + (k % C)]); // [b, C]
+    const partner = partnerTerms(newest, b, imp.partners);
+    for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], partner[k]);
   }
   for (let w = 0; w < b; w++) {
     const terms = noveltyTerms(input.z, w, L, C, imp, model.manifest.normalization, model.manifest.trainingData.trainRows);

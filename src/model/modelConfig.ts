@@ -121,6 +121,13 @@ export interface ModelConfig {
    */
   contextVariancePrior: number;
   /**
+   * Imputation models with related analogue channels: also test each channel's newest value
+   * against a least-squares fit on the other channels of its group at the same moment, where
+   * they explain at least half its variance (partnerTest.ts). Channels that share a cause the
+   * model does not see stay normal alone when one breaks away; its past predicts it loosely.
+   */
+  partnerTest: boolean;
+  /**
    * Imputation models with several analogue channels: give each group of related channels a net
    * of its own (channelGroups.ts), so that no channel is predicted from channels it has nothing to
    * do with. false: one net over every channel read.
@@ -199,6 +206,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   dispersionTest: true,
   contextCalibration: true,
   contextVariancePrior: 0,
+  partnerTest: true,
   channelGroups: true,
   calendarPerGroup: true,
   conditionedProfileOnly: true,
@@ -247,6 +255,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
   contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   contextVariancePrior: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
+  partnerTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   channelGroups: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   conditionedProfileOnly: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   shortFitDispersion: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),

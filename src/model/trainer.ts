@@ -33,6 +33,7 @@ import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, pool
 import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
 import { centerWindows, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
+import { fitPartnerTest, targetGroups, type PartnerTest } from './partnerTest.ts';
 
 export interface TrainSeries {
   /** Row-major `[N, C]`, raw units. */
@@ -265,7 +266,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
     // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
-    ...(scoring.imputation !== undefined ? { imputation: { ...withoutContextCalibration(scoring.imputation), stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
+    ...(scoring.imputation !== undefined ? { imputation: { ...withoutPartners(withoutContextCalibration(scoring.imputation)), stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
   };
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
@@ -284,11 +285,33 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     const sample = { raw: gatherWindows(series.values, C, L, fitSample), timestamps: windowTimestamps(series.timestamps, L, fitSample), W: fitSample.length };
     manifest.imputation.profile = calibrateProfile(model, { raw: rawVal, timestamps, W: split.validation.length }, sample);
   }
-  // After the profile calibration: the evidence it calibrates includes the profile test's.
+  if (manifest.imputation && cfg.partnerTest) {
+    const partners = partnerTestOf(manifest, series, split.trainRows, rawVal, split.validation.length);
+    if (partners) manifest.imputation.partners = partners;
+  }
+  // After the profile calibration and the partner test: the evidence it calibrates includes theirs.
   if (manifest.imputation && manifest.imputation.targets.filter(Boolean).length >= 2) manifest.imputation.channelCalibration = calibrateChannels(model, rawVal, timestamps, split.validation.length);
   manifest.validationScores = scoreQuantiles(scoreWindows(model, rawVal, split.validation.length, { timestamps }).windowScores);
   manifest.version = await modelVersion(model);
   return model;
+}
+
+/** A parent's partner test is refitted on the fine-tune's rows, or dropped. */
+function withoutPartners(imp: ImputationScoring): ImputationScoring {
+  const { partners: _parents, ...rest } = imp;
+  return rest;
+}
+
+/** The partner test (partnerTest.ts) on the training rows, kept by the validation windows' newest rows `rawVal` `[W, L, C]`. */
+function partnerTestOf(manifest: ModelManifest, series: TrainSeries, trainRows: number, rawVal: Float32Array, W: number): PartnerTest | undefined {
+  const imp = manifest.imputation!;
+  const { windowLength: L } = manifest;
+  const C = manifest.channels.length;
+  const train = normalize(manifest.normalization, series.values.subarray(0, trainRows * C)); // [N, C]
+  const newest = new Float32Array(W * C); // [W, C]
+  for (let w = 0; w < W; w++) newest.set(rawVal.subarray((w * L + L - 1) * C, (w * L + L) * C), w * C);
+  const groups = targetGroups(imp.targets, imp.reads, manifest.denoiser.groups);
+  return fitPartnerTest({ z: train, N: trainRows, C }, { z: normalize(manifest.normalization, newest), N: W, C }, groups);
 }
 
 export interface FitResult {
