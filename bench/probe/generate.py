@@ -1,7 +1,7 @@
 # Telemetry of other kinds than the synthetic suite's (src/eval/synthetic), from an independent
 # generator: other noise laws (AR(1), Student-t), a sensor quantised to 0.5, channels that share
 # an unobserved cause, a weekly load with weekends, a thermostat loop, setpoints that stepped once,
-# a server whose CPU leaves the relation to its requests.
+# a server whose CPU leaves the relation to its requests, a cycle on a growing trend, event counts.
 # Each case is written as <name>.csv (fit and test rows), <name>.train.csv (the fit rows) and
 # <name>.json (per-row labels, the fit's length, the analogue channels the one-line detector reads).
 #
@@ -100,3 +100,18 @@ for a, b in stretches(rng, tr + 100, n, 3, 24):
 power = 120 + 1.5 * cpu + rng.normal(0, 3.0, n)
 latency = 20 + 0.002 * cpu ** 2 + rng.normal(0, 1.0, n)
 write('runawayProcess', ['requests', 'cpu', 'power', 'latency'], np.stack([req, cpu, power, latency], 1), lab, tr, ['requests', 'cpu', 'power', 'latency'])
+
+# H: a daily cycle on a trend that keeps growing after the fit (a disk filling, a user base
+# growing): by the test days the level is above everything seen in training. 4-sigma in-range
+# (for its day) point spikes.
+x = 0.004 * t + 3 * np.sin(day) + rng.normal(0, 0.5, n); lab = np.zeros(n, bool)
+for i in rng.choice(np.arange(tr + 100, n - 10), 12, replace=False):
+    x[i] += 4 * 0.5 * rng.choice([-1, 1]); lab[i] = True
+write('trendingCycle', ['v'], x[:, None], lab, tr, ['v'])
+
+# I: event counts per 5 minutes (Poisson, a daily rate between 0.5 and 5); bursts of four times
+# the rate for an hour.
+rate = 2.75 + 2.25 * np.sin(day); lab = np.zeros(n, bool)
+for a, b in stretches(rng, tr + 100, n, 4, 12):
+    rate[a:b] *= 4; lab[a:b] = True
+write('countBursts', ['events'], rng.poisson(rate).astype(float)[:, None], lab, tr, ['events'])

@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$ROOT/.cache/probe/venv"
 [ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q numpy==2.4.6; }
-CASES=(ar1Spikes heavyTailVariance correlatedBreak fanFailure weekdayLikeWeekend levelBesideConstants runawayProcess)
+CASES=(ar1Spikes heavyTailVariance correlatedBreak fanFailure weekdayLikeWeekend levelBesideConstants runawayProcess trendingCycle countBursts)
 cd "$ROOT"
 for seed in ${@:-0 1}; do
   out="$ROOT/.cache/probe/seed$seed"
