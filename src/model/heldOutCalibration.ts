@@ -8,6 +8,7 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { contextVariances, imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { normalize } from './normalization.ts';
+import { centerWindows } from './windows.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
 import { scoringNoise } from './windowScorer.ts';
 
@@ -125,6 +126,8 @@ function forValidationChunks(model: TrainedModel, raw: Float32Array, timestamps:
   const z = normalize(model.manifest.normalization, raw); // [W, L, C]
   for (let start = 0; start < W; start += 256) {
     const b = Math.min(256, W - start);
-    visit({ z: z.subarray(start * L * C, (start + b) * L * C), timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model) }, start);
+    const chunk = z.subarray(start * L * C, (start + b) * L * C);
+    const offsets = model.manifest.normalization.windowCentering ? centerWindows(chunk, L, C, model.manifest.imputation!.targets) : undefined; // as scoring feeds them
+    visit({ z: chunk, timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model), offsets }, start);
   }
 }

@@ -49,6 +49,8 @@ export interface ChunkInput {
   b: number;
   /** The model's scoring noise `[K, 1, L, C]`, the same for every window (common random numbers). */
   noise: Float32Array;
+  /** Each window's per-channel mean taken off its targets with `windowCentering` `[b, C]`: z + offset is the window as it arrived. */
+  offsets?: Float32Array;
 }
 
 /** The whole window of every target channel, hidden. `[b, R, C]` */
@@ -150,7 +152,8 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     }
   }
   if (imp.partners) {
-    const newest = Float32Array.from({ length: b * C }, (_, k) => input.z[(Math.floor(k / C) * L + L - 1) * C + (k % C)]); // [b, C]
+    // The levels as they arrived: the relation is between the channels' own values.
+    const newest = Float32Array.from({ length: b * C }, (_, k) => input.z[(Math.floor(k / C) * L + L - 1) * C + (k % C)] + (input.offsets?.[k] ?? 0)); // [b, C]
     const partner = partnerTerms(newest, b, imp.partners);
     for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], partner[k]);
   }

@@ -73,10 +73,10 @@ function shuffle(xs: number[], rng: Rng): void {
   }
 }
 
-/** Normalised windows `[W, L, C]`, centred per window when the config says so. */
-function prepared(z: Float32Array, C: number, cfg: ModelConfig, starts: number[]): Float32Array {
+/** Normalised windows `[W, L, C]`, centred per window when the config says so (an imputation model's targets only). */
+function prepared(z: Float32Array, C: number, cfg: ModelConfig, starts: number[], imputation?: Pick<ImputationScoring, 'targets'>): Float32Array {
   const w = gatherWindows(z, C, cfg.windowLength, starts);
-  if (cfg.windowCentering) centerWindows(w, cfg.windowLength, C);
+  if (cfg.windowCentering) centerWindows(w, cfg.windowLength, C, imputation?.targets);
   return w;
 }
 
@@ -120,8 +120,8 @@ export function prepareSeries(series: TrainSeries, cfg: ModelConfig, scaler?: Ro
   const scaled = normalize(fitted, series.values); // [N, C]
   // The commands as scoring feeds them: inside their training levels (imputationSpec.ts).
   const z = imputation ? clampConditioning(scaled, N, 1, C, imputation, fitted) : scaled; // [N, C]
-  const trainX = prepared(z, C, cfg, split.train); // [Wt, L, C]
-  const val = validationSet(prepared(z, C, cfg, split.validation), split.validation.length, cfg);
+  const trainX = prepared(z, C, cfg, split.train, imputation); // [Wt, L, C]
+  const val = validationSet(prepared(z, C, cfg, split.validation, imputation), split.validation.length, cfg);
   if (!(cfg.calendar && cfg.scoring === 'imputation')) return { split, scaler: fitted, trainX, val };
   const cal = calendarFeatures(series.timestamps); // [N, 4]
   const trainCal = gatherWindows(cal, CALENDAR_FEATURES, cfg.windowLength, split.train); // [Wt, L, 4]

@@ -133,8 +133,10 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     const raw = windows.subarray(start * span, (start + b) * span); // [b, L, C]
     const z = normalize(scaler, raw); // [b, L, C]
     if (model.manifest.imputation) {
+      // As the net was trained: the targets centred per window, the commands at their levels.
+      const offsets = windowCentering ? centerWindows(z, L, C, model.manifest.imputation.targets) : undefined; // [b, C]
       const timestamps = opts.timestamps?.subarray(start * L, (start + b) * L); // [b, L]
-      writeImputed(model, { z, timestamps, b, noise: scoringNoise(model) }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
+      writeImputed(model, { z, timestamps, b, noise: scoringNoise(model), offsets }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
       continue;
     }
     const means = windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
@@ -185,6 +187,8 @@ function writeImputed(model: TrainedModel, input: ChunkInput, start: number, sca
   if (!out.reconstruction) return;
   const recon = Float32Array.from(z);
   for (let w = 0; w < b; w++) for (let c = 0; c < C; c++) recon[(w * L + L - 1) * C + c] = mean[w * C + c];
+  const { offsets } = input;
+  if (offsets) for (let k = 0; k < recon.length; k++) recon[k] += offsets[Math.floor(k / (L * C)) * C + (k % C)];
   out.reconstruction.set(denormalize(scaler, recon), start * L * C);
 }
 

@@ -34,14 +34,17 @@ export function gatherWindows(values: ArrayLike<number>, channels: number, windo
 
 /**
  * Subtract each window's per-channel mean, in place, and return the means `[W, C]` so that a
- * reconstruction can be shifted back. `windows` is `[W, L, C]`.
+ * reconstruction can be shifted back. `windows` is `[W, L, C]`. With `only`, just the channels it
+ * marks (an imputation model's targets: a command's level is its state, not an offset); the
+ * others keep their values and a mean of 0.
  */
-export function centerWindows(windows: Float32Array, windowLength: number, channels: number): Float32Array {
+export function centerWindows(windows: Float32Array, windowLength: number, channels: number, only?: readonly boolean[]): Float32Array {
   const count = windows.length / (windowLength * channels);
   const means = new Float32Array(count * channels);
   for (let w = 0; w < count; w++) {
     const base = w * windowLength * channels;
     for (let c = 0; c < channels; c++) {
+      if (only && !only[c]) continue;
       let sum = 0;
       for (let i = 0; i < windowLength; i++) sum += windows[base + i * channels + c];
       const mean = sum / windowLength;

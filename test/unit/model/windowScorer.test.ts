@@ -265,3 +265,34 @@ describe('scoreWindows (imputation) with two analogue channels', () => {
     }
   });
 });
+
+describe('scoreWindows (imputation) with window centering', () => {
+  let model: TrainedModel;
+  const values = series();
+  const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    // The raw context NLL, as above: calibrated, a rounding-level difference at a tied knot would move a score.
+    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation', calendar: false, profileTest: false, dispersionTest: false, contextCalibration: false, windowCentering: true });
+  });
+  afterAll(() => model.dispose());
+
+  it('feeds the net centred targets as it was trained: a window lifted far above the training range scores as it did, and the command keeps its levels', () => {
+    expect(model.manifest.imputation!.targets).toEqual([true, false]);
+    const starts = windowStarts(N, L, 7);
+    const orig = gatherWindows(values, C, L, starts);
+    // The sine lifted by 40 of its own amplitudes: a level the training rows never reached.
+    const lifted = Float32Array.from(orig, (v, k) => (k % C === 0 ? v + 400 : v));
+    const want = scoreWindows(model, orig, starts.length, { reconstruction: true });
+    const got = scoreWindows(model, lifted, starts.length, { reconstruction: true });
+    for (let b = 0; b < starts.length; b++) expect(Math.abs(got.windowScores[b] - want.windowScores[b])).toBeLessThan(1e-3 + 1e-3 * want.windowScores[b]);
+    // The flag was not centred: centred, a held state would read as a value never seen, and score as novelty.
+    for (let b = 0; b < starts.length; b++) expect(got.channelContributions[b * C + 1]).toBe(0);
+    // The imputed newest point comes back at the window's own level.
+    for (let b = 0; b < starts.length; b++) {
+      const k = (b * L + L - 1) * C;
+      expect(got.reconstruction![k] - want.reconstruction![k]).toBeCloseTo(400, 1);
+    }
+  });
+});
