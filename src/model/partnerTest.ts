@@ -43,7 +43,7 @@ export interface PartnerTest {
   calibration: ChannelCalibration;
 }
 
-/** Rows `[N, C]` (scaled units), channel c's rows as a column view. */
+/** N rows of C channels, row-major `[N, C]`, scaled units. */
 interface Rows {
   z: ArrayLike<number>;
   N: number;
