@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The probe: six telemetry cases of kinds the synthetic suite does not generate, two seeds each,
+# The probe: nine telemetry cases of kinds the synthetic suite does not generate, two seeds each,
 # through `diffwatch train` and `diffwatch score` with their defaults, as a new user would run
 # them; prints the ROC AUC of the diffusion model and of the one-line detector per case.
 # NumPy goes into a venv under .cache (created on the first run). Not part of `npm test`.
