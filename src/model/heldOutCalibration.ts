@@ -8,9 +8,8 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { contextVariances, imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { normalize } from './normalization.ts';
-import { centerWindows } from './windows.ts';
 import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
-import { scoringNoise } from './windowScorer.ts';
+import { centreAsTrained, scoringNoise } from './windowScorer.ts';
 
 /** A parent's context calibration and pooled variance are refitted, never inherited: they came from other weights. */
 export function withoutContextCalibration(imp: ImputationScoring): ImputationScoring {
@@ -127,7 +126,6 @@ function forValidationChunks(model: TrainedModel, raw: Float32Array, timestamps:
   for (let start = 0; start < W; start += 256) {
     const b = Math.min(256, W - start);
     const chunk = z.subarray(start * L * C, (start + b) * L * C);
-    const offsets = model.manifest.normalization.windowCentering ? centerWindows(chunk, L, C, model.manifest.imputation!.targets) : undefined; // as scoring feeds them
-    visit({ z: chunk, timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model), offsets }, start);
+    visit({ z: chunk, timestamps: timestamps.subarray(start * L, (start + b) * L), b, noise: scoringNoise(model), offsets: centreAsTrained(model, chunk) }, start);
   }
 }

@@ -133,8 +133,7 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     const raw = windows.subarray(start * span, (start + b) * span); // [b, L, C]
     const z = normalize(scaler, raw); // [b, L, C]
     if (model.manifest.imputation) {
-      // As the net was trained: the targets centred per window, the commands at their levels.
-      const offsets = windowCentering ? centerWindows(z, L, C, model.manifest.imputation.targets) : undefined; // [b, C]
+      const offsets = centreAsTrained(model, z); // [b, C]
       const timestamps = opts.timestamps?.subarray(start * L, (start + b) * L); // [b, L]
       writeImputed(model, { z, timestamps, b, noise: scoringNoise(model), offsets }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
       continue;
@@ -159,6 +158,17 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     }
   }
   return { pointScores, channelContributions, windowScores, ...(reconstruction ? { reconstruction } : {}) };
+}
+
+/**
+ * An imputation model's scaled windows `[b, L, C]` as its net was trained on them, in place: with
+ * `windowCentering` the targets centred per window, the commands at their levels. Returns the
+ * means taken off `[b, C]` (z + mean is the window as it arrived), or undefined without centering.
+ * Scoring and the held-out calibrations both feed windows through it.
+ */
+export function centreAsTrained(model: TrainedModel, z: Float32Array): Float32Array | undefined {
+  const { windowLength: L, channels, normalization, imputation } = model.manifest;
+  return normalization.windowCentering ? centerWindows(z, L, channels.length, imputation!.targets) : undefined;
 }
 
 /**
