@@ -37,9 +37,8 @@ export function detectorRegistry(model: Partial<Omit<ModelConfig, 'seed'>> | und
  */
 export function parseFineTuneFlag(text: string | undefined): OnlineFineTune | null | undefined {
   if (text === undefined) return undefined;
-  const v = jsonObjectFlag('--fine-tune', 'must be a JSON object {"everyRows", "recentRows", "epochs"} or null', text, { allowNull: true });
-  if (v === null) return null;
-  const o = v;
+  const o = jsonObjectFlag('--fine-tune', 'must be a JSON object {"everyRows", "recentRows", "epochs"} or null', text, { allowNull: true });
+  if (o === null) return null;
   for (const key of Object.keys(o)) if (!['everyRows', 'recentRows', 'epochs'].includes(key)) throw new ConfigError(`--fine-tune.${key}`, 'unknown key; known: everyRows, recentRows, epochs');
   for (const key of ['everyRows', 'recentRows', 'epochs']) {
     const x = o[key];
