@@ -88,6 +88,12 @@ export interface ImputationScoring {
    * calendar alone over a fit shorter than a week. Absent: none.
    */
   centredDispersionChannels?: boolean[];
+  /**
+   * Per channel, whether its windows are centred before the net sees them: the targets whose level
+   * trends over the training rows (ModelConfig.trendCentering, levelTrend.ts). Absent: none, or
+   * every target where the manifest's `normalization.windowCentering` says so.
+   */
+  centred?: boolean[];
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */
   profile?: ProfileStats;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */

@@ -51,6 +51,13 @@ export interface ModelConfig {
    */
   windowCentering: boolean;
   /**
+   * Imputation models: centre the windows of the analogue channels whose level trends over the
+   * training rows (levelTrend.ts), and only those, so that the net judges their shape at levels
+   * the fit never reached; the other channels keep their levels. Ignored with `windowCentering`,
+   * which centres every analogue channel.
+   */
+  trendCentering: boolean;
+  /**
    * How a window is scored. 'reconstruction': noise the whole window to t0 and denoise it, the
    * error is the evidence. 'imputation': generate the newest point from the window before it, K
    * times, and score the observed value by its predictive likelihood (imputation.ts).
@@ -191,6 +198,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   patience: 3,
   validationFraction: 0.2,
   windowCentering: false,
+  trendCentering: false,
   scoring: 'imputation',
   imputeLength: 1,
   fullMaskRate: 0.25,
@@ -240,6 +248,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   patience: int(0),
   validationFraction: (v) => (typeof v === 'number' && v > 0 && v <= 0.9 ? null : `must lie in (0, 0.9], got ${JSON.stringify(v)}`),
   windowCentering: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  trendCentering: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   scoring: (v) => (v === 'reconstruction' || v === 'imputation' ? null : `must be 'reconstruction' or 'imputation', got ${JSON.stringify(v)}`),
   imputeLength: int(1, 100_000),
   fullMaskRate: (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `must lie in [0, 1], got ${JSON.stringify(v)}`),

@@ -32,7 +32,7 @@ import { gaussians } from '../random.ts';
 import { seededRng } from './diffusion.ts';
 import { imputeChunk, type ChunkInput } from './imputationScorer.ts';
 import { denormalize, normalize, type RobustScaler } from './normalization.ts';
-import { centerWindows } from './windows.ts';
+import { centerWindows, centredChannels } from './windows.ts';
 import { broadcastAxis1 } from './repeatBatch.ts';
 
 export interface ScoreWindowsOptions {
@@ -162,13 +162,15 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
 
 /**
  * An imputation model's scaled windows `[b, L, C]` as its net was trained on them, in place: with
- * `windowCentering` the targets centred per window, the commands at their levels. Returns the
+ * `windowCentering` the targets centred per window, the commands at their levels; else the
+ * trending targets (`imputation.centred`) centred, the rest at their levels. Returns the
  * means taken off `[b, C]` (z + mean is the window as it arrived), or undefined without centering.
  * Scoring and the held-out calibrations both feed windows through it.
  */
 export function centreAsTrained(model: TrainedModel, z: Float32Array): Float32Array | undefined {
   const { windowLength: L, channels, normalization, imputation } = model.manifest;
-  return normalization.windowCentering ? centerWindows(z, L, channels.length, imputation!.targets) : undefined;
+  const only = centredChannels(normalization.windowCentering, imputation);
+  return only ? centerWindows(z, L, channels.length, only === 'all' ? undefined : only) : undefined;
 }
 
 /**

@@ -55,6 +55,16 @@ export function centerWindows(windows: Float32Array, windowLength: number, chann
   return means;
 }
 
+/**
+ * The channels a model's windows are centred on (centerWindows' `only`): with `windowCentering`
+ * every channel, or an imputation model's targets; else an imputation model's trending channels
+ * (`centred`, levelTrend.ts). Undefined: no centering.
+ */
+export function centredChannels(windowCentering: boolean, imputation?: { targets: readonly boolean[]; centred?: readonly boolean[] }): readonly boolean[] | 'all' | undefined {
+  if (windowCentering) return imputation ? imputation.targets : 'all';
+  return imputation?.centred;
+}
+
 export interface WindowSplit {
   /** Start rows of the training windows, in time order. */
   train: number[];

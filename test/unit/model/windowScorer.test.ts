@@ -296,3 +296,27 @@ describe('scoreWindows (imputation) with window centering', () => {
     }
   });
 });
+
+describe('scoreWindows (imputation) with trend centering', () => {
+  let model: TrainedModel;
+  // The sine on a trend that rises 3 amplitudes over the rows; the square wave as it was.
+  const values = Float64Array.from(series(), (v, k) => (k % C === 0 ? v + (30 * Math.floor(k / C)) / N : v));
+  const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation', calendar: false, profileTest: false, dispersionTest: false, contextCalibration: false, trendCentering: true });
+  });
+  afterAll(() => model.dispose());
+
+  it('centres the trending channel alone, in training and in scoring: a window far above the training levels scores as it did', () => {
+    expect(model.manifest.normalization.windowCentering).toBe(false);
+    expect(model.manifest.imputation!.centred).toEqual([true, false]);
+    const starts = windowStarts(N, L, 7);
+    const orig = gatherWindows(values, C, L, starts);
+    const lifted = Float32Array.from(orig, (v, k) => (k % C === 0 ? v + 400 : v));
+    const want = scoreWindows(model, orig, starts.length);
+    const got = scoreWindows(model, lifted, starts.length);
+    for (let b = 0; b < starts.length; b++) expect(Math.abs(got.windowScores[b] - want.windowScores[b])).toBeLessThan(1e-3 + 1e-3 * want.windowScores[b]);
+  });
+});
