@@ -1,7 +1,8 @@
 # Telemetry of other kinds than the synthetic suite's (src/eval/synthetic), from an independent
 # generator: other noise laws (AR(1), Student-t), a sensor quantised to 0.5, channels that share
 # an unobserved cause, a weekly load with weekends, a thermostat loop, setpoints that stepped once,
-# a server whose CPU leaves the relation to its requests, a cycle on a growing trend, event counts.
+# a server whose CPU leaves the relation to its requests, a cycle on a growing trend (alone, and
+# with steps on top), event counts.
 # Each case is written as <name>.csv (fit and test rows), <name>.train.csv (the fit rows) and
 # <name>.json (per-row labels, the fit's length, the analogue channels the one-line detector reads).
 #
@@ -115,3 +116,10 @@ rate = 2.75 + 2.25 * np.sin(day); lab = np.zeros(n, bool)
 for a, b in stretches(rng, tr + 100, n, 4, 12):
     rate[a:b] *= 4; lab[a:b] = True
 write('countBursts', ['events'], rng.poisson(rate).astype(float)[:, None], lab, tr, ['events'])
+
+# J: the trend of H with 3-hour steps of 4 noise sd (a partition remounted, a cache lost): the
+# growth is normal, a step on top of it is not, for as long as it lasts.
+x = 0.004 * t + 3 * np.sin(day) + rng.normal(0, 0.5, n); lab = np.zeros(n, bool)
+for a, b in stretches(rng, tr + 100, n, 3, 36):
+    x[a:b] += 4 * 0.5 * rng.choice([-1, 1]); lab[a:b] = True
+write('trendingStep', ['v'], x[:, None], lab, tr, ['v'])
