@@ -90,7 +90,7 @@ export interface ImputationScoring {
   centredDispersionChannels?: boolean[];
   /**
    * Per channel, whether its windows are centred before the net sees them: the targets whose level
-   * trends over the training rows (ModelConfig.trendCentering, levelTrend.ts). Absent: none, or
+   * trends over the rows given to training (ModelConfig.trendCentering, levelTrend.ts). Absent: none, or
    * every target where the manifest's `normalization.windowCentering` says so.
    */
   centred?: boolean[];

@@ -11,18 +11,16 @@ import { channelKinds, distinctValues } from './channelKinds.ts';
 import { analogueGroups } from './channelGroups.ts';
 import { conditioningRelations, relatedConditioning } from './conditioningRelation.ts';
 import type { ModelConfig } from './modelConfig.ts';
-import { trendingChannels } from './levelTrend.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
 
 /** The manifest's `imputation` section for training rows `[N, C]` (raw units). */
-export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan' | 'dispersionTest' | 'trendCentering'>, reach: number): ImputationScoring {
+export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: Pick<ModelConfig, 'imputeSteps' | 'imputeDraws' | 'sigmaFloor' | 'calendar' | 'profileTest' | 'profileSpan' | 'dispersionTest'>, reach: number): ImputationScoring {
   const kinds = channelKinds(trainRows, C);
   const targets = kinds.map((k) => k === 'analogue');
   const related = relatedConditioning(trainRows, C, targets, reach);
   // With no target there is nothing to generate and no relation to test; the net keeps every
   // channel (it cannot be built for none) and the model scores the commands' novelty alone.
   const reads = targets.some(Boolean) ? targets.map((t, c) => t || related[c]) : targets.map(() => true);
-  const centred = cfg.trendCentering ? trendingChannels(trainRows, C, targets) : [];
   return {
     // Written only when on, so that a model without them hashes as before they existed.
     ...(cfg.calendar ? { calendar: true } : {}),
@@ -36,8 +34,6 @@ export function imputationScoring(trainRows: ArrayLike<number>, C: number, cfg: 
     levels: kinds.map((k, c) => (k === 'analogue' ? null : distinctValues(trainRows, C, c).sort((a, b) => a - b))),
     // Written only when some conditioning channel is left unread (a model without commands hashes as before).
     ...(reads.every(Boolean) ? {} : { reads }),
-    // Written only when some channel trends (a model without one hashes as before the test existed).
-    ...(centred.some(Boolean) ? { centred } : {}),
   };
 }
 

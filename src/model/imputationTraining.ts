@@ -6,8 +6,10 @@ import type { ImputationScoring } from './checkpoint.ts';
 import { leftReach, resolveDenoiserArgs } from './denoiser.ts';
 import { groupsWithDailyProfile } from './dailyProfile.ts';
 import { conditioningScaler, imputationScoring, netGroups } from './imputationSpec.ts';
+import { trendingChannels } from './levelTrend.ts';
 import type { ModelConfig } from './modelConfig.ts';
 import { fitRobustScaler, type RobustScaler } from './normalization.ts';
+import { fitSpansWeek } from './profileScope.ts';
 import { denoisingObjective, imputationObjective, type TrainingObjective } from './trainingObjective.ts';
 import { splitWindows } from './windows.ts';
 
@@ -28,7 +30,9 @@ export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: 
   // The points that reach the newest output: how far back a command's effect can be used.
   const reach = leftReach(resolveDenoiserArgs({ channels: C, depth: cfg.depth, kernelSize: cfg.kernelSize })) + 1;
   const rows = trainingRows(series, cfg);
-  const scoring = imputationScoring(rows, C, cfg, reach);
+  const roles = imputationScoring(rows, C, cfg, reach);
+  const centred = cfg.trendCentering ? trendingTargets(series, roles.targets) : undefined;
+  const scoring = centred ? { ...roles, centred } : roles;
   const split = cfg.channelGroups ? netGroups(rows, C, scoring, reach) : undefined;
   const calendar = split && cfg.calendar && cfg.calendarPerGroup ? groupsWithDailyProfile(rows, C, split.channels, scoring.targets, series.timestamps) : undefined;
   return {
@@ -37,6 +41,19 @@ export function imputationFit(series: SeriesRows, cfg: ModelConfig): { scoring: 
     ...(split ? { groups: split.groups } : {}),
     ...(calendar && !calendar.every(Boolean) ? { groupCalendar: calendar } : {}),
   };
+}
+
+/**
+ * The targets whose level trends (levelTrend.ts) over every row given to training, the validation
+ * rows included; undefined where none does, or where the rows do not span a week: seen in part, a
+ * weekly swing moves one way and carries forward as a trend does (5.6 days of one did on the
+ * synthetic suite's multivariate layout, and centred, that channel lost every sustained change).
+ */
+function trendingTargets(series: SeriesRows, targets: readonly boolean[]): boolean[] | undefined {
+  const N = series.timestamps.length;
+  if (!fitSpansWeek(series.timestamps[0], series.timestamps[N - 1], N)) return undefined;
+  const centred = trendingChannels(series.values, series.channels.length, targets);
+  return centred.some(Boolean) ? centred : undefined;
 }
 
 /** The rows `prepareSeries` fits a scaler on: those before the validation windows. `[trainRows, C]` */

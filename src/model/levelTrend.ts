@@ -17,7 +17,8 @@
  * than the mean. A level that wanders can pass (a line follows where it went last: 43 of 200 AR(1)
  * series with φ 0.95 did), so the rows must also move one way throughout: the means of `BLOCKS`
  * equal blocks of them rise, or fall, from each block to the next (1 of those 200 passed both).
- * No threshold to tune (as in dailyProfile.ts). Plain data: no tf import.
+ * No threshold to tune (as in dailyProfile.ts). Rows that do not span a week are not tested
+ * (imputationTraining.ts): part of a weekly swing passes both. Plain data: no tf import.
  */
 
 /** Blocks whose means must be in order: five independent means are, by chance, 2 times in 5! = 120. */

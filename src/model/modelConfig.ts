@@ -52,9 +52,10 @@ export interface ModelConfig {
   windowCentering: boolean;
   /**
    * Imputation models: centre the windows of the analogue channels whose level trends over the
-   * training rows (levelTrend.ts), and only those, so that the net judges their shape at levels
-   * the fit never reached; the other channels keep their levels. Ignored with `windowCentering`,
-   * which centres every analogue channel.
+   * rows given to training (levelTrend.ts), and only those, so that the net judges their shape at
+   * levels the fit never reached; the other channels keep their levels. Only a fit that spans a
+   * week is tested (imputationTraining.ts). Ignored with `windowCentering`, which centres every
+   * analogue channel.
    */
   trendCentering: boolean;
   /**
@@ -198,7 +199,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   patience: 3,
   validationFraction: 0.2,
   windowCentering: false,
-  trendCentering: false,
+  trendCentering: true,
   scoring: 'imputation',
   imputeLength: 1,
   fullMaskRate: 0.25,

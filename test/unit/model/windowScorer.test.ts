@@ -301,13 +301,24 @@ describe('scoreWindows (imputation) with trend centering', () => {
   let model: TrainedModel;
   // The sine on a trend that rises 3 amplitudes over the rows; the square wave as it was.
   const values = Float64Array.from(series(), (v, k) => (k % C === 0 ? v + (30 * Math.floor(k / C)) / N : v));
-  const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1000);
+  // 640 rows 20 minutes apart: 8.9 days, a fit that spans a week.
+  const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1_200_000);
+  const config = { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation', calendar: false, profileTest: false, dispersionTest: false, contextCalibration: false, trendCentering: true } as const;
 
   beforeAll(async () => {
     await useBackend('wasm');
-    model = await train({ values, channels: ['temp', 'flag'], timestamps }, { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation', calendar: false, profileTest: false, dispersionTest: false, contextCalibration: false, trendCentering: true });
+    model = await train({ values, channels: ['temp', 'flag'], timestamps }, config);
   });
   afterAll(() => model.dispose());
+
+  it('centres nothing on a fit shorter than a week: seen in part, a weekly swing moves as a trend does', async () => {
+    const short = await train({ values, channels: ['temp', 'flag'], timestamps: timestamps.map((t) => t / 100) }, { ...config, epochs: 1 });
+    try {
+      expect(short.manifest.imputation!.centred).toBeUndefined();
+    } finally {
+      short.dispose();
+    }
+  });
 
   it('centres the trending channel alone, in training and in scoring: a window far above the training levels scores as it did', () => {
     expect(model.manifest.normalization.windowCentering).toBe(false);
