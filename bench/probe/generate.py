@@ -1,8 +1,8 @@
 # Telemetry of other kinds than the synthetic suite's (src/eval/synthetic), from an independent
 # generator: other noise laws (AR(1), Student-t), a sensor quantised to 0.5, channels that share
 # an unobserved cause, a weekly load with weekends, a thermostat loop, setpoints that stepped once,
-# a server whose CPU leaves the relation to its requests, a cycle on a growing trend (alone, and
-# with steps on top), event counts.
+# a server whose CPU leaves the relation to its requests, a cycle on a growing trend (alone, with
+# steps shorter and longer than a window on top), event counts.
 # Each case is written as <name>.csv (fit and test rows), <name>.train.csv (the fit rows) and
 # <name>.json (per-row labels, the fit's length, the analogue channels the one-line detector reads).
 #
@@ -123,3 +123,10 @@ x = 0.004 * t + 3 * np.sin(day) + rng.normal(0, 0.5, n); lab = np.zeros(n, bool)
 for a, b in stretches(rng, tr + 100, n, 3, 36):
     x[a:b] += 4 * 0.5 * rng.choice([-1, 1]); lab[a:b] = True
 write('trendingStep', ['v'], x[:, None], lab, tr, ['v'])
+
+# K: the trend of H with 12-hour steps of 4 noise sd: a step that outlasts the window, which a
+# model that follows the trend by centring its windows sees only while the window holds its start.
+x = 0.004 * t + 3 * np.sin(day) + rng.normal(0, 0.5, n); lab = np.zeros(n, bool)
+for a, b in stretches(rng, tr + 100, n, 2, 144):
+    x[a:b] += 4 * 0.5 * rng.choice([-1, 1]); lab[a:b] = True
+write('trendingLongStep', ['v'], x[:, None], lab, tr, ['v'])

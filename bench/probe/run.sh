@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The probe: ten telemetry cases of kinds the synthetic suite does not generate, two seeds each,
+# The probe: eleven telemetry cases of kinds the synthetic suite does not generate, two seeds each,
 # through `diffwatch train` and `diffwatch score` with their defaults, as a new user would run
 # them; prints the ROC AUC of the diffusion model and of the one-line detector per case.
 # NumPy goes into a venv under .cache (created on the first run). Not part of `npm test`.
@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$ROOT/.cache/probe/venv"
 [ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q numpy==2.4.6; }
-CASES=(ar1Spikes heavyTailVariance correlatedBreak fanFailure weekdayLikeWeekend levelBesideConstants runawayProcess trendingCycle countBursts trendingStep)
+CASES=(ar1Spikes heavyTailVariance correlatedBreak fanFailure weekdayLikeWeekend levelBesideConstants runawayProcess trendingCycle countBursts trendingStep trendingLongStep)
 cd "$ROOT"
 for seed in ${@:-0 1}; do
   out="$ROOT/.cache/probe/seed$seed"
