@@ -31,7 +31,7 @@ import { denoisingObjective, type TrainingObjective } from './trainingObjective.
 import { scoreWindows } from './windowScorer.ts';
 import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, poolContextVariance, PROFILE_FIT_SAMPLE, withoutContextCalibration } from './heldOutCalibration.ts';
 import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
-import { centerWindows, centredChannels, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
+import { centreForModel, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
 import { fitPartnerTest, targetGroups, type PartnerTest } from './partnerTest.ts';
 
@@ -73,11 +73,10 @@ function shuffle(xs: number[], rng: Rng): void {
   }
 }
 
-/** Normalised windows `[W, L, C]`, centred per window on the channels the config and the model's channels say (centredChannels). */
+/** Normalised windows `[W, L, C]`, centred per window on the channels the config and the model's channels say (centreForModel). */
 function prepared(z: Float32Array, C: number, cfg: ModelConfig, starts: number[], imputation?: Pick<ImputationScoring, 'targets' | 'centred'>): Float32Array {
   const w = gatherWindows(z, C, cfg.windowLength, starts);
-  const only = centredChannels(cfg.windowCentering, imputation);
-  if (only) centerWindows(w, cfg.windowLength, C, only === 'all' ? undefined : only);
+  centreForModel(w, cfg.windowLength, C, cfg.windowCentering, imputation);
   return w;
 }
 

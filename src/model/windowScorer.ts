@@ -32,7 +32,7 @@ import { gaussians } from '../random.ts';
 import { seededRng } from './diffusion.ts';
 import { imputeChunk, type ChunkInput } from './imputationScorer.ts';
 import { denormalize, normalize, type RobustScaler } from './normalization.ts';
-import { centerWindows, centredChannels } from './windows.ts';
+import { centreForModel } from './windows.ts';
 import { broadcastAxis1 } from './repeatBatch.ts';
 
 export interface ScoreWindowsOptions {
@@ -121,7 +121,6 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
     throw new ModelError('MODEL_MISMATCH', `scoreWindows: expected ${B} windows of [${L}, ${C}] (${B * span} values), got ${windows.length} values`, { expected: B * span, actual: windows.length });
   }
   const scaler = opts.normalization ? checkScaler(opts.normalization, channels) : model.manifest.normalization;
-  const { windowCentering } = model.manifest.normalization;
   const chunk = Math.max(1, opts.batchSize ?? 256);
   const pointScores = new Float32Array(B * L);
   const channelContributions = new Float32Array(B * C);
@@ -138,7 +137,7 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
       writeImputed(model, { z, timestamps, b, noise: scoringNoise(model), offsets }, start, scaler, { pointScores, channelContributions, windowScores, reconstruction });
       continue;
     }
-    const means = windowCentering ? centerWindows(z, L, C) : undefined; // [b, C]
+    const means = centreAsTrained(model, z); // [b, C]
     const { sqError, recon } = reconstructChunk(model, z, b, reconstruction !== undefined);
     for (let w = 0; w < b; w++) {
       const out = start + w;
@@ -161,16 +160,15 @@ export function scoreWindows(model: TrainedModel, windows: Float32Array, B: numb
 }
 
 /**
- * An imputation model's scaled windows `[b, L, C]` as its net was trained on them, in place: with
- * `windowCentering` the targets centred per window, the commands at their levels; else the
- * trending targets (`imputation.centred`) centred, the rest at their levels. Returns the
+ * A model's scaled windows `[b, L, C]` as its net was trained on them, in place (centreForModel):
+ * with `windowCentering` every channel, or an imputation model's targets with its commands at
+ * their levels; else an imputation model's trending targets (`imputation.centred`). Returns the
  * means taken off `[b, C]` (z + mean is the window as it arrived), or undefined without centering.
  * Scoring and the held-out calibrations both feed windows through it.
  */
 export function centreAsTrained(model: TrainedModel, z: Float32Array): Float32Array | undefined {
   const { windowLength: L, channels, normalization, imputation } = model.manifest;
-  const only = centredChannels(normalization.windowCentering, imputation);
-  return only ? centerWindows(z, L, channels.length, only === 'all' ? undefined : only) : undefined;
+  return centreForModel(z, L, channels.length, normalization.windowCentering, imputation);
 }
 
 /**

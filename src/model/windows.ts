@@ -56,13 +56,13 @@ export function centerWindows(windows: Float32Array, windowLength: number, chann
 }
 
 /**
- * The channels a model's windows are centred on (centerWindows' `only`): with `windowCentering`
+ * Centre `windows` `[W, L, C]` in place as a model is trained and scored: with `windowCentering`
  * every channel, or an imputation model's targets; else an imputation model's trending channels
- * (`centred`, levelTrend.ts). Undefined: no centering.
+ * (`centred`, levelTrend.ts). Returns the means taken off `[W, C]`, or undefined where nothing is centred.
  */
-export function centredChannels(windowCentering: boolean, imputation?: { targets: readonly boolean[]; centred?: readonly boolean[] }): readonly boolean[] | 'all' | undefined {
-  if (windowCentering) return imputation ? imputation.targets : 'all';
-  return imputation?.centred;
+export function centreForModel(windows: Float32Array, windowLength: number, channels: number, windowCentering: boolean, imputation?: { targets: readonly boolean[]; centred?: readonly boolean[] }): Float32Array | undefined {
+  if (windowCentering) return centerWindows(windows, windowLength, channels, imputation?.targets);
+  return imputation?.centred ? centerWindows(windows, windowLength, channels, imputation.centred) : undefined;
 }
 
 export interface WindowSplit {
