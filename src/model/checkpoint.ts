@@ -26,6 +26,7 @@ import { Denoiser, type DenoiserArgs } from './denoiser.ts';
 import type { PartnerTest } from './partnerTest.ts';
 import type { ProfileStats } from './profileCalibration.ts';
 import type { StillnessStats } from './stillness.ts';
+import type { TrendLevel } from './trendLevel.ts';
 import type { ChannelCalibration } from './channelCalibration.ts';
 import { GaussianDiffusion } from './diffusion.ts';
 import { resolveModelConfig, type ModelConfig } from './modelConfig.ts';
@@ -94,6 +95,11 @@ export interface ImputationScoring {
    * every target where the manifest's `normalization.windowCentering` says so.
    */
   centred?: boolean[];
+  /**
+   * The level test of the `centred` channels (ModelConfig.trendLevelTest, trendLevel.ts): their
+   * trend and daily profile fitted on the training rows, refitted by every fit. Absent: no test.
+   */
+  trendLevel?: TrendLevel;
   /** The profile test's calibration on the validation windows (profileCalibration.ts); set by training when `profileTest`. */
   profile?: ProfileStats;
   /** The too-still test (stillness.ts), fitted on the training windows; absent in models from before it. */

@@ -37,7 +37,7 @@ export function calibrateContext(model: TrainedModel, raw: Float32Array, timesta
   const imp = model.manifest.imputation!;
   // The raw NLL (under the pooled variance, when the model has one): the calibration is what is being fitted.
   const { contextCalibration: _fitting, ...uncalibrated } = imp;
-  const contextOnly: ImputationScoring = { ...uncalibrated, profileTest: false, stillness: undefined, partners: undefined };
+  const contextOnly: ImputationScoring = { ...uncalibrated, profileTest: false, stillness: undefined, partners: undefined, trendLevel: undefined };
   const C = imp.targets.length;
   const nll = new Float64Array(W * C); // [W, C]
   forValidationChunks(model, raw, timestamps, W, (input, start) => nll.set(imputeChunk(model, contextOnly, input).evidence, start * C));

@@ -9,6 +9,8 @@
  *                  mean standardised residual is the evidence
  *   partner test   the newest point against the other channels of its group at that moment,
  *                  a least-squares fit (models with `partners`, partnerTest.ts)
+ *   level test     a trend-centred channel's window mean against its trend and daily profile
+ *                  (models with `trendLevel`, trendLevel.ts)
  *   evidence[c]    max of the tests: a point is as surprising as the test it fails worst,
  *                  plus the too-still term (stillness.ts) for flatlines and stuck sensors.
  *                  The profile and dispersion terms are calibrated on the validation windows
@@ -30,6 +32,7 @@ import { clampConditioning, noveltyTerms } from './imputationSpec.ts';
 import { partnerTerms } from './partnerTest.ts';
 import { dispersionTerms, profileTerms } from './profileCalibration.ts';
 import { stillnessTerms } from './stillness.ts';
+import { trendLevelTerms } from './trendLevel.ts';
 import { newestPointMask } from './trainingObjective.ts';
 import { broadcastAxis1, repeatBatch } from './repeatBatch.ts';
 
@@ -156,6 +159,11 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const newest = Float32Array.from({ length: b * C }, (_, k) => input.z[(Math.floor(k / C) * L + L - 1) * C + (k % C)] + (input.offsets?.[k] ?? 0)); // [b, C]
     const partner = partnerTerms(newest, b, imp.partners);
     for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], partner[k]);
+  }
+  if (imp.trendLevel && input.offsets) {
+    // The centred channels' levels against their trend (trendLevel.ts): the net sees their shape alone.
+    const level = trendLevelTerms(input.offsets, input.timestamps, b, L, imp.trendLevel);
+    for (let k = 0; k < evidence.length; k++) evidence[k] = Math.max(evidence[k], level[k]);
   }
   for (let w = 0; w < b; w++) {
     const terms = noveltyTerms(input.z, w, L, C, imp, model.manifest.normalization, model.manifest.trainingData.trainRows);

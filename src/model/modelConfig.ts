@@ -59,6 +59,12 @@ export interface ModelConfig {
    */
   trendCentering: boolean;
   /**
+   * Imputation models with trend-centred channels: also test each centred channel's window mean
+   * against its trend and daily profile, fitted on the training rows (trendLevel.ts), so that a
+   * step that outlasts the window stays evidence for as long as it lasts.
+   */
+  trendLevelTest: boolean;
+  /**
    * How a window is scored. 'reconstruction': noise the whole window to t0 and denoise it, the
    * error is the evidence. 'imputation': generate the newest point from the window before it, K
    * times, and score the observed value by its predictive likelihood (imputation.ts).
@@ -200,6 +206,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   validationFraction: 0.2,
   windowCentering: false,
   trendCentering: true,
+  trendLevelTest: true,
   scoring: 'imputation',
   imputeLength: 1,
   fullMaskRate: 0.25,
@@ -250,6 +257,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   validationFraction: (v) => (typeof v === 'number' && v > 0 && v <= 0.9 ? null : `must lie in (0, 0.9], got ${JSON.stringify(v)}`),
   windowCentering: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   trendCentering: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
+  trendLevelTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   scoring: (v) => (v === 'reconstruction' || v === 'imputation' ? null : `must be 'reconstruction' or 'imputation', got ${JSON.stringify(v)}`),
   imputeLength: int(1, 100_000),
   fullMaskRate: (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `must lie in [0, 1], got ${JSON.stringify(v)}`),

@@ -31,9 +31,10 @@ import { denoisingObjective, type TrainingObjective } from './trainingObjective.
 import { scoreWindows } from './windowScorer.ts';
 import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, poolContextVariance, PROFILE_FIT_SAMPLE, withoutContextCalibration } from './heldOutCalibration.ts';
 import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
-import { centreForModel, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
+import { centerWindows, centreForModel, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
 import { fitPartnerTest, targetGroups, type PartnerTest } from './partnerTest.ts';
+import { fitTrendLevel, type TrendLevel } from './trendLevel.ts';
 
 export interface TrainSeries {
   /** Row-major `[N, C]`, raw units. */
@@ -266,7 +267,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     // Absent rather than undefined for a model trained from scratch: its version hashes as before the field existed.
     ...(scoring.parent !== undefined ? { parent: scoring.parent } : {}),
     // The too-still statistics are refitted on every fit (a fine-tune's data may move differently).
-    ...(scoring.imputation !== undefined ? { imputation: { ...withoutPartners(withoutContextCalibration(scoring.imputation)), stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
+    ...(scoring.imputation !== undefined ? { imputation: { ...withoutRowFits(withoutContextCalibration(scoring.imputation)), stillness: fitStillness(data.trainX, split.train.length, L, C, leftReach(net.args) + 1, scoring.imputation.targets, cfg.stillnessMargin, cfg.roughnessTest, cfg.stillnessStep) } } : {}),
   };
   const rawVal = gatherWindows(series.values, C, L, split.validation); // [Wv, L, C], raw units
   const timestamps = windowTimestamps(series.timestamps, L, split.validation); // [Wv, L]
@@ -276,6 +277,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     const centred = cfg.shortFitDispersion ? centredDispersionScope(manifest.imputation, net.args, spansWeek) : [];
     manifest.imputation = withProfileScope(manifest.imputation, cfg, counted, centred);
   }
+  if (manifest.imputation?.centred && cfg.trendLevelTest) manifest.imputation.trendLevel = trendLevelOf(manifest, series, split.trainRows, rawVal, timestamps, split.validation.length);
   const model = makeTrainedModel(manifest, net);
   // First the pooled variance, then the context calibration of the NLL it gives; the later calibrations fit evidence that includes both.
   if (manifest.imputation && cfg.contextVariancePrior > 0) manifest.imputation.contextVariance = poolContextVariance(model, rawVal, timestamps, split.validation.length, cfg.contextVariancePrior);
@@ -296,10 +298,23 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   return model;
 }
 
-/** A parent's partner test is refitted on the fine-tune's rows, or dropped. */
-function withoutPartners(imp: ImputationScoring): ImputationScoring {
-  const { partners: _parents, ...rest } = imp;
+/** A parent's partner test and trend level are refitted on the fine-tune's rows, or dropped. */
+function withoutRowFits(imp: ImputationScoring): ImputationScoring {
+  const { partners: _parents, trendLevel: _parentsLevel, ...rest } = imp;
   return rest;
+}
+
+/**
+ * The level test of the centred channels (trendLevel.ts): curves on the training rows, the
+ * residual's spread on the validation windows `rawVal` `[W, L, C]` (raw units) at `timestamps` `[W, L]`.
+ */
+function trendLevelOf(manifest: ModelManifest, series: TrainSeries, trainRows: number, rawVal: Float32Array, timestamps: Float64Array, W: number): TrendLevel {
+  const centred = manifest.imputation!.centred!;
+  const { windowLength: L } = manifest;
+  const C = manifest.channels.length;
+  const train = normalize(manifest.normalization, series.values.subarray(0, trainRows * C)); // [trainRows, C]
+  const offsets = centerWindows(normalize(manifest.normalization, rawVal), L, C, centred); // [W, C]
+  return fitTrendLevel({ z: train, timestamps: series.timestamps, N: trainRows }, { offsets, timestamps, W, L }, centred);
 }
 
 /** The partner test (partnerTest.ts) on the training rows, kept by the validation windows' newest rows `rawVal` `[W, L, C]`. */

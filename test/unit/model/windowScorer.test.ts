@@ -11,7 +11,7 @@ import { seededRng } from '../../../src/model/diffusion.ts';
 import { fitRobustScaler } from '../../../src/model/normalization.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
-import { gatherWindows, windowStarts } from '../../../src/model/windows.ts';
+import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
 import { useBackend } from './helpers.ts';
 
 const L = 16;
@@ -305,6 +305,11 @@ describe('scoreWindows (imputation) with trend centering', () => {
   const timestamps = Float64Array.from({ length: N }, (_, i) => i * 1_200_000);
   const config = { windowLength: L, width: 8, depth: 2, embedDim: 8, epochs: 4, lr: 1e-2, batchSize: 32, stride: 2, scoring: 'imputation', calendar: false, profileTest: false, dispersionTest: false, contextCalibration: false, trendCentering: true } as const;
 
+  const starts = windowStarts(N, L, 7);
+  const orig = gatherWindows(values, C, L, starts);
+  // Half an amplitude above the trend, where the level test finds it and the centred net cannot.
+  const lifted = Float32Array.from(orig, (v, k) => (k % C === 0 ? v + 5 : v));
+
   beforeAll(async () => {
     await useBackend('wasm');
     model = await train({ values, channels: ['temp', 'flag'], timestamps }, config);
@@ -320,14 +325,32 @@ describe('scoreWindows (imputation) with trend centering', () => {
     }
   });
 
-  it('centres the trending channel alone, in training and in scoring: a window far above the training levels scores as it did', () => {
-    expect(model.manifest.normalization.windowCentering).toBe(false);
-    expect(model.manifest.imputation!.centred).toEqual([true, false]);
-    const starts = windowStarts(N, L, 7);
-    const orig = gatherWindows(values, C, L, starts);
-    const lifted = Float32Array.from(orig, (v, k) => (k % C === 0 ? v + 400 : v));
-    const want = scoreWindows(model, orig, starts.length);
-    const got = scoreWindows(model, lifted, starts.length);
-    for (let b = 0; b < starts.length; b++) expect(Math.abs(got.windowScores[b] - want.windowScores[b])).toBeLessThan(1e-3 + 1e-3 * want.windowScores[b]);
+  it('centres the trending channel alone, in training and in scoring: without the level test, a window far above the training levels scores as it did', async () => {
+    const shapeOnly = await train({ values, channels: ['temp', 'flag'], timestamps }, { ...config, trendLevelTest: false });
+    try {
+      expect(shapeOnly.manifest.normalization.windowCentering).toBe(false);
+      expect(shapeOnly.manifest.imputation!.centred).toEqual([true, false]);
+      expect(shapeOnly.manifest.imputation!.trendLevel).toBeUndefined();
+      const want = scoreWindows(shapeOnly, orig, starts.length);
+      const got = scoreWindows(shapeOnly, lifted, starts.length);
+      for (let b = 0; b < starts.length; b++) expect(Math.abs(got.windowScores[b] - want.windowScores[b])).toBeLessThan(1e-3 + 1e-3 * want.windowScores[b]);
+    } finally {
+      shapeOnly.dispose();
+    }
+  });
+
+  it('tests the centred channel\'s level against its trend: a window lifted off it outscores every window where the trend goes', () => {
+    const level = model.manifest.imputation!.trendLevel!;
+    expect(level.coef[0]).not.toBeNull();
+    expect(level.coef[1]).toBeNull();
+    const at = { timestamps: windowTimestamps(timestamps, L, starts) };
+    const normal = scoreWindows(model, orig, starts.length, at);
+    const got = scoreWindows(model, Float32Array.from(lifted), starts.length, at);
+    const highest = Math.max(...normal.windowScores);
+    for (let b = 0; b < starts.length; b++) {
+      expect(got.windowScores[b]).toBeGreaterThan(highest);
+      expect(got.channelContributions[b * C]).toBeGreaterThan(0.99);
+    }
+    expect(() => scoreWindows(model, orig, starts.length)).toThrow(expect.objectContaining({ code: 'MODEL_MISMATCH' }));
   });
 });
