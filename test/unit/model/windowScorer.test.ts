@@ -9,6 +9,7 @@ import { normalize } from '../../../src/model/normalization.ts';
 import { gaussians } from '../../../src/random.ts';
 import { seededRng } from '../../../src/model/diffusion.ts';
 import { fitRobustScaler } from '../../../src/model/normalization.ts';
+import { fineTune } from '../../../src/model/fineTune.ts';
 import { train } from '../../../src/model/trainer.ts';
 import { scoreWindows } from '../../../src/model/windowScorer.ts';
 import { gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
@@ -352,5 +353,22 @@ describe('scoreWindows (imputation) with trend centering', () => {
       expect(got.channelContributions[b * C]).toBeGreaterThan(0.99);
     }
     expect(() => scoreWindows(model, orig, starts.length)).toThrow(expect.objectContaining({ code: 'MODEL_MISMATCH' }));
+  });
+
+  it('refits the level test on a fine-tune\'s rows, and keeps the parent\'s centred channels', async () => {
+    // The same trend, 8.9 days on: the parent's line would be extrapolated that far.
+    const later = { values: Float64Array.from(values, (v, k) => (k % C === 0 ? v + 30 : v)), channels: ['temp', 'flag'], timestamps: timestamps.map((t) => t + N * 1_200_000) };
+    const tuned = await fineTune(model, later, { epochs: 1 });
+    try {
+      const imp = tuned.manifest.imputation!;
+      expect(imp.centred).toEqual([true, false]);
+      expect(imp.trendLevel!.origin).toBe(later.timestamps[0]);
+      // The same rows from their own start, on their own refitted scaler: the same line (the time of day differs).
+      const [a, slope] = imp.trendLevel!.coef[0]!;
+      expect(a).toBeCloseTo(model.manifest.imputation!.trendLevel!.coef[0]![0], 4);
+      expect(slope).toBeCloseTo(model.manifest.imputation!.trendLevel!.coef[0]![1], 4);
+    } finally {
+      tuned.dispose();
+    }
   });
 });
