@@ -152,7 +152,9 @@ async function train(flags: TrainFlags): Promise<number> {
     const groups = namedGroups(model.manifest);
     // The channels judged by their shape alone: their level trended through the fit (levelTrend.ts).
     const trendCentred = series.channels.filter((_, c) => model.manifest.imputation?.centred?.[c]);
-    const summary = { out, version, channels: series.channels, ...(groups ? { groups } : {}), ...(trendCentred.length > 0 ? { trendCentred } : {}), seconds: (Date.now() - started) / 1000, trainingData, losses, validationScores: q };
+    // Those of them whose trend is certain enough to test their level against it (trendLevel.ts).
+    const levelAgainstTrend = series.channels.filter((_, c) => model.manifest.imputation?.trendLevel?.coef[c]);
+    const summary = { out, version, channels: series.channels, ...(groups ? { groups } : {}), ...(trendCentred.length > 0 ? { trendCentred } : {}), ...(levelAgainstTrend.length > 0 ? { levelAgainstTrend } : {}), seconds: (Date.now() - started) / 1000, trainingData, losses, validationScores: q };
     if (flags.json === true) {
       process.stdout.write(JSON.stringify(summary) + '\n');
     } else {
@@ -164,6 +166,7 @@ async function train(flags: TrainFlags): Promise<number> {
           `validation window scores (${q.windows} windows): p50 ${f(q.p50)}  p90 ${f(q.p90)}  p95 ${f(q.p95)}  p99 ${f(q.p99)}  p99.9 ${f(q.p999)}  max ${f(q.max)}`,
           ...(groups ? [`channel groups, a net each (* reads the calendar): ${groups.map((g) => `[${g.channels.join(', ')}]${g.calendar ? '*' : ''}`).join(' ')}`] : []),
           ...(trendCentred.length > 0 ? [`judged by their shape alone, their level having trended through the fit: ${trendCentred.join(', ')}`] : []),
+          ...(levelAgainstTrend.length > 0 ? [`their level tested against a trend certain enough to extrapolate: ${levelAgainstTrend.join(', ')}`] : []),
         ].join('\n') + '\n',
       );
     }

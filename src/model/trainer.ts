@@ -277,7 +277,8 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
     const centred = cfg.shortFitDispersion ? centredDispersionScope(manifest.imputation, net.args, spansWeek) : [];
     manifest.imputation = withProfileScope(manifest.imputation, cfg, counted, centred);
   }
-  if (manifest.imputation?.centred && cfg.trendLevelTest) manifest.imputation.trendLevel = trendLevelOf(manifest, series, split.trainRows, rawVal, timestamps, split.validation.length);
+  const level = manifest.imputation?.centred && cfg.trendLevelTest ? trendLevelOf(manifest, series, split.trainRows, rawVal, timestamps, split.validation.length) : undefined;
+  if (level) manifest.imputation!.trendLevel = level;
   const model = makeTrainedModel(manifest, net);
   // First the pooled variance, then the context calibration of the NLL it gives; the later calibrations fit evidence that includes both.
   if (manifest.imputation && cfg.contextVariancePrior > 0) manifest.imputation.contextVariance = poolContextVariance(model, rawVal, timestamps, split.validation.length, cfg.contextVariancePrior);
@@ -305,10 +306,11 @@ function withoutRowFits(imp: ImputationScoring): ImputationScoring {
 }
 
 /**
- * The level test of the centred channels (trendLevel.ts): curves on the training rows, the
- * residual's spread on the validation windows `rawVal` `[W, L, C]` (raw units) at `timestamps` `[W, L]`.
+ * The level test of the centred channels whose slope is certain (trendLevel.ts): curves on the
+ * training rows, the residual's spread on the validation windows `rawVal` `[W, L, C]` (raw units)
+ * at `timestamps` `[W, L]`. Undefined where no channel's slope is certain.
  */
-function trendLevelOf(manifest: ModelManifest, series: TrainSeries, trainRows: number, rawVal: Float32Array, timestamps: Float64Array, W: number): TrendLevel {
+function trendLevelOf(manifest: ModelManifest, series: TrainSeries, trainRows: number, rawVal: Float32Array, timestamps: Float64Array, W: number): TrendLevel | undefined {
   const centred = manifest.imputation!.centred!;
   const { windowLength: L } = manifest;
   const C = manifest.channels.length;

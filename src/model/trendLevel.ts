@@ -13,6 +13,10 @@
  *             windows (profileCalibration.ts), which lie after the fitted rows: s_c holds a day
  *             of the line's extrapolation error, so a trend that holds adds ½ χ²₁ and no more.
  *
+ * Only where the slope is certain (slopeT): the line is extrapolated for as long as the model
+ * scores, and a level that wandered one way through the fit (an AR(1) drift with a half-life of
+ * hours passes levelTrend.ts's tests by chance) would put every later window off its trend.
+ *
  * Three daily harmonics are a smooth hour-of-day profile at any sampling rate (24 hourly bins
  * would be empty at hourly rates and noisy at slower ones); the number is fixed, not tuned.
  * What this cannot know: a trend that stops after the fit. The line runs on, and the residual grows
@@ -20,6 +24,7 @@
  */
 import { Matrix, solve } from 'ml-matrix';
 import { ModelError } from '../errors.ts';
+import { BLOCKS } from './levelTrend.ts';
 import { fitProfileStats, profileTerms, type ProfileStats } from './profileCalibration.ts';
 
 /** Daily harmonics of the fitted profile. */
@@ -96,11 +101,58 @@ export function trendResiduals(offsets: ArrayLike<number>, timestamps: ArrayLike
   return out;
 }
 
-/** The test fitted: curves on the training rows, the residual's spread on W validation windows (their means `[W, C]`, timestamps `[W, L]`). */
-export function fitTrendLevel(train: { z: ArrayLike<number>; timestamps: ArrayLike<number>; N: number }, validation: { offsets: ArrayLike<number>; timestamps: ArrayLike<number>; W: number; L: number }, centred: readonly boolean[]): TrendLevel {
-  const curves = fitTrendCurves(train.z, train.timestamps, train.N, centred.length, centred);
+/** Two-sided 0.1 % critical value of Student's t with `BLOCKS` − 2 = 3 degrees of freedom. */
+export const SLOPE_T_CRITICAL = 12.924;
+
+/**
+ * |b| / se(b) of column c's fitted curve over the rows `[N, C]`, se(b) from the residuals' long-run
+ * variance: the mean residual of each of `BLOCKS` equal blocks, their mean square over BLOCKS − 2
+ * degrees of freedom (the line took two), times the block's length. Residuals that wander for
+ * hours make the slope uncertain however many rows there are; white ones leave it sharp.
+ */
+export function slopeT(z: ArrayLike<number>, timestamps: ArrayLike<number>, N: number, C: number, c: number, fit: Pick<TrendLevel, 'origin' | 'coef'>): number {
+  const coef = fit.coef[c];
+  const B = Math.floor(N / BLOCKS);
+  if (!coef || B < 1) return 0;
+  const f = new Float64Array(TERMS);
+  let blockSquares = 0;
+  let dSum = 0;
+  let ddSum = 0;
+  for (let k = 0; k < BLOCKS; k++) {
+    let sum = 0;
+    for (let t = k * B; t < (k + 1) * B; t++) {
+      features(timestamps[t], fit.origin, f);
+      let curve = 0;
+      for (let j = 0; j < TERMS; j++) curve += coef[j] * f[j];
+      sum += z[t * C + c] - curve;
+    }
+    blockSquares += (sum / B) ** 2;
+  }
+  for (let t = 0; t < N; t++) {
+    const d = (timestamps[t] - fit.origin) / DAY_MS;
+    dSum += d;
+    ddSum += d * d;
+  }
+  const longRunVariance = (blockSquares / (BLOCKS - 2)) * B;
+  const stt = ddSum - (dSum * dSum) / N;
+  const se = Math.sqrt(longRunVariance / stt);
+  return se > 0 ? Math.abs(coef[1]) / se : Infinity;
+}
+
+/**
+ * The test fitted on the `centred` channels whose slope is certain (slopeT above
+ * `SLOPE_T_CRITICAL`): curves on the training rows `[N, C]`, the residual's mean and spread on W
+ * validation windows (their means `[W, C]`, timestamps `[W, L]`). Undefined where no channel's is.
+ * An uncertain slope, extrapolated for days, would put every later window off its trend.
+ */
+export function fitTrendLevel(train: { z: ArrayLike<number>; timestamps: ArrayLike<number>; N: number }, validation: { offsets: ArrayLike<number>; timestamps: ArrayLike<number>; W: number; L: number }, centred: readonly boolean[]): TrendLevel | undefined {
+  const C = centred.length;
+  const all = fitTrendCurves(train.z, train.timestamps, train.N, C, centred);
+  const certain = centred.map((on, c) => on && slopeT(train.z, train.timestamps, train.N, C, c, all) > SLOPE_T_CRITICAL);
+  if (!certain.some(Boolean)) return undefined;
+  const curves = { origin: all.origin, coef: all.coef.map((k, c) => (certain[c] ? k : null)) };
   const r = trendResiduals(validation.offsets, validation.timestamps, validation.W, validation.L, curves);
-  return { ...curves, residual: fitProfileStats(r, validation.W, centred) };
+  return { ...curves, residual: fitProfileStats(r, validation.W, certain) };
 }
 
 /** Evidence `[b, C]` of windows with means `offsets` `[b, C]` and timestamps `[b, L]`: ½ z² of r_w; 0 on channels not centred. */

@@ -56,17 +56,19 @@ describe('diffwatch train --file', () => {
     expect(stdout).toMatch(/validation window scores \(\d+ windows\): p50 \S+  p90 \S+  p95 \S+  p99 \S+  p99\.9 \S+  max \S+/);
   });
 
-  it('names the channels it judges by their shape alone: those whose level trended through a week of rows', async () => {
+  it('names the channels it judges by their shape alone (their level trended through a week of rows), and those whose level it tests against that trend', async () => {
     const weekCsv = join(dir, 'week.csv');
     // 8 days of 5-minute rows: a disk that fills, beside a temperature that only cycles.
     const rows = Array.from({ length: 8 * 288 }, (_, i) => `${1_700_000_000_000 + i * 300_000},${(40 + 0.01 * i + Math.sin(i / 20)).toFixed(4)},${(20 + 5 * Math.sin(i / 3)).toFixed(4)}`);
     await writeFile(weekCsv, ['timestamp,disk,temp', ...rows].join('\n') + '\n');
     await run(['--file', weekCsv, '--out', join(dir, 'week-json'), '--json', ...TINY]);
-    expect(JSON.parse(stdout).trendCentred).toEqual(['disk']);
+    expect(JSON.parse(stdout)).toMatchObject({ trendCentred: ['disk'], levelAgainstTrend: ['disk'] });
     await run(['--file', weekCsv, '--out', join(dir, 'week-human'), ...TINY]);
     expect(stdout).toContain('judged by their shape alone, their level having trended through the fit: disk');
+    expect(stdout).toContain('their level tested against a trend certain enough to extrapolate: disk');
     await run(['--file', csv, '--columns', 'temp', '--out', join(dir, 'no-trend'), '--json', ...TINY]);
     expect(JSON.parse(stdout).trendCentred).toBeUndefined();
+    expect(JSON.parse(stdout).levelAgainstTrend).toBeUndefined();
   });
 
   it('takes hyper-parameters from the config file\'s model section, flags winning', async () => {

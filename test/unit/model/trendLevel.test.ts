@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../../src/model/diffusion.ts';
-import { DAILY_HARMONICS, fitTrendCurves, fitTrendLevel, trendLevelTerms, trendResiduals } from '../../../src/model/trendLevel.ts';
+import { DAILY_HARMONICS, fitTrendCurves, fitTrendLevel, SLOPE_T_CRITICAL, slopeT, trendLevelTerms, trendResiduals } from '../../../src/model/trendLevel.ts';
 import { centerWindows, gatherWindows, windowStarts, windowTimestamps } from '../../../src/model/windows.ts';
 
 const DAY = 86_400_000;
@@ -75,7 +75,7 @@ describe('fitTrendLevel and trendLevelTerms', () => {
   const rows = trendRows(16 * 288, 0.3, 7);
   const trainRows = 7 * 288;
   const validation = windowsOf(rows, windowStarts(trainRows + Math.round(1.5 * 288), L, 1, trainRows));
-  const calibrated = fitTrendLevel({ z: rows.z, timestamps: rows.timestamps, N: trainRows }, { ...validation, W: validation.offsets.length / 2, L }, [true, false]);
+  const calibrated = fitTrendLevel({ z: rows.z, timestamps: rows.timestamps, N: trainRows }, { ...validation, W: validation.offsets.length / 2, L }, [true, false])!;
 
   it('has a spread of the windows\' noise on the centred channel, and none on the other', () => {
     // A 32-point mean of noise of sd 0.3 has sd 0.053, plus the line's small extrapolation error.
@@ -99,5 +99,33 @@ describe('fitTrendLevel and trendLevelTerms', () => {
       expect(t1[w * 2]).toBeGreaterThan(highestNormal);
       expect(t1[w * 2 + 1]).toBe(0);
     }
+  });
+});
+
+describe('slopeT', () => {
+  // Column 0 trends; column 1 becomes an AR(1) drift (φ 0.995, a half-life of 11.5 hours at 5-minute rows, stationary sd 3) on a line.
+  const rows = trendRows(7 * 288, 0.3, 3);
+  const rng = seededRng(11);
+  let d = 0;
+  for (let i = 0; i < 7 * 288; i++) {
+    d = 0.995 * d + 3 * Math.sqrt(1 - 0.995 ** 2) * Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    rows.z[i * 2 + 1] = 0.5 * (i / 288) + d;
+  }
+  const N = 7 * 288;
+
+  it('is far above the critical value for a trend under white noise, and below it for a line under a wandering level', () => {
+    const fit = fitTrendCurves(rows.z, rows.timestamps, N, 2, [true, true]);
+    expect(slopeT(rows.z, rows.timestamps, N, 2, 0, fit)).toBeGreaterThan(10 * SLOPE_T_CRITICAL);
+    expect(slopeT(rows.z, rows.timestamps, N, 2, 1, fit)).toBeLessThan(SLOPE_T_CRITICAL);
+  });
+
+  it('keeps the level test of the certain trend alone, and none where no slope is certain', () => {
+    const validation = windowsOf(rows, windowStarts(N, L, 4, 6 * 288));
+    const W = validation.offsets.length / 2;
+    const level = fitTrendLevel({ z: rows.z, timestamps: rows.timestamps, N: 6 * 288 }, { ...validation, W, L }, [true, true])!;
+    expect(level.coef[0]).not.toBeNull();
+    expect(level.coef[1]).toBeNull();
+    expect(level.residual.std[1]).toBeNull();
+    expect(fitTrendLevel({ z: rows.z, timestamps: rows.timestamps, N: 6 * 288 }, { ...validation, W, L }, [false, true])).toBeUndefined();
   });
 });

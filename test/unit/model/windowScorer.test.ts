@@ -308,8 +308,8 @@ describe('scoreWindows (imputation) with trend centering', () => {
 
   const starts = windowStarts(N, L, 7);
   const orig = gatherWindows(values, C, L, starts);
-  // Half an amplitude above the trend, where the level test finds it and the centred net cannot.
-  const lifted = Float32Array.from(orig, (v, k) => (k % C === 0 ? v + 5 : v));
+  // Two amplitudes above the trend, where the level test finds it and the centred net cannot.
+  const lifted = Float32Array.from(orig, (v, k) => (k % C === 0 ? v + 20 : v));
 
   beforeAll(async () => {
     await useBackend('wasm');
