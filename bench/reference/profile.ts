@@ -6,12 +6,13 @@
  *   npx tsx bench/reference/profile.ts --backend wasm --model <checkpoint>
  *
  * Scoring runs `scoreWindows` in this thread on `--batch` windows with the conv form a scoring
- * worker picks ('conv1d'); training runs fitLoop's step (the unfold form), as tfjsWorkload.ts does.
+ * worker picks ('conv1d'); training runs fitLoop's step (the conv1d form, FlatAdam), as tfjsWorkload.ts does.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { createLogger, setLogLevel } from '../../src/log.ts';
 import { initBackend, type BackendName } from '../../src/model/backend.ts';
+import { FlatAdam } from '../../src/model/flatAdam.ts';
 import { CALENDAR_FEATURES, calendarFeatures } from '../../src/model/calendar.ts';
 import { loadCheckpoint } from '../../src/model/checkpoint.ts';
 import { seededRng } from '../../src/model/diffusion.ts';
@@ -52,16 +53,15 @@ const scoring = referenceWindows(B, L, 1, 1);
 net.convImpl = 'conv1d';
 await report(`${tf.getBackend()} scoring, ${B} windows, conv1d`, () => void scoreWindows(model, scoring.windows, B, { timestamps: scoring.timestamps }));
 
-net.convImpl = 'unfold';
 const cfg = manifest.training;
 const objective = trainingObjective(cfg, manifest.imputation);
-const optimizer = tf.train.adam(cfg.lr);
+const optimizer = new FlatAdam(net.trainableVariables(), cfg.lr);
 const rng = seededRng(1);
 const batch = referenceWindows(cfg.batchSize, L, 1, 2);
 const x0 = tf.tensor3d(batch.windows, [cfg.batchSize, L, 1]); // [B, L, 1]
 const cal = manifest.imputation?.calendar ? tf.tensor3d(calendarFeatures(batch.timestamps), [cfg.batchSize, L, CALENDAR_FEATURES]) : undefined; // [B, L, 4]
-await report(`${tf.getBackend()} training step, batch ${cfg.batchSize}, unfold (EMA update not included)`, () => {
-  tf.tidy(() => optimizer.minimize(() => objective(net, diffusion, x0, { rng }, cal), true, net.trainableVariables())!.dataSync());
+await report(`${tf.getBackend()} training step, batch ${cfg.batchSize}, conv1d (EMA update not included)`, () => {
+  tf.tidy(() => optimizer.minimize(() => objective(net, diffusion, x0, { rng }, cal)).dataSync());
 });
 tf.dispose([x0, ...(cal ? [cal] : [])]);
 optimizer.dispose();

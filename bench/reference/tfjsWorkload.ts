@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { createLogger, setLogLevel } from '../../src/log.ts';
 import { initBackend, type BackendName } from '../../src/model/backend.ts';
+import { FlatAdam } from '../../src/model/flatAdam.ts';
 import { CALENDAR_FEATURES, calendarFeatures } from '../../src/model/calendar.ts';
 import { loadCheckpoint } from '../../src/model/checkpoint.ts';
 import { seededRng } from '../../src/model/diffusion.ts';
@@ -79,7 +80,7 @@ async function benchTraining(minSteps: number) {
   const L = manifest.windowLength;
   const B = cfg.batchSize;
   const objective = trainingObjective(cfg, manifest.imputation);
-  const optimizer = tf.train.adam(cfg.lr);
+  const optimizer = new FlatAdam(net.trainableVariables(), cfg.lr);
   const average = cfg.emaDecay > 0 ? new WeightAverage(net, cfg.emaDecay) : undefined;
   const rng = seededRng(1);
   const { windows, timestamps } = referenceWindows(B, L, 1, 2);
@@ -87,7 +88,7 @@ async function benchTraining(minSteps: number) {
   const cal = manifest.imputation?.calendar ? tf.tensor3d(calendarFeatures(timestamps), [B, L, CALENDAR_FEATURES]) : undefined; // [B, L, 4]
   // fitLoop's step: minimise, read the loss back, move the average.
   const step = () => {
-    const loss = tf.tidy(() => optimizer.minimize(() => objective(net, diffusion, x0, { rng }, cal), true, net.trainableVariables())!.dataSync()[0]);
+    const loss = tf.tidy(() => optimizer.minimize(() => objective(net, diffusion, x0, { rng }, cal)).dataSync()[0]);
     average?.update();
     if (!Number.isFinite(loss)) throw new Error('tfjsWorkload: training diverged');
   };

@@ -33,6 +33,7 @@ import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, pool
 import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
 import { centerWindows, centreForModel, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
+import { FlatAdam } from './flatAdam.ts';
 import { fitPartnerTest, targetGroups, type PartnerTest } from './partnerTest.ts';
 import { fitTrendLevel, type TrendLevel } from './trendLevel.ts';
 
@@ -359,7 +360,8 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
   const span = L * C;
   const shuffleRng = seededRng((cfg.seed + STREAM.shuffle) >>> 0);
   const lossRng = seededRng((cfg.seed + STREAM.loss) >>> 0);
-  const optimizer = tf.train.adam(cfg.lr);
+  // tf.train.adam's update, to the bit, in a fixed number of kernels per step (flatAdam.ts).
+  const optimizer = new FlatAdam(net.trainableVariables(), cfg.lr);
   const objective = opts.objective ?? denoisingObjective;
   const stepsPerEpoch = Math.ceil(count / batchSize);
   const order = Array.from({ length: count }, (_, i) => i);
@@ -391,7 +393,7 @@ export async function fitLoop(net: Denoiser, diffusion: GaussianDiffusion, cfg: 
         const loss = tf.tidy(() => {
           const x0 = tf.tensor3d(batch.subarray(0, idx.length * span), [idx.length, L, C]); // [b, L, C]
           const cal = calBatch ? tf.tensor3d(calBatch.subarray(0, idx.length * calSpan), [idx.length, L, CALENDAR_FEATURES]) : undefined; // [b, L, 4]
-          return optimizer.minimize(() => objective(net, diffusion, x0, { rng: lossRng }, cal), true, net.trainableVariables())!.dataSync()[0];
+          return optimizer.minimize(() => objective(net, diffusion, x0, { rng: lossRng }, cal)).dataSync()[0];
         });
         average?.update();
         if (!Number.isFinite(loss)) {

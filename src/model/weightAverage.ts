@@ -21,31 +21,42 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Denoiser } from './denoiser.ts';
 
+/**
+ * The average is one flat vector over the weights in `getWeights()` order: an update is three
+ * kernels and a concatenation, not three per weight (the same numbers, element for element; the
+ * small net's training is bound by kernels per step, as in flatAdam.ts).
+ */
 export class WeightAverage {
-  private average: tf.NamedTensorMap;
+  private average: tf.Tensor1D; // [P]
   private updates = 0;
+  private readonly names: string[];
+  private readonly shapes: number[][];
 
   constructor(
     private readonly net: Denoiser,
     private readonly decay: number,
   ) {
-    this.average = copyOf(net.getWeights());
+    const weights = net.getWeights();
+    this.names = Object.keys(weights);
+    this.shapes = this.names.map((k) => weights[k].shape);
+    this.average = flatten(weights, this.names);
   }
 
   /** Moves the average towards the net's current weights. */
   update(): void {
     this.updates++;
     const d = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
-    const live = this.net.getWeights();
-    const next = tf.tidy(() => Object.fromEntries(Object.entries(this.average).map(([k, a]) => [k, tf.add(tf.mul(a, d), tf.mul(live[k], 1 - d))])));
-    tf.dispose(this.average);
+    const next = tf.tidy(() => tf.add(tf.mul(this.average, d), tf.mul(flatten(this.net.getWeights(), this.names), 1 - d)) as tf.Tensor1D);
+    this.average.dispose();
     this.average = next;
   }
 
   /** Runs `fn` with the averaged weights in the net, then puts the trained ones back. */
   apply<T>(fn: () => T): T {
     const live = copyOf(this.net.getWeights());
-    this.net.setWeights(this.average);
+    const averaged = this.snapshot();
+    this.net.setWeights(averaged);
+    tf.dispose(averaged);
     try {
       return fn();
     } finally {
@@ -56,12 +67,18 @@ export class WeightAverage {
 
   /** A copy of the averaged weights, owned by the caller. */
   snapshot(): tf.NamedTensorMap {
-    return copyOf(this.average);
+    return tf.tidy(() => {
+      const parts = tf.split(this.average, this.shapes.map((s) => s.reduce((a, n) => a * n, 1)));
+      return Object.fromEntries(this.names.map((k, i) => [k, tf.reshape(parts[i], this.shapes[i])]));
+    });
   }
 
   dispose(): void {
-    tf.dispose(this.average);
+    this.average.dispose();
   }
 }
+
+/** The weights named `names`, flattened and concatenated in that order. `[P]` */
+const flatten = (weights: tf.NamedTensorMap, names: readonly string[]): tf.Tensor1D => tf.tidy(() => tf.concat(names.map((k) => tf.reshape(weights[k], [-1]))) as tf.Tensor1D);
 
 const copyOf = (weights: tf.NamedTensorMap): tf.NamedTensorMap => Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, tf.clone(v)]));
