@@ -16,7 +16,8 @@
 /** Features per point. */
 export const CALENDAR_FEATURES = 4;
 
-const DAY_MS = 86_400_000;
+/** Milliseconds in a day: the calendar's, the daily profile's and the trend level's period. */
+export const DAY_MS = 86_400_000;
 
 /** `[N, 4]` row-major features of N timestamps (epoch ms). */
 export function calendarFeatures(timestamps: ArrayLike<number>): Float32Array {

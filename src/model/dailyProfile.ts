@@ -19,8 +19,8 @@
  * reads the calendar, as every group did before the test.
  * Plain data: no tf import.
  */
+import { DAY_MS } from './calendar.ts';
 
-const DAY_MS = 86_400_000;
 const BINS = 24;
 
 /**

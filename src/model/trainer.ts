@@ -31,7 +31,7 @@ import { denoisingObjective, type TrainingObjective } from './trainingObjective.
 import { scoreWindows } from './windowScorer.ts';
 import { calibrateChannels, calibrateContext, calibrateProfile, evenSample, poolContextVariance, PROFILE_FIT_SAMPLE, withoutContextCalibration } from './heldOutCalibration.ts';
 import { centredDispersionScope, fitSpansWeek, profileScope, withProfileScope } from './profileScope.ts';
-import { centerWindows, centreForModel, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
+import { centreForModel, gatherWindows, splitWindows, windowTimestamps, type WindowSplit } from './windows.ts';
 import { WeightAverage } from './weightAverage.ts';
 import { FlatAdam } from './flatAdam.ts';
 import { fitPartnerTest, targetGroups, type PartnerTest } from './partnerTest.ts';
@@ -316,7 +316,7 @@ function trendLevelOf(manifest: ModelManifest, series: TrainSeries, trainRows: n
   const { windowLength: L } = manifest;
   const C = manifest.channels.length;
   const train = normalize(manifest.normalization, series.values.subarray(0, trainRows * C)); // [trainRows, C]
-  const offsets = centerWindows(normalize(manifest.normalization, rawVal), L, C, centred); // [W, C]
+  const offsets = centreForModel(normalize(manifest.normalization, rawVal), L, C, manifest.normalization.windowCentering, manifest.imputation)!; // [W, C], as scoring takes them off
   return fitTrendLevel({ z: train, timestamps: series.timestamps, N: trainRows }, { offsets, timestamps, W, L }, centred);
 }
 

@@ -24,13 +24,13 @@
  */
 import { Matrix, solve } from 'ml-matrix';
 import { ModelError } from '../errors.ts';
+import { DAY_MS } from './calendar.ts';
 import { BLOCKS } from './levelTrend.ts';
 import { fitProfileStats, profileTerms, type ProfileStats } from './profileCalibration.ts';
 
 /** Daily harmonics of the fitted profile. */
 export const DAILY_HARMONICS = 3;
 
-const DAY_MS = 86_400_000;
 const TERMS = 2 + 2 * DAILY_HARMONICS;
 
 export interface TrendLevel {
@@ -53,6 +53,13 @@ function features(t: number, origin: number, out: Float64Array): Float64Array {
     out[2 * k + 1] = Math.sin(k * h);
   }
   return out;
+}
+
+/** The curve's value for one design row (or a mean of rows): Σ_j coef_j · row_j. */
+function curveAt(coef: readonly number[], row: Float64Array): number {
+  let y = 0;
+  for (let j = 0; j < TERMS; j++) y += coef[j] * row[j];
+  return y;
 }
 
 /**
@@ -93,9 +100,7 @@ export function trendResiduals(offsets: ArrayLike<number>, timestamps: ArrayLike
     for (let c = 0; c < C; c++) {
       const coef = fit.coef[c];
       if (!coef) continue;
-      let expected = 0;
-      for (let j = 0; j < TERMS; j++) expected += coef[j] * meanRow[j];
-      out[w * C + c] = offsets[w * C + c] - expected;
+      out[w * C + c] = offsets[w * C + c] - curveAt(coef, meanRow);
     }
   }
   return out;
@@ -121,10 +126,7 @@ export function slopeT(z: ArrayLike<number>, timestamps: ArrayLike<number>, N: n
   for (let k = 0; k < BLOCKS; k++) {
     let sum = 0;
     for (let t = k * B; t < (k + 1) * B; t++) {
-      features(timestamps[t], fit.origin, f);
-      let curve = 0;
-      for (let j = 0; j < TERMS; j++) curve += coef[j] * f[j];
-      sum += z[t * C + c] - curve;
+      sum += z[t * C + c] - curveAt(coef, features(timestamps[t], fit.origin, f));
     }
     blockSquares += (sum / B) ** 2;
   }
