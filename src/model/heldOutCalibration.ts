@@ -8,7 +8,7 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { contextVariances, imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { normalize } from './normalization.ts';
-import { fitProfileStats, type ProfileStats } from './profileCalibration.ts';
+import { chooseDispersion, fitProfileStats, type DispersionStats, type ProfileStats } from './profileCalibration.ts';
 import { centreAsTrained, scoringNoise } from './windowScorer.ts';
 
 /** A parent's context calibration and pooled variance are refitted, never inherited: they came from other weights. */
@@ -64,42 +64,48 @@ export function evenSample(starts: readonly number[], n: number): number[] {
  * The profile test's statistics (profileCalibration.ts) on the held-out validation windows, and
  * with `fitSample` windows on those too: mean and spread over all of them, the spread never below
  * the validation windows' own (training windows were fitted, so their residuals may be smaller).
+ * With `robustDispersion`, each channel's dispersion statistic is chosen on the same windows
+ * (chooseDispersion).
  */
-export function calibrateProfile(model: TrainedModel, validation: RawWindows, fitSample: RawWindows): ProfileStats {
+export function calibrateProfile(model: TrainedModel, validation: RawWindows, fitSample: RawWindows, robustDispersion: boolean): ProfileStats {
   const imp = model.manifest.imputation!;
   const val = profileStatistics(model, validation);
-  if (fitSample.W === 0) return fitProfile(val, validation.W, imp.targets, imp.dispersionTest);
-  const more = profileStatistics(model, fitSample);
   const W = validation.W + fitSample.W;
-  const joined = { zBar: concat(val.zBar, more.zBar), dispersion: concat(val.dispersion, more.dispersion) };
-  return widenedTo(fitProfile(joined, W, imp.targets, imp.dispersionTest), fitProfile(val, validation.W, imp.targets, imp.dispersionTest));
+  const all = fitSample.W === 0 ? val : joined(val, profileStatistics(model, fitSample));
+  const stats = fitProfileStats(all.zBar, W, imp.targets);
+  const std = wider(stats.std, fitProfileStats(val.zBar, validation.W, imp.targets).std);
+  if (!imp.dispersionTest) return { mean: stats.mean, std };
+  const fit = (d: 'dispersion' | 'dispersionAbsolute'): DispersionStats => {
+    const s = fitProfileStats(all[d], W, imp.targets);
+    return { mean: s.mean, std: wider(s.std, fitProfileStats(val[d], validation.W, imp.targets).std) };
+  };
+  const square = fit('dispersion');
+  return { mean: stats.mean, std, dispersion: robustDispersion ? chooseDispersion(square, fit('dispersionAbsolute')) : square };
 }
 
-/** z̄ and d `[W, C]` of windows, in one pass. */
-function profileStatistics(model: TrainedModel, w: RawWindows): { zBar: Float64Array; dispersion: Float64Array } {
+type Statistics = Record<'zBar' | 'dispersion' | 'dispersionAbsolute', Float64Array>;
+
+/** z̄ and both dispersion statistics `[W, C]` of windows, in one pass. */
+function profileStatistics(model: TrainedModel, w: RawWindows): Statistics {
   const imp = model.manifest.imputation!;
   const C = imp.targets.length;
-  const zBar = new Float64Array(w.W * C);
-  const dispersion = new Float64Array(w.W * C);
+  const out: Statistics = { zBar: new Float64Array(w.W * C), dispersion: new Float64Array(w.W * C), dispersionAbsolute: new Float64Array(w.W * C) };
   forValidationChunks(model, w.raw, w.timestamps, w.W, (input, start) => {
     const r = profileResiduals(model, imp, input);
-    zBar.set(r.zBar, start * C);
-    if (r.dispersion) dispersion.set(r.dispersion, start * C);
+    out.zBar.set(r.zBar, start * C);
+    if (r.dispersion) out.dispersion.set(r.dispersion, start * C);
+    if (r.dispersionAbsolute) out.dispersionAbsolute.set(r.dispersionAbsolute, start * C);
   });
-  return { zBar, dispersion };
-}
-
-function fitProfile(r: { zBar: Float64Array; dispersion: Float64Array }, W: number, targets: readonly boolean[], dispersionTest: boolean | undefined): ProfileStats {
-  const stats = fitProfileStats(r.zBar, W, targets);
-  return dispersionTest ? { ...stats, dispersion: fitProfileStats(r.dispersion, W, targets) } : stats;
-}
-
-/** `stats` with each spread at least `floor`'s. */
-function widenedTo(stats: ProfileStats, floor: ProfileStats): ProfileStats {
-  const wider = (a: (number | null)[], b: (number | null)[]) => a.map((s, c) => (s === null ? null : Math.max(s, b[c] ?? 0)));
-  const out: ProfileStats = { mean: stats.mean, std: wider(stats.std, floor.std) };
-  if (stats.dispersion && floor.dispersion) out.dispersion = { mean: stats.dispersion.mean, std: wider(stats.dispersion.std, floor.dispersion.std) };
   return out;
+}
+
+function joined(a: Statistics, b: Statistics): Statistics {
+  return { zBar: concat(a.zBar, b.zBar), dispersion: concat(a.dispersion, b.dispersion), dispersionAbsolute: concat(a.dispersionAbsolute, b.dispersionAbsolute) };
+}
+
+/** Each spread at least `floor`'s. */
+function wider(std: (number | null)[], floor: (number | null)[]): (number | null)[] {
+  return std.map((s, c) => (s === null ? null : Math.max(s, floor[c] ?? 0)));
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {

@@ -114,17 +114,23 @@ function profileMask(imp: ImputationScoring, b: number, R: number): tf.Tensor3D 
 /** A type, not an interface: tf.tidy returns only index-signature objects. */
 export type ProfileResiduals = {
   zBar: Float32Array;
+  /** ln mean z² `[b, C]`. */
   dispersion?: Float32Array;
+  /** ln mean |z| `[b, C]`, when asked for: the robust dispersion's statistic (profileCalibration.ts, chooseDispersion). */
+  dispersionAbsolute?: Float32Array;
 };
 
-/** The profile test's statistics for b normalised windows, before any calibration: what training fits `imp.profile` on. */
+/**
+ * The profile test's statistics for b normalised windows, before any calibration: what training
+ * fits `imp.profile` on; both dispersion statistics with `dispersionTest`.
+ */
 export function profileResiduals(model: TrainedModel, imp: ImputationScoring, input: ChunkInput): ProfileResiduals {
   const { windowLength: L, channels, normalization } = model.manifest;
   const fed = { ...input, z: clampConditioning(input.z, input.b, L, channels.length, imp, normalization) };
   return tf.tidy(() => {
     const t = chunkTensors(model, imp, fed);
     const [samples] = t.draw([profileMask(imp, input.b, t.R)]);
-    return meanResidual(samples, t.x0, imp, t.R);
+    return meanResidual(samples, t.x0, imp, t.R, true);
   });
 }
 
@@ -139,14 +145,15 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
     const newest = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, t.R - 1, 0], [b, 1, C]), [b, C]).dataSync() as Float32Array; // [b, C]
     const [contextDraws, profileDraws] = t.draw(imp.profileTest ? [newestMask, profileMask(imp, b, t.R)] : [newestMask]);
     const context = predictiveNll(contextDraws, t.x0, newestMask, imp.sigmaFloor, variancePrior(imp));
-    return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R) };
+    const absolute = imp.profile?.dispersion?.absolute;
+    return { nll: newest(context.nll), mean: newest(context.mean), profile: profileDraws && meanResidual(profileDraws, t.x0, imp, t.R, absolute?.some(Boolean) ?? false) };
   });
   // Calibrated, the NLL meets the profile and dispersion terms in their units (−log p, about ½ z²).
   const evidence = imp.contextCalibration ? surprises(nll, b, imp.contextCalibration) : Float64Array.from(nll);
   if (profile) {
     // Calibrated on the validation windows (profileCalibration.ts); uncalibrated ½ z̄² for a model without the statistics.
     const terms = imp.profile ? profileTerms(profile.zBar, b, imp.profile) : Float64Array.from(profile.zBar, (v) => 0.5 * v * v);
-    const scatter = profile.dispersion && imp.profile?.dispersion ? dispersionTerms(profile.dispersion, b, imp.profile.dispersion) : undefined;
+    const scatter = profile.dispersion && imp.profile?.dispersion ? dispersionTerms(chosenDispersion(profile, imp.profile.dispersion.absolute, C), b, imp.profile.dispersion) : undefined;
     const counts = imp.profileChannels;
     const scatterOnly = imp.centredDispersionChannels;
     for (let k = 0; k < evidence.length; k++) {
@@ -179,6 +186,13 @@ export function imputeChunk(model: TrainedModel, imp: ImputationScoring, input: 
   return { evidence, mean };
 }
 
+/** d `[b, C]`: ln mean |z| on the channels marked `absolute`, ln mean z² on the others. */
+function chosenDispersion(r: ProfileResiduals, absolute: boolean[] | undefined, C: number): Float32Array {
+  const square = r.dispersion!;
+  if (!absolute?.some(Boolean)) return square;
+  return Float32Array.from(square, (v, k) => (absolute[k % C] ? r.dispersionAbsolute![k] : v));
+}
+
 /** The model's pooled context variance as predictiveNll takes it; undefined without one. */
 function variancePrior(imp: ImputationScoring): VariancePrior | undefined {
   const v = imp.contextVariance;
@@ -205,11 +219,12 @@ export function contextVariances(model: TrainedModel, imp: ImputationScoring, in
  * `[K, b, R, C]`: z̄, the mean over the newest n = profileSpan points of z = (x − μ)/σ (σ² = the
  * draws' variance + σ_min²); 0 for non-targets. A stretch that is wrong for the time of day moves
  * every z the same way, and one point's noise is diluted. profileCalibration.ts turns it into evidence.
- * With `dispersionTest`, also d = ln mean z² over the same points: a noise change moves it, not z̄.
- * On the channels of `centredDispersionChannels` d = ln mean (z − z̄)²: a level the draws miss
- * leaves it unmoved.
+ * With `dispersionTest`, also d = ln mean z² over the same points: a noise change moves it, not z̄;
+ * with `withAbsolute`, ln mean |z| too (the robust statistic, profileCalibration.ts). On the
+ * channels of `centredDispersionChannels` z − z̄ takes z's place: a level the draws miss leaves
+ * them unmoved.
  */
-function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number): ProfileResiduals {
+function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScoring, R: number, withAbsolute: boolean): ProfileResiduals {
   const n = Math.min(R, imp.profileSpan ?? 1);
   const [, b, , C] = samples.shape;
   const { mean, variance } = tf.moments(samples, 0); // [b, R, C] each
@@ -220,9 +235,10 @@ function meanResidual(samples: tf.Tensor4D, x0: tf.Tensor3D, imp: ImputationScor
   if (!imp.dispersionTest) return { zBar };
   const centred = imp.centredDispersionChannels;
   const scatter = centred?.some(Boolean) ? tf.sub(recent, tf.mul(tf.mean(recent, 1, true), tf.tensor3d(centred.map((c) => (c ? 1 : 0)), [1, 1, C]))) : recent; // [b, n, C]
-  // ln mean z², floored so that a perfectly predicted stretch stays finite.
-  const dispersion = tf.mul(tf.log(tf.add(tf.mean(tf.square(scatter), 1), 1e-6)), onTargets).dataSync() as Float32Array; // [b, C]
-  return { zBar, dispersion };
+  // ln mean z² (and ln mean |z|), floored so that a perfectly predicted stretch stays finite.
+  const logMean = (x: tf.Tensor) => tf.mul(tf.log(tf.add(tf.mean(x, 1), 1e-6)), onTargets).dataSync() as Float32Array; // [b, C]
+  const dispersion = logMean(tf.square(scatter));
+  return withAbsolute ? { zBar, dispersion, dispersionAbsolute: logMean(tf.abs(scatter)) } : { zBar, dispersion };
 }
 
 /** Calendar features of the last R points of every window. `[b, R, 4]` */

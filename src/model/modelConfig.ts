@@ -119,6 +119,13 @@ export interface ModelConfig {
    */
   dispersionTest: boolean;
   /**
+   * Imputation scoring with `dispersionTest`: per channel, score ln mean |z| instead of ln mean z²
+   * where it is the steadier statistic on the calibration windows (heavy-tailed residuals, where
+   * one outlier dominates a mean of squares; profileCalibration.ts, chooseDispersion). Gaussian
+   * residuals keep ln mean z². false: ln mean z² everywhere, as models before it.
+   */
+  robustDispersion: boolean;
+  /**
    * Imputation scoring: turn the context test's NLL into a surprise against its own distribution
    * on the validation windows, −log P(NLL ≥ e) per target channel, before it meets the calibrated
    * profile, dispersion and too-still terms (imputationScorer.ts). false: the raw NLL.
@@ -220,6 +227,7 @@ export const MODEL_DEFAULTS: Readonly<ModelConfig> = Object.freeze({
   roughnessTest: true,
   stillnessStep: 'median',
   dispersionTest: true,
+  robustDispersion: true,
   contextCalibration: true,
   contextVariancePrior: 0,
   partnerTest: true,
@@ -271,6 +279,7 @@ const CHECKS: Record<keyof ModelConfig, Check> = {
   roughnessTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   stillnessStep: (v) => (v === 'mean' || v === 'median' ? null : `must be 'mean' or 'median', got ${JSON.stringify(v)}`),
   dispersionTest: (v, c) => (typeof v !== 'boolean' ? `must be true or false, got ${JSON.stringify(v)}` : v && !c.profileTest ? 'needs profileTest: it is a statistic of the profile draws' : null),
+  robustDispersion: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   contextCalibration: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),
   contextVariancePrior: (v) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : `must be a number ≥ 0, got ${JSON.stringify(v)}`),
   partnerTest: (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`),

@@ -22,8 +22,18 @@ export interface ProfileStats {
   /** Per channel, mean and std of z̄ over the validation windows; null for non-target channels. */
   mean: (number | null)[];
   std: (number | null)[];
-  /** The same of d = ln mean z² (ModelConfig.dispersionTest); absent without it. */
-  dispersion?: { mean: (number | null)[]; std: (number | null)[] };
+  /** The same of the dispersion d (ModelConfig.dispersionTest); absent without it. */
+  dispersion?: DispersionStats;
+}
+
+/**
+ * Mean and std of d per channel. d is ln mean z² over the newest points, or ln mean |z| on the
+ * channels marked `absolute` (ModelConfig.robustDispersion, chooseDispersion); absent: none.
+ */
+export interface DispersionStats {
+  mean: (number | null)[];
+  std: (number | null)[];
+  absolute?: boolean[];
 }
 
 /** Fit on the z̄ of W windows `[W, C]`. */
@@ -51,6 +61,24 @@ export function fitProfileStats(zBar: ArrayLike<number>, W: number, targets: rea
   return { mean, std };
 }
 
+/**
+ * Per channel, the dispersion statistic that is steadier on normal windows for the change it is
+ * there to find: a noise scaled by r moves ln mean z² by 2 ln r and ln mean |z| by ln r, so the
+ * first is kept unless half its spread on the calibration windows exceeds the second's spread.
+ * With Gaussian residuals it does not (mean z² is the efficient estimate of a variance); with
+ * heavy tails one outlier dominates a mean of squares, and normal windows then reach a dispersion
+ * term as large as a real change of the noise. Only targets with both fits can be marked.
+ */
+export function chooseDispersion(square: DispersionStats, absolute: DispersionStats): DispersionStats {
+  const marked = square.std.map((s, c) => s !== null && absolute.std[c] !== null && absolute.std[c]! < s / 2);
+  if (!marked.some(Boolean)) return { mean: square.mean, std: square.std };
+  return {
+    mean: square.mean.map((m, c) => (marked[c] ? absolute.mean[c] : m)),
+    std: square.std.map((s, c) => (marked[c] ? absolute.std[c] : s)),
+    absolute: marked,
+  };
+}
+
 /** f((x − m_c)/s_c) per window and target channel of `[b, C]` values; 0 for non-targets. */
 function standardisedTerms(x: ArrayLike<number>, b: number, stats: Pick<ProfileStats, 'mean' | 'std'>, f: (z: number) => number): Float64Array {
   const C = stats.mean.length;
@@ -67,7 +95,7 @@ function standardisedTerms(x: ArrayLike<number>, b: number, stats: Pick<ProfileS
 }
 
 /**
- * Evidence `[b, C]` of the dispersion d = ln mean z² `[b, C]`: ½ max(0, (d − m_c)/s_c)², one-sided
+ * Evidence `[b, C]` of the dispersion d `[b, C]`: ½ max(0, (d − m_c)/s_c)², one-sided
  * (scatter wider than on validation; scatter too narrow is the too-still test's, stillness.ts).
  */
 export function dispersionTerms(d: ArrayLike<number>, b: number, stats: Pick<ProfileStats, 'mean' | 'std'>): Float64Array {

@@ -287,7 +287,7 @@ export async function assembleModel(net: Denoiser, series: TrainSeries, cfg: Mod
   if (manifest.imputation?.profileTest) {
     const fitSample = cfg.profileCalibrationSpan === 'fit' ? evenSample(split.train, PROFILE_FIT_SAMPLE) : [];
     const sample = { raw: gatherWindows(series.values, C, L, fitSample), timestamps: windowTimestamps(series.timestamps, L, fitSample), W: fitSample.length };
-    manifest.imputation.profile = calibrateProfile(model, { raw: rawVal, timestamps, W: split.validation.length }, sample);
+    manifest.imputation.profile = calibrateProfile(model, { raw: rawVal, timestamps, W: split.validation.length }, sample, cfg.robustDispersion);
   }
   if (manifest.imputation && cfg.partnerTest) {
     const partners = partnerTestOf(manifest, series, split.trainRows, rawVal, split.validation.length);

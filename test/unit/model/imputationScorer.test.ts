@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImputationScoring, TrainedModel } from '../../../src/model/checkpoint.ts';
 import { KNOT_QUANTILES, surprises } from '../../../src/model/channelCalibration.ts';
-import { dispersionTerms } from '../../../src/model/profileCalibration.ts';
+import { dispersionTerms, profileTerms } from '../../../src/model/profileCalibration.ts';
 import { seededRng } from '../../../src/model/diffusion.ts';
 import { fineTune } from '../../../src/model/fineTune.ts';
 import { contextVariances, imputeChunk, profileResiduals } from '../../../src/model/imputationScorer.ts';
@@ -79,6 +79,31 @@ describe('imputeChunk: the context and profile tests in one batch', () => {
     const wins = scatter.filter((v, w) => v > context[w]).length;
     expect(wins).toBeGreaterThan(0);
     expect(wins).toBeLessThan(B);
+  });
+
+  it('profile.dispersion.absolute: the marked channel is scored by d = ln mean |z|, which Jensen bounds by ½ ln mean z²', () => {
+    const B = 24;
+    const z = normalize(model.manifest.normalization, gatherWindows(values, 1, L, windowStarts(N, L, 1).slice(478, 478 + B)));
+    const base = model.manifest.imputation!;
+    const imp: ImputationScoring = { ...base, profileSpan: 8, dispersionTest: true, stillness: undefined, profile: { mean: [0], std: [1], dispersion: { mean: [-1.5], std: [0.3], absolute: [true] } } };
+    const noise = Float32Array.from(gaussians(seededRng(model.manifest.scoreSeed), imp.draws * L));
+    const input = { z, b: B, noise };
+    const before = tf.memory().numTensors;
+    const r = profileResiduals(model, imp, input);
+    const evidence = imputeChunk(model, imp, input).evidence;
+    const context = imputeChunk(model, { ...imp, profileTest: false }, input).evidence;
+    expect(tf.memory().numTensors).toBe(before);
+    const profile = profileTerms(r.zBar, B, imp.profile!);
+    const absolute = dispersionTerms(r.dispersionAbsolute!, B, imp.profile!.dispersion!);
+    const square = dispersionTerms(r.dispersion!, B, imp.profile!.dispersion!);
+    let decided = 0;
+    for (let w = 0; w < B; w++) {
+      expect(2 * r.dispersionAbsolute![w]).toBeLessThanOrEqual(r.dispersion![w] + 1e-5);
+      expect(evidence[w]).toBeCloseTo(Math.max(context[w], profile[w], absolute[w]), 6);
+      if (Math.abs(evidence[w] - Math.max(context[w], profile[w], square[w])) > 1e-3) decided++;
+    }
+    // Scored by ln mean z², some windows would differ: the choice shows.
+    expect(decided).toBeGreaterThan(0);
   });
 });
 
