@@ -8,7 +8,7 @@ import type { ImputationScoring, TrainedModel } from './checkpoint.ts';
 import { fitChannelCalibration, type ChannelCalibration } from './channelCalibration.ts';
 import { contextVariances, imputeChunk, profileResiduals, type ChunkInput } from './imputationScorer.ts';
 import { normalize } from './normalization.ts';
-import { chooseDispersion, fitProfileStats, type DispersionStats, type ProfileStats } from './profileCalibration.ts';
+import { chooseDispersion, fitProfileStats, type ProfileStats } from './profileCalibration.ts';
 import { centreAsTrained, scoringNoise } from './windowScorer.ts';
 
 /** A parent's context calibration and pooled variance are refitted, never inherited: they came from other weights. */
@@ -72,15 +72,14 @@ export function calibrateProfile(model: TrainedModel, validation: RawWindows, fi
   const val = profileStatistics(model, validation);
   const W = validation.W + fitSample.W;
   const all = fitSample.W === 0 ? val : joined(val, profileStatistics(model, fitSample));
-  const stats = fitProfileStats(all.zBar, W, imp.targets);
-  const std = wider(stats.std, fitProfileStats(val.zBar, validation.W, imp.targets).std);
-  if (!imp.dispersionTest) return { mean: stats.mean, std };
-  const fit = (d: 'dispersion' | 'dispersionAbsolute'): DispersionStats => {
+  const fit = (d: keyof Statistics): Pick<ProfileStats, 'mean' | 'std'> => {
     const s = fitProfileStats(all[d], W, imp.targets);
     return { mean: s.mean, std: wider(s.std, fitProfileStats(val[d], validation.W, imp.targets).std) };
   };
+  const { mean, std } = fit('zBar');
+  if (!imp.dispersionTest) return { mean, std };
   const square = fit('dispersion');
-  return { mean: stats.mean, std, dispersion: robustDispersion ? chooseDispersion(square, fit('dispersionAbsolute')) : square };
+  return { mean, std, dispersion: robustDispersion ? chooseDispersion(square, fit('dispersionAbsolute')) : square };
 }
 
 type Statistics = Record<'zBar' | 'dispersion' | 'dispersionAbsolute', Float64Array>;
